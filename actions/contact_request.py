@@ -1,0 +1,97 @@
+"""The contact form: a consultation request or a call back, validated, confirmed and stored."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from clinic import db
+from clinic.contact import clean_name, clean_preferred_time, parse_contact
+from clinic.settings import database_url
+
+logger = logging.getLogger(__name__)
+
+FORM_SLOTS = ("contact_name", "contact", "preferred_time")
+
+
+def clear_form_slots() -> List[Dict[Text, Any]]:
+    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+class ValidateContactForm(FormValidationAction):
+    """Re-asks, with a clear message, for a contact that is neither a phone nor an e-mail."""
+
+    def name(self) -> Text:
+        return "validate_contact_form"
+
+    def validate_contact_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"contact_name": clean_name(str(value or ""))}
+
+    def validate_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        contact = parse_contact(str(value or ""))
+        if contact is None:
+            dispatcher.utter_message(response="utter_invalid_contact")
+            return {"contact": None}
+        return {"contact": contact.value}
+
+    def validate_preferred_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"preferred_time": clean_preferred_time(str(value or ""))}
+
+
+class ActionSubmitRequest(Action):
+    """Stores the confirmed request; if the database is down, says how to reach staff."""
+
+    def name(self) -> Text:
+        return "action_submit_request"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        contact = parse_contact(tracker.get_slot("contact") or "")
+        name = tracker.get_slot("contact_name")
+        preferred_time = tracker.get_slot("preferred_time")
+        if contact is None or not name or not preferred_time:
+            # The form guarantees these; a request missing them is not worth storing.
+            dispatcher.utter_message(response="utter_request_not_saved")
+            return clear_form_slots()
+        try:
+            db.save_contact_request(
+                db.engine_for(database_url()),
+                conversation_id=tracker.sender_id,
+                channel=tracker.get_latest_input_channel(),
+                kind=tracker.get_slot("request_kind") or "callback",
+                name=name,
+                contact_kind=contact.kind,
+                contact=contact.value,
+                preferred_time=preferred_time,
+            )
+        except SQLAlchemyError as error:
+            logger.error("Could not store a contact request: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_request_not_saved")
+            return []
+        dispatcher.utter_message(response="utter_request_saved")
+        return clear_form_slots()
+
+
+class ActionClearRequest(Action):
+    """Forgets what the form collected (a cancel, or a request to go through it again)."""
+
+    def name(self) -> Text:
+        return "action_clear_request"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        return clear_form_slots()

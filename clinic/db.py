@@ -1,0 +1,67 @@
+"""The clinic's own records in SQL (SQLAlchemy Core): requests for a consultation or a call back.
+
+Tables are prefixed `clinic_` so they can share a database with Rasa's tracker store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Optional
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+contact_requests = sa.Table(
+    "clinic_contact_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("channel", sa.String(64)),
+    sa.Column("kind", sa.String(32), nullable=False),  # consultation | callback
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("contact_kind", sa.String(16), nullable=False),  # phone | email
+    sa.Column("contact", sa.String(255), nullable=False),
+    sa.Column("preferred_time", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False, default="new"),
+)
+
+
+@lru_cache(maxsize=None)
+def engine_for(url: str) -> sa.engine.Engine:
+    """One engine per database URL, with the clinic's tables created if missing."""
+    connect_args = {"timeout": 15} if url.startswith("sqlite") else {}
+    engine = sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
+    metadata.create_all(engine)
+    return engine
+
+
+def save_contact_request(
+    engine: sa.engine.Engine,
+    *,
+    conversation_id: str,
+    channel: Optional[str],
+    kind: str,
+    name: str,
+    contact_kind: str,
+    contact: str,
+    preferred_time: str,
+    now: Optional[dt.datetime] = None,
+) -> int:
+    """Store a request and return its id."""
+    row = dict(
+        created_at=now or dt.datetime.now(dt.timezone.utc),
+        conversation_id=conversation_id,
+        channel=channel,
+        kind=kind,
+        name=name,
+        contact_kind=contact_kind,
+        contact=contact,
+        preferred_time=preferred_time,
+        status="new",
+    )
+    with engine.begin() as connection:
+        result = connection.execute(contact_requests.insert().values(**row))
+        return int(result.inserted_primary_key[0])

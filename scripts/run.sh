@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the assistant: the action server and the Rasa server (REST channel), on the embedded
+# SQLite database under var/. Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RASA_PORT="${RASA_PORT:-5005}"
+ACTION_PORT="${ACTION_PORT:-5055}"
+mkdir -p var logs
+
+cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >logs/actions.log 2>&1 &
+.venv/bin/rasa run --model models/assistant.tar.gz --endpoints endpoints.yml \
+  --credentials credentials.yml --port "$RASA_PORT" --interface 127.0.0.1 >logs/rasa.log 2>&1 &
+
+echo "run: starting (logs in logs/) ..."
+for _ in $(seq 1 120); do
+  if curl -fsS "http://127.0.0.1:$RASA_PORT/" >/dev/null 2>&1 && \
+     curl -fsS "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1; then
+    cat <<MSG
+run: the assistant is ready.
+  REST channel:  curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
+                   -H 'Content-Type: application/json' -d '{"sender":"me","message":"how long is a session?"}'
+  Terminal chat: make shell   (in another terminal)
+  Stop:          Ctrl-C
+MSG
+    wait -n
+    echo "run: a server stopped; see logs/" >&2
+    exit 1
+  fi
+  sleep 1
+done
+echo "run: the servers did not become ready in 120 s; see logs/" >&2
+exit 1

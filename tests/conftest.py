@@ -1,0 +1,187 @@
+"""Shared fixtures: the project's files, the trained model and a real running assistant."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("CLINIC_SHARED_DIR", ROOT.parent / "shared"))
+VENV_BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "assistant.tar.gz"
+REPORTS = ROOT / "reports"
+SERVER_START_TIMEOUT = 240
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def nlu_examples(path: Path) -> Dict[str, List[str]]:
+    """Intent (or `faq/<id>`) → its examples, from a Rasa NLU YAML file."""
+    examples: Dict[str, List[str]] = {}
+    for block in load_yaml(path).get("nlu", []):
+        if "intent" in block:
+            lines = block["examples"].splitlines()
+            examples.setdefault(block["intent"], []).extend(
+                line[2:].strip() for line in lines if line.startswith("- ")
+            )
+    return examples
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Dict[str, Any]:
+    path = SHARED / "faq-catalogue.yml"
+    if not path.exists():
+        pytest.fail(f"The FAQ catalogue is missing at {path} (set CLINIC_SHARED_DIR)")
+    return load_yaml(path)
+
+
+@pytest.fixture(scope="session")
+def catalogue_ids(catalogue) -> List[str]:
+    return [topic["id"] for topic in catalogue["topics"]]
+
+
+@pytest.fixture(scope="session")
+def domain() -> Dict[str, Any]:
+    return load_yaml(ROOT / "domain.yml")
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    if not MODEL.exists():
+        pytest.fail(f"No trained model at {MODEL}: run `make test`, which trains it first")
+    return MODEL
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningAssistant:
+    """A Rasa server and an action server on loopback, with their own SQLite database."""
+
+    url: str
+    action_url: str
+    token: str
+    database_url: str
+    workdir: Path
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        response = requests.post(
+            f"{self.url}/model/parse", params={"token": self.token}, json={"text": text}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def send(self, sender: str, text: str) -> List[Dict[str, Any]]:
+        """One user message over the REST channel; the bot's replies."""
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        response = requests.get(
+            f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+def _wait_until_ready(url: str, processes: List[subprocess.Popen], logs: List[Path]) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        for process, log in zip(processes, logs):
+            if process.poll() is not None:
+                pytest.fail(f"{log.name} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} was not ready within {SERVER_START_TIMEOUT} s")
+
+
+def start_assistant(workdir: Path, model: Path, with_action_server: bool = True) -> tuple:
+    rasa_port, action_port = free_port(), free_port()
+    database = workdir / "assistant.db"
+    endpoints = workdir / "endpoints.yml"
+    config = load_yaml(ROOT / "endpoints.yml")
+    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    config["tracker_store"]["db"] = str(database)
+    endpoints.write_text(yaml.safe_dump(config))
+    env = {**os.environ, "CLINIC_DATABASE_URL": f"sqlite:///{database}"}
+    token = secrets.token_urlsafe(16)
+    processes, logs = [], []
+    if with_action_server:
+        log = workdir / "actions.log"
+        processes.append(
+            subprocess.Popen(
+                [VENV_BIN / "rasa", "run", "actions", "--actions", "actions",
+                 "--port", str(action_port)],
+                cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            )
+        )
+        logs.append(log)
+    log = workdir / "rasa.log"
+    processes.append(
+        subprocess.Popen(
+            [VENV_BIN / "rasa", "run", "--model", str(model), "--endpoints", str(endpoints),
+             "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
+             "--interface", "127.0.0.1", "--enable-api", "--auth-token", token],
+            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        )
+    )
+    logs.append(log)
+    assistant = RunningAssistant(
+        url=f"http://127.0.0.1:{rasa_port}",
+        action_url=f"http://127.0.0.1:{action_port}",
+        token=token,
+        database_url=f"sqlite:///{database}",
+        workdir=workdir,
+    )
+    try:
+        _wait_until_ready(f"{assistant.url}/status?token={token}", processes, logs)
+        if with_action_server:
+            _wait_until_ready(f"{assistant.action_url}/health", processes, logs)
+    except BaseException:
+        stop(processes)
+        raise
+    return assistant, processes
+
+
+def stop(processes: List[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def assistant(trained_model, tmp_path_factory) -> Iterator[RunningAssistant]:
+    """The whole assistant, started once for the session and stopped at the end."""
+    running, processes = start_assistant(tmp_path_factory.mktemp("assistant"), trained_model)
+    yield running
+    stop(processes)
