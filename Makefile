@@ -17,7 +17,7 @@ test: train  ## The whole test suite, against the trained model and real servers
 	@$(VENV)/pytest
 
 validate: setup
-	@$(VENV)/rasa data validate --fail-on-warnings
+	@$(VENV)/python scripts/validate_data.py
 
 shell: train  ## Chat in the terminal (needs `make run` in another terminal for custom actions)
 	@$(VENV)/rasa shell --endpoints endpoints.yml --port 5006 -m models/assistant.tar.gz

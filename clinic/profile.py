@@ -159,7 +159,7 @@ def parse_profile(raw: Any) -> ClinicProfile:
     if unknown:
         raise ProfileError(f"{unknown[0]}: unknown field (a typo?)")
     text = {field: _text(raw, field) for field in _TEXT_FIELDS}
-    phone_e164 = _matching(raw, "phone_e164", _E164, "a phone number like +15550100199")
+    phone_e164 = _matching(raw, "phone_e164", _E164, "a phone number like +15551234567")
     email = _matching(raw, "email", _EMAIL, "an e-mail address")
     booking_url = _matching(raw, "booking_url", _URL, "a web address starting with https://")
     return ClinicProfile(

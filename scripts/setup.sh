@@ -54,5 +54,5 @@ if [ "$(cat .venv/.installed 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > .venv/.installed
 fi
 
-mkdir -p var models reports
+mkdir -p var models reports logs
 .venv/bin/python -m clinic.profile

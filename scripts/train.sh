@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Trains the model when it is missing or stale: anything that shapes it (config, domain,
-# data, our components, the pinned packages) changed since the last training.
+# Trains models/assistant.tar.gz when it is missing or stale: when anything that shapes it
+# (config, domain, data, our components, the pinned packages) changed since it was trained.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-fingerprint=$(cat config.yml domain.yml requirements.lock $(find data components -type f \( -name '*.yml' -o -name '*.py' \) | sort) | sha256sum | cut -d' ' -f1)
-latest=$(ls -t models/*.tar.gz 2>/dev/null | head -n 1 || true)
-if [ -n "$latest" ] && [ "$(cat models/.fingerprint 2>/dev/null)" = "$fingerprint $(basename "$latest")" ]; then
-  echo "train: model is up to date ($latest)"
+MODEL=models/assistant.tar.gz
+fingerprint=$(cat config.yml domain.yml requirements.lock \
+  $(find data components -type f \( -name '*.yml' -o -name '*.py' \) | sort) | sha256sum | cut -d' ' -f1)
+if [ -f "$MODEL" ] && [ "$(cat models/.fingerprint 2>/dev/null)" = "$fingerprint" ]; then
+  echo "train: $MODEL is up to date"
   exit 0
 fi
 
 .venv/bin/python -m clinic.profile
-.venv/bin/rasa data validate --fail-on-warnings --quiet
+.venv/bin/python scripts/validate_data.py
+echo "train: training $MODEL (about 3 minutes on 2 cores)"
 start=$(date +%s)
-.venv/bin/rasa train --force --fixed-model-name assistant --out models --quiet
-latest=models/assistant.tar.gz
-echo "$fingerprint $(basename "$latest")" > models/.fingerprint
-echo "train: trained $latest in $(( $(date +%s) - start )) s"
+.venv/bin/rasa train --force --fixed-model-name assistant --out models >logs/train.log 2>&1 || {
+  tail -n 40 logs/train.log >&2; echo "train: failed; see logs/train.log" >&2; exit 1; }
+echo "$fingerprint" > models/.fingerprint
+echo "train: trained $MODEL in $(( $(date +%s) - start )) s"
