@@ -1,6 +1,10 @@
 # The two commands of the README are `make run` and `make test`; the rest are their parts.
 SHELL := /bin/bash
 VENV := .venv/bin
+# Quieter TensorFlow; nothing is ever fetched from a model hub.
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_OFFLINE := 1
 
 .PHONY: setup train run test validate shell lock clean
 

@@ -1,0 +1,64 @@
+"""The NumPy MiniLM encoder gives the same vectors as the Hugging Face reference model."""
+
+import numpy as np
+import pytest
+
+from components.minilm_featurizer import token_vectors
+from components.sentence_encoder import Encoding, SentenceEncoder, default_model_dir
+
+TEXTS = [
+    "how long does a session take",
+    "Is ketamine a PARTY drug?? 🎉",
+    "café – naïve résumé",
+    "ketamine " * 300,  # longer than the model's window: truncated the same way
+]
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return SentenceEncoder()
+
+
+@pytest.fixture(scope="module")
+def reference(monkeypatch_module):
+    monkeypatch_module.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch_module.setenv("HF_HUB_OFFLINE", "1")
+    from transformers import BertTokenizerFast, TFBertModel
+
+    path = str(default_model_dir())
+    return BertTokenizerFast.from_pretrained(path), TFBertModel.from_pretrained(path)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_same_vectors_as_the_reference_model(encoder, reference, text):
+    tokenizer, model = reference
+    inputs = tokenizer([text], return_tensors="tf", truncation=True, max_length=256)
+    hidden = model(inputs).last_hidden_state.numpy()[0]
+    sentence = hidden.mean(axis=0)
+    sentence /= np.linalg.norm(sentence)
+    ours = encoder.encode(text)
+    np.testing.assert_allclose(ours.token_vectors, hidden[1:-1], atol=1e-4)
+    np.testing.assert_allclose(ours.sentence_vector, sentence, atol=1e-5)
+
+
+def test_similar_questions_are_closer_than_unrelated_ones(encoder):
+    a = encoder.encode("how much does it cost").sentence_vector
+    b = encoder.encode("what's the price of treatment").sentence_vector
+    c = encoder.encode("what does the infusion feel like").sentence_vector
+    assert a @ b > a @ c + 0.1
+
+
+def test_token_vectors_average_the_wordpieces_inside_each_span():
+    encoding = Encoding(
+        token_vectors=np.array([[1.0, 0.0], [3.0, 2.0], [5.0, 5.0]]),
+        offsets=[(0, 3), (3, 6), (7, 9)],  # "ket" "amine" "is"
+        sentence_vector=np.zeros(2),
+    )
+    vectors = token_vectors(encoding, [(0, 6), (7, 9), (10, 12)], 2)
+    np.testing.assert_allclose(vectors, [[2.0, 1.0], [5.0, 5.0], [0.0, 0.0]])

@@ -1,0 +1,115 @@
+"""End to end: the real Rasa server and action server, over HTTP on loopback."""
+
+import datetime as dt
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from clinic import db
+from clinic.profile import load_profile
+from conftest import ROOT
+
+PROFILE = load_profile(ROOT / "clinic_profile.yml")
+
+
+def conversation() -> str:
+    return f"e2e-{uuid.uuid4().hex[:12]}"
+
+
+def response_text(domain, name, variation=0, **slots) -> str:
+    """A domain response as the user should see it, filled like ProfileNLG fills it."""
+    return domain["responses"][name][variation]["text"].format(
+        **PROFILE.template_values(), **slots)
+
+
+def texts(replies):
+    return [reply.get("text", "") for reply in replies]
+
+
+def test_every_catalogue_question_gets_its_curated_answer(assistant, catalogue, domain):
+    wrong = {}
+    for topic in catalogue["topics"]:
+        replies = assistant.send(conversation(), topic["question"])
+        expected = response_text(domain, f"utter_faq/{topic['id']}")
+        if texts(replies) != [expected]:
+            wrong[topic["id"]] = texts(replies)
+    assert not wrong
+
+
+def test_the_greeting_says_it_is_automated_and_gives_emergency_numbers(assistant, domain):
+    [reply] = assistant.send(conversation(), "hello there")
+    assert reply["text"] == response_text(domain, "utter_greet")
+    assert "automated" in reply["text"] and "911" in reply["text"] and "988" in reply["text"]
+
+
+def test_every_suggestion_title_asks_its_own_question(assistant, domain):
+    """A "did you mean" button sends its title: that must be answered with its topic."""
+    for name, variations in domain["responses"].items():
+        if name.startswith("utter_faq/"):
+            parsed = assistant.parse(variations[0]["metadata"]["title"])
+            assert parsed["intent"]["name"] == "faq", name
+            assert parsed["response_selector"]["faq"]["response"]["intent_response_key"] == name[6:]
+
+
+def test_booking_a_consultation_validates_confirms_and_stores(assistant, domain):
+    sender = conversation()
+    assert texts(assistant.send(sender, "I'd like to book a consultation")) == [
+        response_text(domain, "utter_ask_contact_name")]
+    assert texts(assistant.send(sender, "Jane Doe")) == [response_text(domain, "utter_ask_contact")]
+    assert texts(assistant.send(sender, "12345")) == [
+        response_text(domain, "utter_invalid_contact"), response_text(domain, "utter_ask_contact")]
+    assert texts(assistant.send(sender, "jane@nowhere")) == [
+        response_text(domain, "utter_invalid_contact"), response_text(domain, "utter_ask_contact")]
+    assert texts(assistant.send(sender, "Jane.Doe@Example.com")) == [
+        response_text(domain, "utter_ask_preferred_time", 0)]
+    [confirm] = assistant.send(sender, "weekday mornings")
+    assert confirm["text"] == response_text(
+        domain, "utter_confirm_request", 0, contact_name="Jane Doe",
+        contact="jane.doe@example.com", preferred_time="weekday mornings")
+    assert [b["title"] for b in confirm["buttons"]] == ["Yes, send it", "No, change it"]
+    assert texts(assistant.send(sender, confirm["buttons"][0]["payload"])) == [
+        response_text(domain, "utter_request_saved", 0, contact_name="Jane Doe")]
+
+    engine = db.engine_for(assistant.database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(db.contact_requests).where(db.contact_requests.c.conversation_id == sender)
+        ).mappings().all()
+    assert [(r["kind"], r["name"], r["contact_kind"], r["contact"], r["preferred_time"], r["channel"])
+            for r in rows] == [
+        ("consultation", "Jane Doe", "email", "jane.doe@example.com", "weekday mornings", "rest")]
+
+
+def test_a_faq_in_the_middle_of_the_form_is_answered_and_the_form_goes_on(assistant, domain):
+    sender = conversation()
+    assistant.send(sender, "can i book an appointment")
+    assert texts(assistant.send(sender, "how long does one session take?")) == [
+        response_text(domain, "utter_faq/session_length"),
+        response_text(domain, "utter_ask_contact_name")]
+    assert texts(assistant.send(sender, "cancel")) == [
+        response_text(domain, "utter_request_cancelled")]
+
+
+def test_asking_for_a_person_says_what_happens_now_or_out_of_hours(assistant, domain):
+    before = dt.datetime.now(dt.timezone.utc)
+    [reply] = assistant.send(conversation(), "can I talk to a real person please")
+    after = dt.datetime.now(dt.timezone.utc)
+    hours = PROFILE.hours
+    if hours.is_open(before) != hours.is_open(after):
+        pytest.skip("the clinic opened or closed during the request")
+    if hours.is_open(before):
+        assert reply["text"] == response_text(domain, "utter_handoff", 0)
+    else:
+        assert reply["text"] == response_text(
+            domain, "utter_handoff", 1, next_opening=hours.describe_next_opening(before))
+    assert [b["payload"] for b in reply["buttons"]] == ["/affirm", "/deny"]
+
+
+def test_what_it_cannot_understand_ends_in_the_offer_of_a_person(assistant, domain):
+    sender = conversation()
+    replies = []
+    for _ in range(3):
+        replies = assistant.send(sender, "zqxj vlorp wubb")
+    assert texts(replies) == [response_text(domain, "utter_default")]
+    assert replies[0]["buttons"] == [{"title": "Have someone contact me", "payload": "/human_handoff"}]
