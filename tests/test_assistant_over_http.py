@@ -108,8 +108,31 @@ def test_asking_for_a_person_says_what_happens_now_or_out_of_hours(assistant, do
 
 def test_what_it_cannot_understand_ends_in_the_offer_of_a_person(assistant, domain):
     sender = conversation()
-    replies = []
-    for _ in range(3):
-        replies = assistant.send(sender, "zqxj vlorp wubb")
+    assistant.send(sender, "zqxj vlorp wubb")
+    replies = assistant.send(sender, "blip blorp")  # two in a row: Rasa's fallback gives up
     assert texts(replies) == [response_text(domain, "utter_default")]
     assert replies[0]["buttons"] == [{"title": "Have someone contact me", "payload": "/human_handoff"}]
+
+
+def test_a_clear_rephrasing_after_not_understood_gets_the_answer(assistant, domain):
+    sender = conversation()
+    [ask] = assistant.send(sender, "zqxj vlorp wubb")
+    assert ask["text"] in (
+        domain["responses"]["utter_ask_affirmation"][0]["text"],
+        response_text(domain, "utter_ask_rephrase"),
+    )
+    assert texts(assistant.send(sender, "how much does it cost")) == [
+        response_text(domain, "utter_faq/cost")]
+
+
+def test_something_else_asks_to_rephrase(assistant, domain):
+    candidates = ["do you have parking for my cat", "the thing with the stuff?", "ketamine??"]
+    unsure = [t for t in candidates if assistant.parse(t)["intent"]["name"] == "nlu_fallback"]
+    assert unsure, "none of the candidate messages is unsure any more: pick vaguer ones"
+    sender = conversation()
+    [ask] = assistant.send(sender, unsure[0])
+    assert ask["text"] == domain["responses"]["utter_ask_affirmation"][0]["text"]
+    assert len(ask["buttons"]) >= 3  # at least one suggested topic, then the two fixed choices
+    something_else = next(b for b in ask["buttons"] if b["title"] == "Something else")
+    assert texts(assistant.send(sender, something_else["payload"])) == [
+        response_text(domain, "utter_ask_rephrase")]

@@ -9,7 +9,7 @@ DOMAIN = {
     "responses": {
         "utter_ask_affirmation": [{
             "text": "Did you mean one of these?",
-            "buttons": [{"title": "Something else", "payload": "/deny"},
+            "buttons": [{"title": "Something else", "payload": "/out_of_scope"},
                         {"title": "Talk to a person", "payload": "/human_handoff"}],
         }],
         "utter_faq/cost": [{"text": "…", "metadata": {"title": "How much does it cost?"}}],
