@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 RETRIEVAL_INTENT = "faq"
 MAX_SUGGESTIONS = 3
-# An answer the selector ranks below this is no useful suggestion (see docs/nlu-thresholds.md).
+# Topics the selector gives less than this are not offered (a floor against noise, not tuned).
 MIN_SUGGESTION_CONFIDENCE = 0.05
 
 

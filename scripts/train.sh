@@ -14,7 +14,7 @@ fi
 
 .venv/bin/python -m clinic.profile
 .venv/bin/python scripts/validate_data.py
-echo "train: training $MODEL (about 3 minutes on 2 cores)"
+echo "train: training $MODEL (about 6 to 7 minutes on 2 cores)"
 start=$(date +%s)
 .venv/bin/rasa train --force --fixed-model-name assistant --out models >logs/train.log 2>&1 || {
   tail -n 40 logs/train.log >&2; echo "train: failed; see logs/train.log" >&2; exit 1; }
