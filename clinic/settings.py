@@ -2,14 +2,127 @@
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import dataclass
+from typing import Callable, Optional, TypeVar
 
-from clinic.profile import PROJECT_ROOT
+from clinic.profile import PROJECT_ROOT, ClinicProfile, current_profile
 
 DATABASE_URL_ENV = "CLINIC_DATABASE_URL"
 DEFAULT_DATABASE_PATH = PROJECT_ROOT / "var" / "assistant.db"
+
+CONSOLE_URL_ENV = "CLINIC_CONSOLE_URL"
+DEFAULT_CONSOLE_URL = "http://127.0.0.1:8000"
+BACKOFF_ENV = "CLINIC_DELIVERY_BACKOFF_SECONDS"
+LEASE_ENV = "CLINIC_DELIVERY_LEASE_SECONDS"
+
+N = TypeVar("N", int, float)
+
+WEBHOOK = "webhook"
+EMAIL = "email"
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the assistant cannot use."""
+
+
+class Secret:
+    """A value that must never reach a log, a repr or an error message."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    user: Optional[str]
+    password: Optional[Secret]
+    sender: Optional[str]  # None: assistant@<domain of the recipient>
+    starttls: bool
 
 
 def database_url() -> str:
     """The SQL database for the clinic's own records (SQLite under var/ by default)."""
     return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_DATABASE_PATH}"
+
+
+def console_url() -> str:
+    """Where staff open the console, for links in notifications."""
+    return (os.environ.get(CONSOLE_URL_ENV) or DEFAULT_CONSOLE_URL).rstrip("/")
+
+
+def webhook_url(profile: Optional[ClinicProfile] = None) -> Optional[Secret]:
+    """The alert webhook, from the variable the profile names (None when unset)."""
+    variable = (profile or current_profile()).notifications.webhook_url_env
+    value = os.environ.get(variable, "").strip() if variable else ""
+    return Secret(value) if value else None
+
+
+def smtp_settings() -> Optional[SmtpSettings]:
+    """The SMTP server for e-mail alerts (None when CLINIC_SMTP_HOST is unset)."""
+    host = os.environ.get("CLINIC_SMTP_HOST", "").strip()
+    if not host:
+        return None
+    password = os.environ.get("CLINIC_SMTP_PASSWORD")
+    return SmtpSettings(
+        host=host,
+        port=_positive_number("CLINIC_SMTP_PORT", 25, int),
+        user=os.environ.get("CLINIC_SMTP_USER") or None,
+        password=Secret(password) if password else None,
+        sender=os.environ.get("CLINIC_SMTP_FROM") or None,
+        starttls=_flag("CLINIC_SMTP_STARTTLS"),
+    )
+
+
+def configured_targets(profile: Optional[ClinicProfile] = None) -> list[str]:
+    """The notification targets whose settings are present, e.g. ["webhook", "email"]."""
+    profile = profile or current_profile()
+    targets = []
+    if webhook_url(profile) is not None:
+        targets.append(WEBHOOK)
+    if profile.notifications.email_to and smtp_settings() is not None:
+        targets.append(EMAIL)
+    return targets
+
+
+def delivery_backoff_seconds() -> float:
+    """The first retry delay of a failed delivery; it doubles with every attempt."""
+    return _positive_number(BACKOFF_ENV, 5.0, float)
+
+
+def delivery_lease_seconds() -> float:
+    """How long a worker owns a delivery it is sending; longer than any send can take."""
+    return _positive_number(LEASE_ENV, 60.0, float)
+
+
+def _positive_number(variable: str, default: N, kind: Callable[[str], N]) -> N:
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value <= 0:
+        raise SettingsError(f"{variable}: {raw!r} is not a positive number")
+    return value
+
+
+def _flag(variable: str) -> bool:
+    raw = os.environ.get(variable, "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise SettingsError(f"{variable}: {raw!r} is not 0 or 1")

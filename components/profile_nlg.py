@@ -4,17 +4,40 @@ Responses in `domain.yml` say `{clinic_phone}`, `{hours_summary}` and so on; thi
 supplies those values from the clinic profile, inside the Rasa server itself, so every
 response (the crisis reply included) is complete even when the action server is down.
 Configured in `endpoints.yml` as `nlg: type: components.profile_nlg.ProfileNLG`.
+
+It also carries the crisis policy's rules for every reply (crisis-policy.md §1, §3):
+- `{staff_alert_note}` in the crisis reply says when staff will see the alert, from the
+  clinic's hours at the moment it is sent;
+- after an urgent message, the first reply of every later turn in the session ends with the
+  crisis routes and a person (`utter_crisis_footer`); on a concern, or a question about
+  suicide as a topic, with a line naming 988 (`utter_concern_footer`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+import datetime as dt
+from typing import Any, Callable, Dict, Optional, Text
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from clinic.profile import ClinicProfile, load_profile
+from crisis import session
+from crisis.detector import CONCERN, URGENT
+
+CRISIS_REPLY = "utter_crisis"
+CRISIS_FOOTER = "utter_crisis_footer"
+CONCERN_FOOTER = "utter_concern_footer"
+ALERT_OPEN, ALERT_CLOSED = "utter_staff_alert_open", "utter_staff_alert_closed"
+NO_FOOTER = {CRISIS_REPLY, CRISIS_FOOTER, CONCERN_FOOTER, ALERT_OPEN, ALERT_CLOSED}
+STAFF_ALERT_NOTE = "staff_alert_note"  # a placeholder this generator fills, not a slot
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 class ProfileNLG(TemplatedNaturalLanguageGenerator):
@@ -25,13 +48,67 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
         endpoint_config: Optional[EndpointConfig] = None,
         domain: Optional[Domain] = None,
         profile: Optional[ClinicProfile] = None,
+        clock: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
         domain = domain or Domain.empty()
         super().__init__(domain.responses)
-        self.profile_values = (profile or load_profile()).template_values()
+        self.profile = profile or load_profile()
+        self.profile_values = self.profile.template_values()
+        self.clock = clock
 
     def _response_variables(
         self, filled_slots: Optional[Dict[Text, Any]], kwargs: Dict[Text, Any]
     ) -> Dict[Text, Any]:
         slots_and_kwargs = super()._response_variables(filled_slots, kwargs)
         return {**self.profile_values, **slots_and_kwargs}
+
+    async def generate(
+        self,
+        utter_action: Text,
+        tracker: DialogueStateTracker,
+        output_channel: Text,
+        **kwargs: Any,
+    ) -> Optional[Dict[Text, Any]]:
+        if utter_action == CRISIS_REPLY:
+            kwargs.setdefault(STAFF_ALERT_NOTE, self._staff_alert_note(output_channel))
+        message = await super().generate(utter_action, tracker, output_channel, **kwargs)
+        if message is None or utter_action in NO_FOOTER or not message.get("text"):
+            return message
+        footer = self._footer_for(tracker)
+        if footer:
+            line = self.generate_from_slots(footer, tracker.current_slot_values(), output_channel)
+            if line and line.get("text"):
+                message["text"] = f"{message['text']}\n\n{line['text']}"
+        return message
+
+    def _staff_alert_note(self, output_channel: Text) -> str:
+        now = self.clock()
+        hours = self.profile.hours
+        name = ALERT_OPEN if hours.is_open(now) else ALERT_CLOSED
+        note = self.generate_from_slots(
+            name, {}, output_channel, next_opening=hours.describe_next_opening(now)
+        )
+        return (note or {}).get("text", "")
+
+    @staticmethod
+    def _footer_for(tracker: DialogueStateTracker) -> Optional[Text]:
+        """Which footer the first reply after the latest user message gets, if any."""
+        events, replied = [], False
+        for event in tracker.events:
+            if isinstance(event, SessionStarted):
+                events, replied = [], False
+            elif isinstance(event, UserUttered):
+                events.append(event.as_dict())
+                replied = False
+            elif isinstance(event, BotUttered):
+                replied = True
+        if replied:
+            return None  # this turn has had its first reply
+        turn = session.latest(events)
+        if turn is None or turn.level == URGENT:
+            return None
+        if turn.flagged:
+            return CRISIS_FOOTER
+        if turn.level == CONCERN or "topic" in turn.crisis.get("signals", ()):
+            return CONCERN_FOOTER
+        return None

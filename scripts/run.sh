@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the assistant: the action server and the Rasa server (REST channel), on the embedded
-# SQLite database under var/. Ctrl-C stops both.
+# Runs the assistant: the action server, the Rasa server (REST channel) and the escalation
+# delivery worker, on the embedded SQLite database under var/. Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >logs/actions.log 2>&1 &
+.venv/bin/python -m clinic.delivery >logs/delivery.log 2>&1 &
 .venv/bin/rasa run --model models/assistant.tar.gz --endpoints endpoints.yml \
   --credentials credentials.yml --port "$RASA_PORT" --interface 127.0.0.1 >logs/rasa.log 2>&1 &
 
@@ -24,6 +25,7 @@ run: the assistant is ready.
   REST channel:  curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
                    -H 'Content-Type: application/json' -d '{"sender":"me","message":"how long is a session?"}'
   Terminal chat: make shell   (in another terminal)
+  Escalations:   .venv/bin/python -m clinic.escalations list   (delivery log: logs/delivery.log)
   Stop:          Ctrl-C
 MSG
     wait -n

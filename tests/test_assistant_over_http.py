@@ -17,10 +17,15 @@ def conversation() -> str:
     return f"e2e-{uuid.uuid4().hex[:12]}"
 
 
-def response_text(domain, name, variation=0, **slots) -> str:
-    """A domain response as the user should see it, filled like ProfileNLG fills it."""
-    return domain["responses"][name][variation]["text"].format(
-        **PROFILE.template_values(), **slots)
+def response_text(domain, name, variation=None, **slots) -> str:
+    """A domain response as the user should see it, filled like ProfileNLG fills it; by
+    default its variation without condition or channel."""
+    variations = domain["responses"][name]
+    if variation is None:
+        [chosen] = [v for v in variations if not {"condition", "channel"} & set(v)]
+    else:
+        chosen = variations[variation]
+    return chosen["text"].format(**PROFILE.template_values(), **slots)
 
 
 def texts(replies):

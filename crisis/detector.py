@@ -1,0 +1,572 @@
+"""Crisis language detection on one message (levels of ../shared/crisis-policy.md).
+
+Deterministic and explainable: spaCy's English tokenizer, then token patterns (spaCy `Matcher`)
+over each token's lemma, then context rules for negation, history, hypotheticals and who the
+statement is about. No statistical model is involved, so the same text always gives the same
+result, and every result says which words matched and why.
+
+    >>> detect("how much is it? honestly i want to end it all").level
+    'urgent'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable
+
+import spacy
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span, Token
+
+from crisis import lexicon
+
+URGENT, CONCERN, NONE = "urgent", "concern", "none"
+LEVEL_ORDER = {NONE: 0, CONCERN: 1, URGENT: 2}
+
+# Longer input is still read whole; the limit only bounds the work for absurd sizes.
+MAX_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One matched phrase, what it means, and why it got its level."""
+
+    text: str
+    rule: str
+    category: str
+    level: str
+    reason: str
+    subject: str
+
+    def as_dict(self) -> dict:
+        return {
+            "text": self.text, "rule": self.rule, "category": self.category,
+            "level": self.level, "reason": self.reason, "subject": self.subject,
+        }
+
+
+@dataclass(frozen=True)
+class CrisisResult:
+    level: str = NONE
+    categories: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    subject: str = "self"  # who is in danger for an urgent result: "self" or "other"
+    signals: tuple[str, ...] = ()  # "distress", "retraction", "topic" (crisis.session)
+
+    def as_dict(self) -> dict:
+        return {
+            "level": self.level,
+            "categories": list(self.categories),
+            "evidence": [item.as_dict() for item in self.evidence],
+            "subject": self.subject,
+            "signals": list(self.signals),
+        }
+
+
+# --- text normalisation --------------------------------------------------------------------
+
+_LEET = str.maketrans({"1": "i", "!": "i", "|": "i", "3": "e", "0": "o", "4": "a", "@": "a",
+                       "$": "s", "5": "s", "7": "t", "*": "", ".": ""})
+# A word mixing letters with digits or symbols ("su1c1de", "k!ll", "s*icide", "s.u.i.c.i.d.e").
+_LEET_WORD = re.compile(r"\b[a-z](?:[a-z]|[0-9!|@$*.](?=[a-z0-9!|@$*.]*[a-z]))+[a-z!]?", re.I)
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+_DOUBLE = re.compile(r"([a-z])\1+")
+_STRETCHED = re.compile(r"\b[a-z]*([a-z])\1{2,}[a-z]*\b")
+_SPACED = re.compile(r"(?<![^\s])(?:[a-z] ){3,}[a-z]\b")  # "k i l l"
+_SPELLINGS = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, lexicon.SPELLINGS), key=len, reverse=True)) + r")\b"
+)
+
+
+def _unleet(match: re.Match) -> str:
+    word = match.group(0)
+    if word.isalpha() or word.count(".") == 1:
+        return word
+    mapped = word.translate(_LEET)
+    return mapped if mapped.isalpha() and len(mapped) >= 3 else word
+
+
+def _unstretch(match: re.Match) -> str:
+    """"diieee" → "die", "kiiill" → "kill"; other stretched words keep doubled letters."""
+    word = match.group(0)
+    single = _DOUBLE.sub(r"\1", word)
+    single = lexicon.SPELLINGS.get(single, single)
+    return single if lemma(single) in _known_stems() else _REPEATS.sub(r"\1\1", word)
+
+
+_EMOJI_WORDS = str.maketrans({"🔫": " gun ", "💊": " pills ", "🔪": " knife ", "🪢": " rope ",
+                              "🩸": " blood "})
+
+
+def normalize(text: str) -> str:
+    """Lower case, plain letters, no stretched or disguised spelling; same words otherwise."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold().translate(_EMOJI_WORDS)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    text = _LEET_WORD.sub(_unleet, text)
+    text = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
+    text = _STRETCHED.sub(_unstretch, text)
+    return _SPELLINGS.sub(lambda m: lexicon.SPELLINGS[m.group(0)], text)
+
+
+def _deletes(word: str, distance: int) -> set[str]:
+    found, frontier = {word}, {word}
+    for _ in range(distance):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+def _fuzzy_distance(word: str) -> int:
+    return 2 if len(word) >= 8 else 1
+
+
+@lru_cache(maxsize=1)
+def _fuzzy_index() -> dict[str, set[str]]:
+    index: dict[str, set[str]] = {}
+    for target in lexicon.FUZZY_TARGETS:
+        for variant in _deletes(target, _fuzzy_distance(target)):
+            index.setdefault(variant, set()).add(target)
+    return index
+
+
+def _damerau(a: str, b: str) -> int:
+    rows = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        rows[i][0] = i
+    for j in range(len(b) + 1):
+        rows[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+    return rows[-1][-1]
+
+
+@lru_cache(maxsize=50_000)
+def correct(word: str) -> str:
+    """The risk word a misspelt token stands for ("sucidal" → "suicidal"), or the token itself."""
+    if len(word) < 6 or word in lexicon.FUZZY_PROTECTED or not word.isalpha():
+        return word
+    index = _fuzzy_index()
+    candidates: set[str] = set()
+    for variant in _deletes(word, 2 if len(word) >= 7 else 1):
+        candidates |= index.get(variant, set())
+    best = sorted(
+        (d, t) for t in candidates
+        if (d := _damerau(word, t)) <= _fuzzy_distance(t) and abs(len(t) - len(word)) <= 2
+    )
+    return best[0][1] if best else word
+
+
+@lru_cache(maxsize=1)
+def _known_stems() -> frozenset[str]:
+    stems = set(lexicon.IRREGULAR_LEMMAS.values())
+    for _name, _category, _kind, pattern in lexicon.RULES:
+        for slot in pattern.split():
+            stems.update(w.lstrip("=") for w in slot.rstrip("?").split("|"))
+    for words in lexicon.WORD_SETS.values():
+        stems.update(words.split())
+    return frozenset(stems)
+
+
+@lru_cache(maxsize=50_000)
+def lemma(word: str) -> str:
+    """A small lookup lemmatizer for the words the rules use (plus regular -s/-ed/-ing)."""
+    if word in lexicon.IRREGULAR_LEMMAS:
+        return lexicon.IRREGULAR_LEMMAS[word]
+    stems = _known_stems()
+    for suffix, replacements in (("ing", ("", "e")), ("ed", ("", "e")), ("es", ("",)), ("s", ("",))):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            base = word[: -len(suffix)]
+            for candidate in (*(base + r for r in replacements), base[:-1]):
+                if candidate in stems:
+                    return candidate
+    return word
+
+
+# --- matching ------------------------------------------------------------------------------
+
+def _slot(text: str) -> dict:
+    optional = text.endswith("?")
+    text = text.rstrip("?")
+    if text.startswith("*"):
+        return {"OP": f"{{0,{int(text[1:])}}}"}
+    if text == "BIGNUM":
+        spec: dict = {"_": {"bignum": True}}
+    else:
+        words = [
+            expanded for word in text.split("|")
+            for expanded in (lexicon.WORD_SETS[word[1:]].split() if word.startswith("@") else [word])
+        ]
+        surface = [w[1:] for w in words if w.startswith("=")]
+        lemmas = [w for w in words if not w.startswith("=")]
+        spec = {"LOWER": {"IN": surface}} if surface and not lemmas else {"LEMMA": {"IN": lemmas}}
+    if optional:
+        spec["OP"] = "?"
+    return spec
+
+
+def _windows(hits: list[int], reach: int, length: int) -> list[tuple[int, int]]:
+    """Token ranges within `reach` of the hits, merged where they overlap."""
+    windows: list[list[int]] = []
+    for i in hits:
+        start, end = max(0, i - reach), min(length, i + reach + 1)
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)
+        else:
+            windows.append([start, end])
+    return [(start, end) for start, end in windows]
+
+
+def _anchor(slots: list[str]) -> frozenset[str]:
+    """The words of a pattern's required slot with the fewest alternatives."""
+    required = []
+    for slot in slots:
+        if slot.endswith("?") or slot.startswith("*"):
+            continue
+        words = {w.lstrip("=") for word in slot.split("|")
+                 for w in (lexicon.WORD_SETS[word[1:]].split() if word.startswith("@") else [word])}
+        required.append(words)
+    return frozenset(min(required, key=lambda words: len(words) + 100 * len(words & _COMMON)))
+
+
+# Words too common to decide whether a rule is worth running.
+_COMMON = frozenset(
+    "i me my myself be not to a an the it have do want go gonna need wish feel think and of in "
+    "on at for with this that all so just can will would could no never what how".split()
+)
+
+
+@dataclass
+class _Rule:
+    name: str
+    category: str
+    kind: str
+    forced_subject: str | None = None
+
+
+@dataclass
+class _Match:
+    rule: _Rule
+    start: int
+    end: int
+    span: Span
+
+
+@dataclass
+class Detector:
+    """The compiled rules; use `detect()` for the shared instance."""
+
+    nlp: spacy.language.Language = field(init=False)
+    matchers: list[tuple[Matcher, int]] = field(init=False)
+    by_anchor: dict[str, list[int]] = field(init=False)  # word → rules it can start
+    rules: dict[str, _Rule] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not Token.has_extension("bignum"):
+            Token.set_extension("bignum", default=False)
+        self.nlp = spacy.blank("en")
+        self.matchers, self.by_anchor = [], {}
+        self.rules = {}
+        for name, category, kind, pattern in lexicon.RULES:
+            slots = pattern.split()
+            forced = None
+            if "@REFLEXIVE_OTHER" in slots or any(s.split("|")[0] in ("his", "he") for s in slots):
+                forced = "other"
+            elif any(w in lexicon.SUBJECTS_SELF for s in slots for w in s.rstrip("?").split("|")
+                     if not s.endswith("?") and len(s.split("|")) == 1):
+                forced = "self"
+            self.rules[name] = _Rule(name, category, kind, forced)
+            # One matcher per rule, run only when the message has the rule's rarest word:
+            # most messages wake up a handful of rules, which keeps a message well under 1 ms.
+            matcher = Matcher(self.nlp.vocab)
+            matcher.add(name, [[_slot(s) for s in slots]])
+            reach = sum(int(slot[1:]) if slot.startswith("*") else 1 for slot in slots)
+            for word in _anchor(slots):
+                self.by_anchor.setdefault(word, []).append(len(self.matchers))
+            self.matchers.append((matcher, reach))
+
+    def _find(self, doc: Doc) -> set[tuple[int, int, int]]:
+        """Every rule's matches; a rule runs only near the words it cannot match without."""
+        positions: dict[str, list[int]] = {}
+        for token in doc:
+            for word in {token.lemma_, token.lower_} | ({"BIGNUM"} if token._.bignum else set()):
+                positions.setdefault(word, []).append(token.i)
+        hits: dict[int, list[int]] = {}
+        for word, where in positions.items():
+            for rule in self.by_anchor.get(word, ()):
+                hits.setdefault(rule, []).extend(where)
+        found: set[tuple[int, int, int]] = set()
+        for rule, where in hits.items():
+            matcher, reach = self.matchers[rule]
+            if len(doc) <= 2 * reach:
+                found.update(matcher(doc))
+                continue
+            for start, end in _windows(sorted(where), reach, len(doc)):
+                found.update((k, start + s, start + e) for k, s, e in matcher(doc[start:end]))
+        return found
+
+    def _doc(self, text: str) -> Doc:
+        doc = self.nlp.make_doc(normalize(text))
+        for token in doc:
+            word = correct(token.norm_)
+            if word != token.norm_:
+                token.norm_ = word
+            token.lemma_ = lemma(token.norm_)
+            if token.like_num and (len(token.text) >= 2 or token.lower_ in _NUMBER_WORDS):
+                token._.bignum = True
+        return doc
+
+    def detect(self, text: str) -> CrisisResult:
+        if not text or not text.strip():
+            return CrisisResult()
+        doc = self._doc(text)
+        matches = [
+            _Match(self.rules[doc.vocab.strings[key]], start, end, doc[start:end])
+            for key, start, end in self._find(doc)
+        ]
+        idioms = [m for m in matches if m.rule.kind == "idiom"]
+        signals = sorted({m.rule.kind for m in matches if m.rule.kind in ("distress", "retraction")})
+        clauses = _clauses(doc)
+        evidence: list[Evidence] = []
+        for match in matches:
+            if match.rule.kind in ("idiom", "distress", "retraction", "means", "time", "cue",
+                                   "dose", "dose_context"):
+                continue
+            if any(i.start <= match.start < i.end or match.start <= i.start < match.end
+                   for i in idioms):
+                continue
+            level, reason, subject = _judge(match, doc, clauses)
+            evidence.append(Evidence(match.span.text, match.rule.name, match.rule.category,
+                                     level, reason, subject))
+        if not any(e.level == URGENT for e in evidence):
+            evidence.extend(_means_with_intent(matches, idioms, doc, clauses))
+        if not any(e.level == URGENT for e in evidence):
+            evidence.extend(_dose(matches, doc, clauses))
+        evidence = _dedupe(evidence)
+        level = max((e.level for e in evidence), key=LEVEL_ORDER.__getitem__, default=NONE)
+        if level == NONE:
+            if any(e.reason in ("topic", "hypothetical") for e in evidence):
+                signals = sorted(set(signals) | {"topic"})
+            return CrisisResult(NONE, (), tuple(evidence), "self", tuple(signals))
+        deciding = [e for e in evidence if e.level == level]
+        categories = {e.category for e in deciding}
+        if level == URGENT:
+            for match in matches:
+                if match.rule.kind in ("means", "time") and not any(
+                    i.start <= match.start < i.end for i in idioms
+                ):
+                    categories.add(match.rule.category)
+                    evidence.append(Evidence(match.span.text, match.rule.name,
+                                             match.rule.category, level, "with risk", "self"))
+        subject = "self" if any(e.subject == "self" for e in deciding) else "other"
+        if level == URGENT and subject == "other":
+            categories.add("third_person")
+        return CrisisResult(level, tuple(sorted(categories)), tuple(evidence), subject,
+                            tuple(signals))
+
+
+_STILL_CURRENT = frozenset("want feel think have be suicidal cut cutting hurt wish".split())
+_NUMBER_WORDS = frozenset(
+    "ten eleven twelve fifteen twenty thirty forty fifty sixty hundred dozen".split()
+)
+
+
+def _means_with_intent(matches: list[_Match], idioms: list[_Match], doc: Doc,
+                       clauses: list[int]) -> list[Evidence]:
+    """A means ("a rope", "my pills") with what the person is doing with it, not asked."""
+    means = [m for m in matches if m.rule.kind == "means"
+             and not any(i.start <= m.start < i.end for i in idioms)]
+    cues = [m for m in matches if m.rule.kind == "cue"
+            and not _is_question(doc, clauses, m.start)
+            and not _hypothetical(m, doc, clauses)
+            and _subject(m, doc, clauses) != "generic"]
+    if not means or not cues:
+        return []
+    found = [Evidence(m.span.text, m.rule.name, "means", URGENT, "means with intent", "self")
+             for m in means + cues]
+    subjects = {_subject(c, doc, clauses) for c in cues}
+    if "self" not in subjects and "other" in subjects:
+        found = [Evidence(e.text, e.rule, e.category, e.level, e.reason, "other") for e in found]
+    return found
+
+
+def _dose(matches: list[_Match], doc: Doc, clauses: list[int]) -> list[Evidence]:
+    """Having taken a lot ("took way more of my meds", "swallowed a handful") of something."""
+    doses = [m for m in matches if m.rule.kind == "dose"
+             and _subject(m, doc, clauses) in ("self", "other", None)
+             and not _hypothetical(m, doc, clauses) and not _negated(m, doc, clauses)]
+    context = [m for m in matches if m.rule.kind == "dose_context"]
+    if not doses or not context:
+        return []
+    subject = "other" if any(_subject(m, doc, clauses) == "other" for m in doses) else "self"
+    return [Evidence(m.span.text, m.rule.name, "overdose", URGENT, "took a lot", subject)
+            for m in doses + context]
+
+
+def _dedupe(evidence: Iterable[Evidence]) -> list[Evidence]:
+    seen, kept = set(), []
+    for item in evidence:
+        key = (item.rule, item.text)
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
+
+
+def _clauses(doc: Doc) -> list[int]:
+    """For each token, the index of the clause it belongs to."""
+    clause, ids = 0, []
+    for token in doc:
+        if token.lower_ in lexicon.CLAUSE_BREAKS or "\n" in token.text:
+            clause += 1
+        ids.append(clause)
+    return ids
+
+
+def _clause_tokens(doc: Doc, clauses: list[int], index: int) -> list:
+    return [t for t in doc if clauses[t.i] == clauses[index]]
+
+
+def _subject(match: _Match, doc: Doc, clauses: list[int]) -> str | None:
+    """Who the matched words are about: "self", "other", "generic" or None if unsaid."""
+    if match.rule.forced_subject:
+        return match.rule.forced_subject
+    span_words = {t.lemma_ for t in match.span}
+    if span_words & lexicon.SUBJECTS_SELF:
+        return "self"
+    if span_words & {"him", "her", "them", "his", "their"}:
+        return "other"
+    for token in reversed(doc[: match.start]):
+        found = _subject_word(token.lemma_)
+        if found:
+            return found
+        if token.lower_ in (".", "!", "?", "\n") and token.i < match.start - 1:
+            break
+    if not _is_question(doc, clauses, match.start):  # "suicide is all i think about"
+        for token in doc[match.end: match.end + 6]:
+            if clauses[token.i] != clauses[match.start]:
+                break
+            found = _subject_word(token.lemma_)
+            if found in ("self", "other"):
+                return found
+    return None
+
+
+def _subject_word(word: str) -> str | None:
+    if word in lexicon.SUBJECTS_SELF:
+        return "self"
+    if word in lexicon.SUBJECTS_OTHER:
+        return "other"
+    if word in lexicon.SUBJECTS_GENERIC:
+        return "generic"
+    return None
+
+
+def _negated(match: _Match, doc: Doc, clauses: list[int]) -> bool:
+    width = 5 if match.rule.kind == "term" else 3
+    window = doc[max(0, match.start - width): match.start]
+    return any(t.lemma_ in lexicon.NEGATIONS and clauses[t.i] == clauses[match.start]
+               for t in window)
+
+
+def _timing(match: _Match, doc: Doc, clauses: list[int]) -> str:
+    """"history", "current" or "" from the words of the match's clause."""
+    tokens = _clause_tokens(doc, clauses, match.start)
+    words = [t.lower_ for t in tokens]
+    lemmas = [t.lemma_ for t in tokens]
+    pairs = set(zip(words, words[1:]))
+    recovered = any(w in lexicon.RECOVERY for w in lemmas)
+    current = (
+        any(w in lexicon.CURRENT for w in words)
+        or bool(pairs & {("last", "night"), ("this", "morning"), ("right", "now"),
+                         ("these", "days"), ("this", "week"), ("for", "years"),
+                         ("for", "months"), ("for", "weeks"), ("just", "took"), ("an", "hour"),
+                         ("minutes", "ago"), ("hour", "ago"), ("hours", "ago"), ("mins", "ago"),
+                         ("while", "ago"), ("min", "ago"), ("earlier", "tonight"),
+                         ("earlier", "today")})
+        or ("now" in words and not recovered)
+        or any(a == "still" and b in _STILL_CURRENT for a, b in zip(words, lemmas[1:]))
+    )
+    history = (
+        any(w in lexicon.HISTORY for w in words)
+        or bool(pairs & lexicon.HISTORY_PAIRS and ("was" in words or "were" in words or "had" in words
+                                                   or pairs & {("last", "year"), ("back", "then")}))
+        or any(re.fullmatch(r"(19|20)\d\d|(19|20)?\d0s", w) for w in words)
+    )
+    if current:
+        return "current"
+    if history or ("was" in words or "were" in words) and recovered:
+        return "history"
+    if recovered and match.rule.kind == "term":
+        return "history"
+    return ""
+
+
+def _hypothetical(match: _Match, doc: Doc, clauses: list[int]) -> bool:
+    start = match.start
+    words = [t.lemma_ for t in doc[max(0, start - 8): start]
+             if clauses[t.i] == clauses[start]]
+    for opener in lexicon.HYPOTHETICAL:
+        n = len(opener)
+        if any(tuple(words[i:i + n]) == opener for i in range(len(words) - n + 1)):
+            return True
+    return False
+
+
+def _is_question(doc: Doc, clauses: list[int], index: int) -> bool:
+    tokens = _clause_tokens(doc, clauses, index)
+    after = doc[tokens[-1].i + 1] if tokens[-1].i + 1 < len(doc) else None
+    return bool(after is not None and after.text == "?") or (
+        bool(tokens) and tokens[0].lower_ in ("is", "are", "can", "does", "do", "will", "what",
+                                             "how", "why", "could", "should", "would")
+    )
+
+
+def _judge(match: _Match, doc: Doc, clauses: list[int]) -> tuple[str, str, str]:
+    """The level of one match in its context, the reason, and who it is about."""
+    kind = match.rule.kind
+    subject = _subject(match, doc, clauses)
+    if subject == "generic":
+        return NONE, "topic", "other"
+    if subject is None:
+        if kind == "harm" or (kind in ("term", "emergency") and _is_question(doc, clauses, match.start)):
+            return NONE, "topic", "self"
+        if kind == "risk" and _is_question(doc, clauses, match.start):
+            return NONE, "topic", "self"  # "does the dissociation feel like dying?"
+        if kind == "term" and _timing(match, doc, clauses) != "current":
+            return NONE, "topic", "self"  # "suicidal thoughts and ketamine"; not "… again rn"
+        subject = "self"
+    if _negated(match, doc, clauses):
+        if kind == "risk" and subject == "self" and not match.rule.name.startswith(("want", "will")):
+            return CONCERN, "negated statement of risk", subject
+        return NONE, "negated", subject
+    if _hypothetical(match, doc, clauses):
+        if kind == "risk" and subject == "self":
+            return CONCERN, "hypothetical", subject
+        return NONE, "hypothetical", subject
+    timing = _timing(match, doc, clauses)
+    if timing == "history":
+        if kind == "emergency":
+            return NONE, "history", subject
+        return (CONCERN if subject == "self" else NONE), "history", subject
+    if kind == "emergency" and any(t.lower_ in ("before", "ever", "usually", "sometimes")
+                                   for t in _clause_tokens(doc, clauses, match.start)):
+        return NONE, "history", subject
+    return URGENT, "current", subject
+
+
+@lru_cache(maxsize=1)
+def default_detector() -> Detector:
+    return Detector()
+
+
+def detect(text: str) -> CrisisResult:
+    """The crisis level of one message, with the words that decided it."""
+    return default_detector().detect(text)

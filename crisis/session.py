@@ -1,0 +1,114 @@
+"""Crisis levels across a conversation, and what an escalation for staff carries.
+
+The detector judges one message. The policy adds two rules that need the conversation:
+after an urgent message the session stays flagged, and then distress without risk words, or a
+retraction ("jk ignore that"), is a concern — a retraction never clears the flag.
+
+Works on Rasa events as dicts (`Event.as_dict()`, the rasa-sdk tracker's `events`, or the
+`data` column of the SQL tracker store), so the Rasa server, the action server and the
+delivery worker all compute the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Optional
+
+from crisis.detector import CONCERN, NONE, URGENT, detect
+
+# Channels whose sender id is the user's phone number (the SMS connector).
+PHONE_CHANNELS = frozenset({"twilio", "sms", "twilio_sms"})
+LAST_TURNS = 6
+
+
+@dataclass
+class TurnLevel:
+    """The crisis level of one user message in its conversation."""
+
+    event: dict[str, Any]
+    level: str
+    crisis: dict[str, Any]
+    flagged: bool  # the session had an urgent message before or at this one
+    reason: str = ""
+    turns: list[dict[str, str]] = field(default_factory=list)  # last turns up to this one
+
+
+def crisis_of(event: dict[str, Any]) -> dict[str, Any]:
+    """The detector's result stored with a user event (computed again if it is missing)."""
+    stored = (event.get("parse_data") or {}).get("crisis")
+    return stored if stored else detect(event.get("text") or "").as_dict()
+
+
+def levels(events: Iterable[dict[str, Any]]) -> Iterator[TurnLevel]:
+    """Every user message's level, in order, with the session rules applied."""
+    flagged = False
+    turns: list[dict[str, str]] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "session_started":
+            flagged, turns = False, []
+        elif kind == "bot" and event.get("text"):
+            turns = (turns + [{"role": "bot", "text": event["text"]}])[-LAST_TURNS:]
+        elif kind == "user":
+            turns = (turns + [{"role": "user", "text": event.get("text") or ""}])[-LAST_TURNS:]
+            crisis = crisis_of(event)
+            level, reason = crisis.get("level", NONE), ""
+            signals = set(crisis.get("signals", ()))
+            if level == URGENT:
+                flagged = True
+            elif flagged and level == NONE and signals & {"distress", "retraction"}:
+                level = CONCERN
+                reason = "retraction after a crisis" if "retraction" in signals else "distress after a crisis"
+            yield TurnLevel(event, level, crisis, flagged, reason, list(turns))
+
+
+def latest(events: Iterable[dict[str, Any]]) -> Optional[TurnLevel]:
+    """The level of the last user message (None when there is none)."""
+    last = None
+    for last in levels(events):
+        pass
+    return last
+
+
+@dataclass(frozen=True)
+class EscalationFacts:
+    """What `clinic.escalations.record_escalation` needs, from the conversation."""
+
+    conversation_id: str
+    message_id: str
+    channel: Optional[str]
+    level: str
+    categories: list[str]
+    evidence: list[dict[str, Any]]
+    subject: str
+    last_turns: list[dict[str, str]]
+    reach_back: Optional[str]
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def escalation_facts(conversation_id: str, turn: TurnLevel) -> Optional[EscalationFacts]:
+    """The escalation a turn calls for, or None for level none."""
+    if turn.level == NONE:
+        return None
+    channel = turn.event.get("input_channel")
+    crisis = turn.crisis
+    evidence = [e for e in crisis.get("evidence", []) if e.get("level") != NONE]
+    if turn.reason:
+        evidence.append({"text": turn.event.get("text", ""), "rule": "session",
+                         "category": "after_crisis", "level": turn.level,
+                         "reason": turn.reason, "subject": "self"})
+    categories = list(crisis.get("categories") or []) or ["after_crisis"]
+    message_id = turn.event.get("message_id") or f"ts-{turn.event.get('timestamp')}"
+    return EscalationFacts(
+        conversation_id=conversation_id,
+        message_id=str(message_id),
+        channel=channel,
+        level=turn.level,
+        categories=categories,
+        evidence=evidence,
+        subject=crisis.get("subject", "self"),
+        last_turns=turn.turns,
+        reach_back=conversation_id if channel in PHONE_CHANNELS else None,
+    )

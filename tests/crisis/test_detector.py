@@ -1,0 +1,160 @@
+"""The crisis detector on the cases the policy names (../shared/crisis-policy.md §1)."""
+
+import pytest
+
+from crisis.detector import CONCERN, NONE, URGENT, correct, detect, normalize
+
+
+def level(text):
+    return detect(text).level
+
+
+@pytest.mark.parametrize("text", [
+    "I want to kill myself",
+    "i'm going to end my life tonight",
+    "I don't want to live anymore",          # negation inside a statement of risk
+    "I have pills and I'm going to take them all tonight",
+    "i took a whole bottle of pills",
+    "I am cutting myself right now",
+    "I want to hurt my coworker",
+    "I can't breathe after my infusion",
+    "everyone would be better off without me",
+])
+def test_explicit_statements_are_urgent(text):
+    assert level(text) == URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "kms", "i want to unalive myself", "thinking about sewerslide tonight", "gonna ctb",
+    "i just want to end it all", "wanna die fr",
+])
+def test_slang_and_algospeak(text):
+    assert level(text) == URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "im sucidal", "i want to kil myself", "gonna kill myslef", "I wnat to die",
+    "k!ll myself", "im su1c1dal", "I want to diieee", "i'm s u i c i d a l",
+])
+def test_misspellings_and_disguises(text):
+    assert level(text) == URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "I'm not suicidal, just curious",
+    "never had suicidal thoughts, is it still for me?",
+    "no self harm history here",
+])
+def test_negation_cancels_generic_words(text):
+    assert level(text) == NONE
+
+
+@pytest.mark.parametrize("text", [
+    "I'm dying to know the price",
+    "this wait is killing me",
+    "how do I kill time during the infusion",
+    "the traffic nearly killed me lol",
+    "I could murder a coffee after the session",
+    "I'd die laughing if it worked that fast",
+    "my feet are killing me after standing in line",
+])
+def test_idioms_do_not_escalate(text):
+    assert level(text) == NONE
+
+
+@pytest.mark.parametrize("text", [
+    "can ketamine help with suicidal thoughts?",
+    "what is suicidal ideation?",
+    "is it possible to overdose on ketamine at the clinic?",
+    "is chest pain a side effect?",
+    "will I pass out during the infusion?",
+])
+def test_topic_questions_do_not_escalate(text):
+    result = detect(text)
+    assert result.level == NONE
+
+
+def test_a_topic_question_is_marked_for_the_988_line():
+    assert "topic" in detect("can ketamine help with suicidal thoughts?").signals
+
+
+@pytest.mark.parametrize("text", [
+    "I used to be suicidal, do I need boosters?",
+    "I attempted suicide years ago, can I still get treatment?",
+    "I was suicidal in 2019 but I'm doing much better",
+])
+def test_past_risk_is_a_concern(text):
+    assert level(text) == CONCERN
+
+
+def test_past_risk_that_is_back_is_urgent():
+    assert level("I used to cut myself and I started again last night") == URGENT
+
+
+def test_third_person_in_danger_is_urgent_with_the_helpers_subject():
+    result = detect("my son says he wants to die and has pills")
+    assert result.level == URGENT
+    assert result.subject == "other"
+    assert "third_person" in result.categories
+    assert "means" in result.categories
+
+
+def test_third_person_without_current_danger_is_not_escalated():
+    assert level("my brother attempted years ago and is doing well now, is he eligible?") == NONE
+
+
+def test_mixed_message_resolves_to_the_highest_level():
+    result = detect("how much is it? honestly I want to end it all")
+    assert result.level == URGENT
+    assert result.categories == ("suicidal_ideation",)
+
+
+def test_retraction_and_distress_are_signals_not_levels():
+    assert detect("jk ignore that").signals == ("retraction",)
+    assert detect("i feel hopeless").level == NONE
+    assert "distress" in detect("i feel hopeless").signals
+
+
+def test_evidence_says_which_words_matched_and_why():
+    evidence = detect("I'm not suicidal but I want to die").as_dict()["evidence"]
+    reasons = {item["rule"]: (item["level"], item["reason"]) for item in evidence}
+    assert reasons["suicidal"] == (NONE, "negated")
+    assert reasons["want_to_die"] == (URGENT, "current")
+
+
+def test_very_long_input_is_read_to_the_end():
+    filler = "I have a question about the consultation and the cost of sessions. " * 150
+    assert len(filler) > 9000
+    assert level(filler + "Honestly I want to kill myself.") == URGENT
+    assert level(filler) == NONE
+
+
+@pytest.mark.parametrize("text", [
+    "😭😭😭 i want to die 😭", "i want to die💀", "I WANT TO KILL MYSELF!!!",
+])
+def test_emoji_and_shouting(text):
+    assert level(text) == URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "🙂", "Сколько стоит инфузия?", "点滴はいくらですか", "مرحبا", "\x00\x01", "a" * 50_000,
+])
+def test_other_scripts_and_odd_input_are_none_without_errors(text):
+    assert level(text) == NONE
+
+
+def test_spanish_first_person_risk():
+    assert level("me quiero morir") == URGENT
+    assert level("ya no quiero vivir") == URGENT
+
+
+def test_normalisation_keeps_ordinary_words():
+    assert normalize("Will it HURT?") == "will it hurt?"
+    assert correct("willing") == "willing"
+    assert correct("sucicidal") == "suicidal"
+
+
+def test_same_text_same_result():
+    text = "my friend told me she's going to overdose tonight"
+    assert detect(text) == detect(text)
+    assert detect(text).level == URGENT

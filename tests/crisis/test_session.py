@@ -1,0 +1,48 @@
+"""Levels across a conversation (crisis-policy.md §1) and what an escalation carries."""
+
+from crisis import session
+from crisis.detector import detect
+
+
+def user(text, channel="rest", message_id=None):
+    return {"event": "user", "text": text, "input_channel": channel,
+            "message_id": message_id or f"m-{abs(hash(text))}",
+            "parse_data": {"crisis": detect(text).as_dict()}}
+
+
+def bot(text):
+    return {"event": "bot", "text": text}
+
+
+def levels(*events):
+    return [turn.level for turn in session.levels(events)]
+
+
+def test_a_retraction_after_a_disclosure_is_a_concern_and_never_clears_the_flag():
+    assert levels(user("i want to end my life"), bot("crisis"), user("jk ignore that"),
+                  user("how long is a session?")) == ["urgent", "concern", "none"]
+    turns = list(session.levels([user("i want to end my life"), user("jk ignore that")]))
+    assert turns[-1].flagged and turns[-1].reason == "retraction after a crisis"
+
+
+def test_distress_counts_only_after_a_crisis_in_the_same_session():
+    assert levels(user("i feel hopeless")) == ["none"]
+    assert levels(user("kms"), user("i feel so empty")) == ["urgent", "concern"]
+    assert levels(user("kms"), {"event": "session_started"}, user("i feel so empty")) == [
+        "urgent", "none"]
+
+
+def test_a_missing_crisis_result_is_computed_from_the_text():
+    assert levels({"event": "user", "text": "i want to die", "parse_data": {}}) == ["urgent"]
+
+
+def test_escalation_facts_carry_turns_evidence_and_the_sms_number():
+    events = [user("hi", "twilio"), bot("Hello"), user("i took a whole bottle of pills", "twilio")]
+    facts = session.escalation_facts("+15550100123", session.latest(events))
+    assert facts.level == "urgent" and "overdose" in facts.categories
+    assert facts.reach_back == "+15550100123"
+    assert [t["role"] for t in facts.last_turns] == ["user", "bot", "user"]
+    assert facts.evidence and all(e["level"] != "none" for e in facts.evidence)
+    web = session.escalation_facts("abc", session.latest([user("i want to die")]))
+    assert web.reach_back is None
+    assert session.escalation_facts("abc", session.latest([user("hello")])) is None
