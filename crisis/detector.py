@@ -11,6 +11,8 @@ result, and every result says which words matched and why.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -74,6 +76,7 @@ _LEET = str.maketrans({"1": "i", "!": "i", "|": "i", "3": "e", "0": "o", "4": "a
 _LEET_WORD = re.compile(r"\b[a-z](?:[a-z]|[0-9!|@$*.](?=[a-z0-9!|@$*.]*[a-z]))+[a-z!]?", re.I)
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _DOUBLE = re.compile(r"([a-z])\1+")
+_BLANKS = re.compile(r"[ \t]{2,}")
 _STRETCHED = re.compile(r"\b[a-z]*([a-z])\1{2,}[a-z]*\b")
 _SPACED = re.compile(r"(?<![^\s])(?:[a-z] ){3,}[a-z]\b")  # "k i l l"
 _SPELLINGS = re.compile(
@@ -109,6 +112,7 @@ def normalize(text: str) -> str:
     text = _LEET_WORD.sub(_unleet, text)
     text = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
     text = _STRETCHED.sub(_unstretch, text)
+    text = _BLANKS.sub(" ", text)
     return _SPELLINGS.sub(lambda m: lexicon.SPELLINGS[m.group(0)], text)
 
 
@@ -205,11 +209,34 @@ def _slot(text: str) -> dict:
             for expanded in (lexicon.WORD_SETS[word[1:]].split() if word.startswith("@") else [word])
         ]
         surface = [w[1:] for w in words if w.startswith("=")]
-        lemmas = [w for w in words if not w.startswith("=")]
+        lemmas = sorted({lemma(w) for w in words if not w.startswith("=")})
         spec = {"LOWER": {"IN": surface}} if surface and not lemmas else {"LEMMA": {"IN": lemmas}}
     if optional:
         spec["OP"] = "?"
     return spec
+
+
+def _slot_choices(text: str) -> list[dict]:
+    """A slot as exact-value alternatives when it has few words (matched in C by spaCy),
+    or as one `IN` set otherwise (a Python predicate: slower per token)."""
+    spec = _slot(text)
+    for attr in ("LEMMA", "LOWER"):
+        values = spec.get(attr, {}).get("IN") if isinstance(spec.get(attr), dict) else None
+        if values is not None and len(values) <= _EXPAND_UP_TO:
+            extra = {"OP": spec["OP"]} if "OP" in spec else {}
+            return [{attr: value, **extra} for value in values]
+    return [spec]
+
+
+def _patterns(slots: list[str]) -> list[list[dict]]:
+    choices = [_slot_choices(slot) for slot in slots]
+    if math.prod(len(c) for c in choices) > _MAX_EXPANDED:
+        return [[_slot(slot) for slot in slots]]
+    return [list(combination) for combination in itertools.product(*choices)]
+
+
+_EXPAND_UP_TO = 12
+_MAX_EXPANDED = 200
 
 
 def _windows(hits: list[int], reach: int, length: int) -> list[tuple[int, int]]:
@@ -276,8 +303,10 @@ class Detector:
         self.rules = {}
         for name, category, kind, pattern in lexicon.RULES:
             slots = pattern.split()
-            forced = None
-            if "@REFLEXIVE_OTHER" in slots or any(s.split("|")[0] in ("his", "he") for s in slots):
+            forced = "self" if name in lexicon.SELF_EVIDENT else None
+            if forced:
+                pass
+            elif "@REFLEXIVE_OTHER" in slots or any(s.split("|")[0] in ("his", "he") for s in slots):
                 forced = "other"
             elif any(w in lexicon.SUBJECTS_SELF for s in slots for w in s.rstrip("?").split("|")
                      if not s.endswith("?") and len(s.split("|")) == 1):
@@ -286,18 +315,21 @@ class Detector:
             # One matcher per rule, run only when the message has the rule's rarest word:
             # most messages wake up a handful of rules, which keeps a message well under 1 ms.
             matcher = Matcher(self.nlp.vocab)
-            matcher.add(name, [[_slot(s) for s in slots]])
+            matcher.add(name, _patterns(slots))
             reach = sum(int(slot[1:]) if slot.startswith("*") else 1 for slot in slots)
             for word in _anchor(slots):
                 self.by_anchor.setdefault(word, []).append(len(self.matchers))
             self.matchers.append((matcher, reach))
 
-    def _find(self, doc: Doc) -> set[tuple[int, int, int]]:
+    def _find(self, doc: Doc, ctx: "_Context") -> set[tuple[int, int, int]]:
         """Every rule's matches; a rule runs only near the words it cannot match without."""
         positions: dict[str, list[int]] = {}
-        for token in doc:
-            for word in {token.lemma_, token.lower_} | ({"BIGNUM"} if token._.bignum else set()):
-                positions.setdefault(word, []).append(token.i)
+        for i, (lemma_, lower) in enumerate(zip(ctx.lemmas, ctx.lowers)):
+            positions.setdefault(lemma_, []).append(i)
+            if lower != lemma_:
+                positions.setdefault(lower, []).append(i)
+        for i in ctx.big_numbers:
+            positions.setdefault("BIGNUM", []).append(i)
         hits: dict[int, list[int]] = {}
         for word, where in positions.items():
             for rule in self.by_anchor.get(word, ()):
@@ -314,6 +346,7 @@ class Detector:
 
     def _doc(self, text: str) -> Doc:
         doc = self.nlp.make_doc(normalize(text))
+        doc.user_data["big_numbers"] = []
         for token in doc:
             word = correct(token.norm_)
             if word != token.norm_:
@@ -321,19 +354,21 @@ class Detector:
             token.lemma_ = lemma(token.norm_)
             if token.like_num and (len(token.text) >= 2 or token.lower_ in _NUMBER_WORDS):
                 token._.bignum = True
+                doc.user_data["big_numbers"].append(token.i)
         return doc
 
     def detect(self, text: str) -> CrisisResult:
         if not text or not text.strip():
             return CrisisResult()
         doc = self._doc(text)
+        ctx = _Context(doc)
         matches = [
             _Match(self.rules[doc.vocab.strings[key]], start, end, doc[start:end])
-            for key, start, end in self._find(doc)
+            for key, start, end in self._find(doc, ctx)
         ]
         idioms = [m for m in matches if m.rule.kind == "idiom"]
+        ctx.spans = [(m.start, m.end) for m in matches if m.rule.kind in _STATEMENTS]
         signals = sorted({m.rule.kind for m in matches if m.rule.kind in ("distress", "retraction")})
-        clauses = _clauses(doc)
         evidence: list[Evidence] = []
         for match in matches:
             if match.rule.kind in ("idiom", "distress", "retraction", "means", "time", "cue",
@@ -342,13 +377,13 @@ class Detector:
             if any(i.start <= match.start < i.end or match.start <= i.start < match.end
                    for i in idioms):
                 continue
-            level, reason, subject = _judge(match, doc, clauses)
+            level, reason, subject = _judge(match, ctx)
             evidence.append(Evidence(match.span.text, match.rule.name, match.rule.category,
                                      level, reason, subject))
         if not any(e.level == URGENT for e in evidence):
-            evidence.extend(_means_with_intent(matches, idioms, doc, clauses))
+            evidence.extend(_means_with_intent(matches, idioms, ctx))
         if not any(e.level == URGENT for e in evidence):
-            evidence.extend(_dose(matches, doc, clauses))
+            evidence.extend(_dose(matches, ctx))
         evidence = _dedupe(evidence)
         level = max((e.level for e in evidence), key=LEVEL_ORDER.__getitem__, default=NONE)
         if level == NONE:
@@ -378,34 +413,34 @@ _NUMBER_WORDS = frozenset(
 )
 
 
-def _means_with_intent(matches: list[_Match], idioms: list[_Match], doc: Doc,
-                       clauses: list[int]) -> list[Evidence]:
+def _means_with_intent(matches: list[_Match], idioms: list[_Match],
+                       ctx: "_Context") -> list[Evidence]:
     """A means ("a rope", "my pills") with what the person is doing with it, not asked."""
     means = [m for m in matches if m.rule.kind == "means"
              and not any(i.start <= m.start < i.end for i in idioms)]
     cues = [m for m in matches if m.rule.kind == "cue"
-            and not _is_question(doc, clauses, m.start)
-            and not _hypothetical(m, doc, clauses)
-            and _subject(m, doc, clauses) != "generic"]
+            and not ctx.is_question(m.start)
+            and not _hypothetical(m, ctx)
+            and _subject(m, ctx) != "generic"]
     if not means or not cues:
         return []
     found = [Evidence(m.span.text, m.rule.name, "means", URGENT, "means with intent", "self")
              for m in means + cues]
-    subjects = {_subject(c, doc, clauses) for c in cues}
+    subjects = {_subject(c, ctx) for c in cues}
     if "self" not in subjects and "other" in subjects:
         found = [Evidence(e.text, e.rule, e.category, e.level, e.reason, "other") for e in found]
     return found
 
 
-def _dose(matches: list[_Match], doc: Doc, clauses: list[int]) -> list[Evidence]:
+def _dose(matches: list[_Match], ctx: "_Context") -> list[Evidence]:
     """Having taken a lot ("took way more of my meds", "swallowed a handful") of something."""
     doses = [m for m in matches if m.rule.kind == "dose"
-             and _subject(m, doc, clauses) in ("self", "other", None)
-             and not _hypothetical(m, doc, clauses) and not _negated(m, doc, clauses)]
+             and _subject(m, ctx) in ("self", "other", None)
+             and not _hypothetical(m, ctx) and not _negated(m, ctx)]
     context = [m for m in matches if m.rule.kind == "dose_context"]
     if not doses or not context:
         return []
-    subject = "other" if any(_subject(m, doc, clauses) == "other" for m in doses) else "self"
+    subject = "other" if any(_subject(m, ctx) == "other" for m in doses) else "self"
     return [Evidence(m.span.text, m.rule.name, "overdose", URGENT, "took a lot", subject)
             for m in doses + context]
 
@@ -420,40 +455,71 @@ def _dedupe(evidence: Iterable[Evidence]) -> list[Evidence]:
     return kept
 
 
-def _clauses(doc: Doc) -> list[int]:
-    """For each token, the index of the clause it belongs to."""
-    clause, ids = 0, []
-    for token in doc:
-        if token.lower_ in lexicon.CLAUSE_BREAKS or "\n" in token.text:
-            clause += 1
-        ids.append(clause)
-    return ids
+class _Context:
+    """Per-message word lists, computed once: lemmas, surface words and clauses."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.lemmas = [t.lemma_ for t in doc]
+        self.lowers = [t.lower_ for t in doc]
+        self.clause: list[int] = []
+        self.ranges: list[list[int]] = []
+        for i, word in enumerate(self.lowers):
+            if not self.ranges or word in lexicon.CLAUSE_BREAKS or "\n" in word:
+                self.ranges.append([i, i])
+            self.ranges[-1][1] = i + 1
+            self.clause.append(len(self.ranges) - 1)
+        self._questions: dict[int, bool] = {}
+        self.big_numbers: list[int] = doc.user_data.get("big_numbers", [])
+        self.spans: list[tuple[int, int]] = []  # statements matched, for _negated
+
+    def clause_of(self, index: int) -> range:
+        start, end = self.ranges[self.clause[index]]
+        return range(start, end)
+
+    def is_question(self, index: int) -> bool:
+        clause = self.clause[index]
+        if clause not in self._questions:
+            start, end = self.ranges[clause]
+            first = self.lowers[start] if self.lowers[start] not in lexicon.CLAUSE_BREAKS else (
+                self.lowers[start + 1] if start + 1 < end else "")
+            self._questions[clause] = (end < len(self.lowers) and self.lowers[end] == "?") or (
+                self.lowers[end - 1] == "?") or first in _QUESTION_WORDS
+        return self._questions[clause]
 
 
-def _clause_tokens(doc: Doc, clauses: list[int], index: int) -> list:
-    return [t for t in doc if clauses[t.i] == clauses[index]]
+_STATEMENTS = frozenset({"risk", "term", "emergency", "harm"})
+_QUESTION_WORDS = frozenset(
+    "is are can does do will what where who which how why could should would".split()
+)
+_CURRENT_PAIRS = frozenset({
+    ("last", "night"), ("this", "morning"), ("right", "now"), ("these", "days"), ("this", "week"),
+    ("for", "years"), ("for", "months"), ("for", "weeks"), ("just", "took"), ("an", "hour"),
+    ("minutes", "ago"), ("hour", "ago"), ("hours", "ago"), ("mins", "ago"), ("while", "ago"),
+    ("min", "ago"), ("earlier", "tonight"), ("earlier", "today"),
+})
+_YEARS = re.compile(r"(19|20)\d\d|(19|20)?\d0s")
 
 
-def _subject(match: _Match, doc: Doc, clauses: list[int]) -> str | None:
+def _subject(match: _Match, ctx: _Context) -> str | None:
     """Who the matched words are about: "self", "other", "generic" or None if unsaid."""
     if match.rule.forced_subject:
         return match.rule.forced_subject
-    span_words = {t.lemma_ for t in match.span}
+    span_words = set(ctx.lemmas[match.start:match.end])
     if span_words & lexicon.SUBJECTS_SELF:
         return "self"
     if span_words & {"him", "her", "them", "his", "their"}:
         return "other"
-    for token in reversed(doc[: match.start]):
-        found = _subject_word(token.lemma_)
+    for i in range(match.start - 1, -1, -1):
+        found = _subject_word(ctx.lemmas[i])
         if found:
             return found
-        if token.lower_ in (".", "!", "?", "\n") and token.i < match.start - 1:
+        if ctx.lowers[i] in (".", "!", "?", "\n") and i < match.start - 1:
             break
-    if not _is_question(doc, clauses, match.start):  # "suicide is all i think about"
-        for token in doc[match.end: match.end + 6]:
-            if clauses[token.i] != clauses[match.start]:
+    if not ctx.is_question(match.start):  # "suicide is all i think about"
+        for i in range(match.end, min(len(ctx.lemmas), match.end + 6)):
+            if ctx.clause[i] != ctx.clause[match.start]:
                 break
-            found = _subject_word(token.lemma_)
+            found = _subject_word(ctx.lemmas[i])
             if found in ("self", "other"):
                 return found
     return None
@@ -469,95 +535,82 @@ def _subject_word(word: str) -> str | None:
     return None
 
 
-def _negated(match: _Match, doc: Doc, clauses: list[int]) -> bool:
+def _negated(match: _Match, ctx: _Context) -> bool:
+    """A negation word just before the match, or before a longer match that contains it
+    ("no thoughts of hurting myself")."""
     width = 5 if match.rule.kind == "term" else 3
-    window = doc[max(0, match.start - width): match.start]
-    return any(t.lemma_ in lexicon.NEGATIONS and clauses[t.i] == clauses[match.start]
-               for t in window)
+    start = min((s for s, e in ctx.spans if s <= match.start and match.end <= e),
+                default=match.start)
+    clause = ctx.clause[match.start]
+    return any(ctx.lemmas[i] in lexicon.NEGATIONS and ctx.clause[i] == clause
+               for i in range(max(0, start - width), start))
 
 
-def _timing(match: _Match, doc: Doc, clauses: list[int]) -> str:
+def _timing(match: _Match, ctx: _Context) -> str:
     """"history", "current" or "" from the words of the match's clause."""
-    tokens = _clause_tokens(doc, clauses, match.start)
-    words = [t.lower_ for t in tokens]
-    lemmas = [t.lemma_ for t in tokens]
+    clause = ctx.clause_of(match.start)
+    words = ctx.lowers[clause.start:clause.stop]
+    lemmas = ctx.lemmas[clause.start:clause.stop]
     pairs = set(zip(words, words[1:]))
     recovered = any(w in lexicon.RECOVERY for w in lemmas)
     current = (
         any(w in lexicon.CURRENT for w in words)
-        or bool(pairs & {("last", "night"), ("this", "morning"), ("right", "now"),
-                         ("these", "days"), ("this", "week"), ("for", "years"),
-                         ("for", "months"), ("for", "weeks"), ("just", "took"), ("an", "hour"),
-                         ("minutes", "ago"), ("hour", "ago"), ("hours", "ago"), ("mins", "ago"),
-                         ("while", "ago"), ("min", "ago"), ("earlier", "tonight"),
-                         ("earlier", "today")})
+        or bool(pairs & _CURRENT_PAIRS)
         or ("now" in words and not recovered)
         or any(a == "still" and b in _STILL_CURRENT for a, b in zip(words, lemmas[1:]))
     )
-    history = (
-        any(w in lexicon.HISTORY for w in words)
-        or bool(pairs & lexicon.HISTORY_PAIRS and ("was" in words or "were" in words or "had" in words
-                                                   or pairs & {("last", "year"), ("back", "then")}))
-        or any(re.fullmatch(r"(19|20)\d\d|(19|20)?\d0s", w) for w in words)
-    )
     if current:
         return "current"
-    if history or ("was" in words or "were" in words) and recovered:
-        return "history"
-    if recovered and match.rule.kind == "term":
+    was = "was" in words or "were" in words or "had" in words
+    history = (
+        any(w in lexicon.HISTORY for w in words)
+        or bool(pairs & lexicon.HISTORY_PAIRS) and (was or bool(pairs & {("last", "year"), ("back", "then")}))
+        or any(_YEARS.fullmatch(w) for w in words)
+    )
+    if history or (was and recovered) or (recovered and match.rule.kind == "term"):
         return "history"
     return ""
 
 
-def _hypothetical(match: _Match, doc: Doc, clauses: list[int]) -> bool:
-    start = match.start
-    words = [t.lemma_ for t in doc[max(0, start - 8): start]
-             if clauses[t.i] == clauses[start]]
+def _hypothetical(match: _Match, ctx: _Context) -> bool:
+    start, clause = match.start, ctx.clause[match.start]
+    words = [ctx.lemmas[i] for i in range(max(0, start - 8), start) if ctx.clause[i] == clause]
     for opener in lexicon.HYPOTHETICAL:
         n = len(opener)
-        if any(tuple(words[i:i + n]) == opener for i in range(len(words) - n + 1)):
+        if opener[0] in words and any(
+            tuple(words[i:i + n]) == opener for i in range(len(words) - n + 1)
+        ):
             return True
     return False
 
 
-def _is_question(doc: Doc, clauses: list[int], index: int) -> bool:
-    tokens = _clause_tokens(doc, clauses, index)
-    after = doc[tokens[-1].i + 1] if tokens[-1].i + 1 < len(doc) else None
-    return bool(after is not None and after.text == "?") or (
-        bool(tokens) and tokens[0].lower_ in ("is", "are", "can", "does", "do", "will", "what",
-                                             "how", "why", "could", "should", "would")
-    )
-
-
-def _judge(match: _Match, doc: Doc, clauses: list[int]) -> tuple[str, str, str]:
+def _judge(match: _Match, ctx: _Context) -> tuple[str, str, str]:
     """The level of one match in its context, the reason, and who it is about."""
     kind = match.rule.kind
-    subject = _subject(match, doc, clauses)
+    subject = _subject(match, ctx)
     if subject == "generic":
         return NONE, "topic", "other"
     if subject is None:
-        if kind == "harm" or (kind in ("term", "emergency") and _is_question(doc, clauses, match.start)):
-            return NONE, "topic", "self"
-        if kind == "risk" and _is_question(doc, clauses, match.start):
+        if kind == "harm" or (kind in ("term", "emergency", "risk") and ctx.is_question(match.start)):
             return NONE, "topic", "self"  # "does the dissociation feel like dying?"
-        if kind == "term" and _timing(match, doc, clauses) != "current":
+        if kind == "term" and _timing(match, ctx) != "current":
             return NONE, "topic", "self"  # "suicidal thoughts and ketamine"; not "… again rn"
         subject = "self"
-    if _negated(match, doc, clauses):
+    if _negated(match, ctx):
         if kind == "risk" and subject == "self" and not match.rule.name.startswith(("want", "will")):
             return CONCERN, "negated statement of risk", subject
         return NONE, "negated", subject
-    if _hypothetical(match, doc, clauses):
+    if _hypothetical(match, ctx):
         if kind == "risk" and subject == "self":
             return CONCERN, "hypothetical", subject
         return NONE, "hypothetical", subject
-    timing = _timing(match, doc, clauses)
+    timing = _timing(match, ctx)
     if timing == "history":
         if kind == "emergency":
             return NONE, "history", subject
         return (CONCERN if subject == "self" else NONE), "history", subject
-    if kind == "emergency" and any(t.lower_ in ("before", "ever", "usually", "sometimes")
-                                   for t in _clause_tokens(doc, clauses, match.start)):
+    if kind == "emergency" and any(ctx.lowers[i] in ("before", "ever", "usually", "sometimes")
+                                   for i in ctx.clause_of(match.start)):
         return NONE, "history", subject
     return URGENT, "current", subject
 

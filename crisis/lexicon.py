@@ -72,7 +72,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("no_reason_to_live", "suicidal_ideation", "risk", "no|nothing reason|point|left to live|be|go"),
     ("no_point_living", "suicidal_ideation", "risk", "no point in|to living|life|be|going"),
     ("nothing_to_live_for", "suicidal_ideation", "risk", "nothing to live for"),
-    ("tired_of_living", "suicidal_ideation", "risk", "tired|sick|done of|with living|life|existing"),
+    ("tired_of_living", "suicidal_ideation", "risk", "tired|sick|done of|with living|life|exist"),
     ("tired_of_being_alive", "suicidal_ideation", "risk", "tired|sick of be alive|here"),
     ("done_with_it_all", "suicidal_ideation", "risk", "done with it all"),
     ("cannot_go_on", "suicidal_ideation", "risk", "can not go|carry|keep on|going|living"),
@@ -165,7 +165,8 @@ RULES: list[tuple[str, str, str, str]] = [
     ("cannot_stop_myself", "harm_to_others", "cue", "can not stop myself"),
     ("something_ready", "harm_to_others", "cue", "have|got something|it|everything ready|planned"),
     ("need_it_to_stop", "means", "cue", "need|want it *1 to stop|end"),
-    ("hurting_him", "harm_to_others", "harm", "hurting|killing|stabbing|shooting him|her|them"),
+    ("hurting_him", "harm_to_others", "harm", "=hurting|=killing|=stabbing|=shooting him|her|them"),
+    ("thoughts_of_self_harm", "self_harm", "risk", "thought|idea|urge of|about hurt|harm|kill|cut myself"),
     ("not_make_it_another", "suicidal_ideation", "risk", "not *3 can make it another|through|much"),
     ("go_over_there", "harm_to_others", "cue", "go|going over there|to his|to her|to their"),
     ("goodbye_note", "plan_or_time", "risk", "goodbye note|letter|message|messages|text|texts|post|video"),
@@ -319,6 +320,12 @@ RULES: list[tuple[str, str, str, str]] = [
     ("es_suicidarme", "suicidal_ideation", "risk", "suicidarme|matarme"),
 ]
 
+# Rules that can only be about the person saying them, even without "I".
+SELF_EVIDENT = frozenset({
+    "point_of_living", "no_reason_to_live", "no_point_living", "nothing_to_live_for",
+    "not_worth_living", "tired_of_living", "tired_of_being_alive",
+})
+
 # Words that point at who a statement is about, looked for before a match.
 SUBJECTS_SELF = frozenset("i me my myself im mine".split())
 SUBJECTS_OTHER = frozenset(
@@ -349,7 +356,7 @@ CURRENT = frozenset(
     "again tonight today rn currently lately anymore tomorrow week right weekend "
     "started starting keep keeps constantly always every everyday daily soon".split()
 )
-RECOVERY = frozenset("better fine safe ok okay well remission stable recovered healed".split())
+RECOVERY = frozenset("better fine safe ok okay well great good remission stable recovered healed".split())
 
 # Question and hypothetical openers: "what if", "is it normal", "in case".
 HYPOTHETICAL = (
@@ -378,7 +385,7 @@ IRREGULAR_LEMMAS = {
     "took": "take", "taken": "take", "taking": "take",
     "went": "go", "gone": "gone", "going": "go", "goin": "go", "gonna": "gonna",
     "wanna": "want", "wana": "want", "wnat": "want", "wan": "want", "watn": "want", "wantto": "want",
-    "felt": "feel", "thought": "think", "thoughts": "thought",
+    "felt": "feel", "thoughts": "thought",
     "died": "die", "dies": "die", "dying": "dying", "dyin": "dying",
     "bled": "bleed", "hung": "hang", "shot": "shoot", "ate": "eat", "eaten": "eat",
     "swallowed": "swallow", "swallowing": "swallow", "gave": "give", "given": "give",
