@@ -387,7 +387,7 @@ class Detector:
         evidence = _dedupe(evidence)
         level = max((e.level for e in evidence), key=LEVEL_ORDER.__getitem__, default=NONE)
         if level == NONE:
-            if any(e.reason in ("topic", "hypothetical") for e in evidence):
+            if any(e.reason in ("topic", "hypothetical", "negated") for e in evidence):
                 signals = sorted(set(signals) | {"topic"})
             return CrisisResult(NONE, (), tuple(evidence), "self", tuple(signals))
         deciding = [e for e in evidence if e.level == level]
@@ -564,7 +564,8 @@ def _timing(match: _Match, ctx: _Context) -> str:
     was = "was" in words or "were" in words or "had" in words
     history = (
         any(w in lexicon.HISTORY for w in words)
-        or bool(pairs & lexicon.HISTORY_PAIRS) and (was or bool(pairs & {("last", "year"), ("back", "then")}))
+        or bool(pairs & lexicon.HISTORY_PAIRS)
+        or (was and bool(pairs & lexicon.WEAK_HISTORY_PAIRS))
         or any(_YEARS.fullmatch(w) for w in words)
     )
     if history or (was and recovered) or (recovered and match.rule.kind == "term"):
@@ -596,13 +597,9 @@ def _judge(match: _Match, ctx: _Context) -> tuple[str, str, str]:
         if kind == "term" and _timing(match, ctx) != "current":
             return NONE, "topic", "self"  # "suicidal thoughts and ketamine"; not "… again rn"
         subject = "self"
-    if _negated(match, ctx):
-        if kind == "risk" and subject == "self" and not match.rule.name.startswith(("want", "will")):
-            return CONCERN, "negated statement of risk", subject
+    if _negated(match, ctx):  # "I'm not going to hurt myself"; never "I don't want to live"
         return NONE, "negated", subject
-    if _hypothetical(match, ctx):
-        if kind == "risk" and subject == "self":
-            return CONCERN, "hypothetical", subject
+    if _hypothetical(match, ctx):  # "what if I feel suicidal after?": answered, with 988
         return NONE, "hypothetical", subject
     timing = _timing(match, ctx)
     if timing == "history":

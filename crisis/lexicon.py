@@ -118,6 +118,10 @@ RULES: list[tuple[str, str, str, str]] = [
     ("by_the_time", "plan_or_time", "risk", "by the time *7 not be here|around|alive"),
     ("take_care_of_it_tonight", "plan_or_time", "risk", "take care of it|things|everything tonight"),
     ("get_the_rope", "means", "risk", "buy|get|pick the|a rope|noose|gun|pistol"),
+    ("past_attempt", "suicidal_ideation", "risk", "previous|past|prior|survived|two|multiple|several|suicide attempt|attempts"),
+    ("had_an_attempt", "suicidal_ideation", "risk", "have|make a suicide attempt"),
+    ("attempted", "suicidal_ideation", "risk", "=attempted|=attempts .|,|years|twice|once|before|in|when|as|last|at|suicide|2|two|three|multiple|several"),
+    ("cutter", "self_harm", "term", "cutter"),
     ("not_trust_myself", "suicidal_ideation", "risk", "not trust myself"),
     ("hold_on_longer", "suicidal_ideation", "risk", "how much|many longer i can|could hold|last|keep|go"),
     ("cannot_hold_on", "suicidal_ideation", "risk", "can not hold|hang on *1 much|any longer"),
@@ -274,7 +278,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("dying_to", "none", "idiom", "die|dying to know|see|try|hear|find|get|start|ask|learn|meet|go|talk|book|feel|be|have|schedule|sign"),
     ("killing_me", "none", "idiom", "kill me"),
     ("kill_time", "none", "idiom", "kill time|some|the *1 time|hour|minute"),
-    ("to_die_for", "none", "idiom", "to die for"),
+    ("to_die_for", "none", "idiom", "be to die for"),
     ("die_laughing", "none", "idiom", "die|dying|dead of|from|laughing|laughter|lol|lmao|embarrassment|boredom"),
     ("scared_to_death", "none", "idiom", "scared|bored|worried|sick|tired to death"),
     ("dead_tired", "none", "idiom", "dead tired|serious|set|last|end|battery|phone|zone|inside"),
@@ -288,7 +292,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("heart_attack_price", "none", "idiom", "give|have me a heart attack"),
     ("jump_the_gun", "none", "idiom", "jump the gun"),
     ("overdose_on_things", "none", "idiom", "overdose|od on *1 netflix|tv|coffee|caffeine|sugar|chocolate|youtube|tiktok|show|shows|candy|information|research|reading|news"),
-    ("suicide_topic", "none", "idiom", "suicide|suicidal prevention|research|rate|rates|risk|hotline|awareness|statistic|statistics|study|studies|ideation|crisis|line|lifeline"),
+    ("suicide_topic", "none", "idiom", "suicide|suicidal prevention|research|rate|rates|risk|hotline|awareness|statistic|statistics|study|studies|crisis|line|lifeline"),
     ("ketamine_and_suicide", "none", "idiom", "ketamine and|for suicide|suicidal"),
     ("hurt_feelings", "none", "idiom", "hurt|hurting his|her|their|my|your feelings"),
     ("cut_costs", "none", "idiom", "cut|cutting cost|costs|back|down|corner|corners|out|hair|ties|class"),
@@ -331,11 +335,11 @@ SUBJECTS_SELF = frozenset("i me my myself im mine".split())
 SUBJECTS_OTHER = frozenset(
     "he she him her his hers himself herself son daughter friend brother sister mom mother "
     "dad father husband wife partner boyfriend girlfriend kid child teen teenager cousin "
-    "roommate grandma grandpa aunt uncle niece nephew coworker patient's".split()
+    "roommate grandma grandpa aunt uncle niece nephew coworker patient's relative".split()
 )
 SUBJECTS_GENERIC = frozenset(
     "you u your someone somebody anyone anybody people patient patients person one everyone "
-    "those others persons client clients individual individuals".split()
+    "those others persons client clients individual individuals nobody noone family".split()
 )
 
 NEGATIONS = frozenset("not no never nor without none zero".split())
@@ -347,13 +351,15 @@ HISTORY = frozenset(
     "ago used past history previously formerly survived survivor college "
     "highschool childhood younger decade decades".split()
 )
+# Pairs that put a statement in the past by themselves, and weaker ones that need "was/had".
 HISTORY_PAIRS = frozenset({
     ("last", "year"), ("last", "summer"), ("last", "spring"), ("last", "fall"),
-    ("last", "winter"), ("in", "the"), ("back", "then"), ("back", "in"), ("when", "i"),
-    ("as", "a"), ("a", "while"), ("years", "back"), ("in", "high"),
+    ("last", "winter"), ("back", "then"), ("back", "in"), ("years", "back"), ("in", "high"),
+    ("a", "decade"), ("long", "time"),
 })
+WEAK_HISTORY_PAIRS = frozenset({("when", "i"), ("as", "a"), ("in", "the"), ("a", "while")})
 CURRENT = frozenset(
-    "again tonight today rn currently lately anymore tomorrow week right weekend "
+    "again tonight today rn lately anymore tomorrow week right weekend "
     "started starting keep keeps constantly always every everyday daily soon".split()
 )
 RECOVERY = frozenset("better fine safe ok okay well great good remission stable recovered healed".split())
