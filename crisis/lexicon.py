@@ -120,7 +120,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("get_the_rope", "means", "risk", "buy|get|pick the|a rope|noose|gun|pistol"),
     ("past_attempt", "suicidal_ideation", "risk", "previous|past|prior|survived|two|multiple|several|suicide attempt|attempts"),
     ("had_an_attempt", "suicidal_ideation", "risk", "have|make a suicide attempt"),
-    ("attempted", "suicidal_ideation", "risk", "=attempted|=attempts .|,|years|twice|once|before|in|when|as|last|at|suicide|2|two|three|multiple|several"),
+    ("attempted", "suicidal_ideation", "risk", "=attempted|=attempts .|,|years|twice|once|before|in|when|as|last|at|back|suicide|2|two|three|multiple|several"),
     ("cutter", "self_harm", "term", "cutter"),
     ("not_trust_myself", "suicidal_ideation", "risk", "not trust myself"),
     ("hold_on_longer", "suicidal_ideation", "risk", "how much|many longer i can|could hold|last|keep|go"),
@@ -298,7 +298,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("cut_costs", "none", "idiom", "cut|cutting cost|costs|back|down|corner|corners|out|hair|ties|class"),
     ("life_savings", "none", "idiom", "my life saving|savings|insurance"),
     # --- signals for later turns (crisis.session) ----------------------------------------
-    ("retraction", "none", "retraction", "jk|jking|kidding|joking|joke|nvm|nevermind|disregard"),
+    ("retraction", "none", "retraction", "jk|jking|kidding|joking|joke|nvm|nevermind|disregard|broma|bromeando|olvidalo"),
     ("ignore_that", "none", "retraction", "ignore that|this|it|me|what|my"),
     ("never_mind", "none", "retraction", "never mind"),
     ("did_not_mean_it", "none", "retraction", "not mean it|that|what"),
@@ -307,11 +307,12 @@ RULES: list[tuple[str, str, str, str]] = [
     ("distress", "none", "distress", (
         "hopeless|worthless|empty|numb|exhausted|alone|lonely|pointless|useless|broken|miserable|"
         "overwhelmed|desperate|trapped|burden|helpless|unbearable|crying|cry|dark|sad|struggling|"
-        "awful|terrible|scared|afraid|hurting|pain|tired|lost|failure"
+        "awful|terrible|scared|afraid|hurting|hurts|pain|tired|lost|failure"
     )),
     ("give_up", "none", "distress", "give|giving up"),
     ("no_point", "none", "distress", "no|any point|hope"),
     ("no_way_out", "none", "distress", "no way out"),
+    ("nothing_helps", "none", "distress", "nothing *1 help|helps|work|works|matter|matters|change|changes"),
     ("hate_myself", "none", "distress", "hate myself|my"),
     # --- Spanish ------------------------------------------------------------------------
     ("es_quiero_morir", "suicidal_ideation", "risk", "quiero|quisiera|deseo|voy|pienso a|en? morir|morirme|matarme|suicidarme|desaparecer"),

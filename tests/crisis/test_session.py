@@ -46,3 +46,15 @@ def test_escalation_facts_carry_turns_evidence_and_the_sms_number():
     web = session.escalation_facts("abc", session.latest([user("i want to die")]))
     assert web.reach_back is None
     assert session.escalation_facts("abc", session.latest([user("hello")])) is None
+
+
+def test_the_crisis_suites_sessions():
+    from bench.crisis_suite import load_suite
+
+    _cases, sessions = load_suite()
+    wrong = []
+    for turns in sessions:
+        got = levels(*(user(turn["text"], message_id=str(i)) for i, turn in enumerate(turns)))
+        if got != [turn["level"] for turn in turns]:
+            wrong.append(([turn["text"] for turn in turns], got))
+    assert not wrong
