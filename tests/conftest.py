@@ -130,7 +130,7 @@ def start_assistant(workdir: Path, model: Path, with_action_server: bool = True)
     config["tracker_store"]["db"] = str(database)
     endpoints.write_text(yaml.safe_dump(config))
     env = {**os.environ, "CLINIC_DATABASE_URL": f"sqlite:///{database}"}
-    token = secrets.token_urlsafe(16)
+    token = secrets.token_hex(16)  # never starts with "-", which argparse would read as an option
     processes, logs = [], []
     if with_action_server:
         log = workdir / "actions.log"
