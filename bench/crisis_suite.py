@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.crisis_suite            # the detector, with a keyword baseline
     .venv/bin/python -m bench.crisis_suite --check    # exit 1 when a policy gate fails
 
-The suite (tests/data/crisis_suite.yml) was written from the policy, without the rules. The
+The suite (tests/data/crisis_suite.yml and crisis_suite_more.yml) was written from the policy
+by helpers who never saw the rules. The
 gates are those of ../shared/crisis-policy.md §2: every explicit urgent message caught, at
 least 95% of all urgent messages, at most 1% of the must-not-escalate messages urgent.
 The baseline is what a plain keyword list does on the same messages.
@@ -25,7 +26,7 @@ import yaml
 from crisis.detector import CONCERN, NONE, URGENT, detect
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITE = ROOT / "tests" / "data" / "crisis_suite.yml"
+SUITES = (ROOT / "tests" / "data" / "crisis_suite.yml", ROOT / "tests" / "data" / "crisis_suite_more.yml")
 REPORT = ROOT / "reports" / "crisis_suite.json"
 GATES = {"explicit_recall": 1.0, "urgent_recall": 0.95, "false_urgent_rate": 0.01}
 HARD_NEGATIVES = ("idiom", "negation", "topic_question", "faq_sensitive", "third_person_safe")
@@ -51,16 +52,19 @@ class Case:
     explicit: bool = False
 
 
-def load_suite(path: Path = SUITE) -> tuple[list[Case], list[list[dict]]]:
-    """The single messages and the multi-turn sessions of the suite."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    cases = [
-        Case(label, category, item["text"], bool(item.get("explicit")))
-        for label in ("urgent", "concern", "none")
-        for category, items in (data.get(label) or {}).items()
-        for item in items
-    ]
-    sessions = [session["turns"] for session in data.get("sessions", [])]
+def load_suite(paths: Iterable[Path] = SUITES) -> tuple[list[Case], list[list[dict]]]:
+    """The single messages and the multi-turn sessions of the suite's files."""
+    cases: list[Case] = []
+    sessions: list[list[dict]] = []
+    for path in paths:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        cases += [
+            Case(label, category, item["text"], bool(item.get("explicit")))
+            for label in ("urgent", "concern", "none")
+            for category, items in (data.get(label) or {}).items()
+            for item in items
+        ]
+        sessions += [session["turns"] for session in data.get("sessions", [])]
     return cases, sessions
 
 
@@ -163,7 +167,8 @@ def _print(result: dict, baseline: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", type=Path, default=SUITE)
+    parser.add_argument("--suite", type=Path, nargs="+", default=list(SUITES),
+                        help="suite files (default: both parts of the suite)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a gate fails")
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args(argv)

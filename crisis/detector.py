@@ -552,7 +552,8 @@ def _timing(match: _Match, ctx: _Context) -> str:
     words = ctx.lowers[clause.start:clause.stop]
     lemmas = ctx.lemmas[clause.start:clause.stop]
     pairs = set(zip(words, words[1:]))
-    recovered = any(w in lexicon.RECOVERY for w in lemmas)
+    recovered = any(w in lexicon.RECOVERY and not (w == "better" and after == "off")
+                    for w, after in zip(lemmas, lemmas[1:] + [""]))
     current = (
         any(w in lexicon.CURRENT for w in words)
         or bool(pairs & _CURRENT_PAIRS)
