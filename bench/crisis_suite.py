@@ -122,24 +122,27 @@ def gate_failures(result: dict) -> list[str]:
     return failures
 
 
-def timing(texts: Iterable[str], repeats: int = 5) -> dict:
-    """Detector time per message (warm), in milliseconds."""
+def timing(texts: Iterable[str], passes: int = 5) -> dict:
+    """Detector time per message (warm), in milliseconds: percentiles of each pass over the
+    messages, reported as the median pass (this VM's scheduler adds noise to single passes),
+    with the worst pass's p99 beside it."""
     texts = list(texts)
     for text in texts:  # warm the caches once, as a running server would be
         detect(text)
-    samples = []
-    for _ in range(repeats):
+    runs = []
+    for _ in range(passes):
+        samples = []
         for text in texts:
             start = time.perf_counter()
             detect(text)
             samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-
-    def pct(q: float) -> float:
-        return samples[min(len(samples) - 1, int(q * len(samples)))]
-
-    return {"messages": len(samples), "p50_ms": pct(0.50), "p95_ms": pct(0.95),
-            "p99_ms": pct(0.99), "max_ms": samples[-1], "mean_ms": statistics.fmean(samples)}
+        samples.sort()
+        runs.append({q: samples[min(len(samples) - 1, int(float(q[1:]) / 100 * len(samples)))]
+                     for q in ("p50", "p95", "p99")} | {"max": samples[-1]})
+    median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    return {"messages": len(texts), "passes": passes,
+            "p50_ms": median["p50"], "p95_ms": median["p95"], "p99_ms": median["p99"],
+            "max_ms": median["max"], "worst_pass_p99_ms": max(run["p99"] for run in runs)}
 
 
 def _print(result: dict, baseline: dict) -> None:
@@ -177,9 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     baseline = figures(cases, keyword_level)
     speed = timing(case.text for case in cases)
     _print(result, baseline)
-    print(f"\ndetector time per message over {speed['messages']} runs: "
-          f"p50 {speed['p50_ms']:.3f} ms, p95 {speed['p95_ms']:.3f} ms, "
-          f"p99 {speed['p99_ms']:.3f} ms, max {speed['max_ms']:.3f} ms (target p99 < 1 ms)")
+    print(f"\ndetector time per message ({speed['messages']} messages, median of "
+          f"{speed['passes']} passes): p50 {speed['p50_ms']:.3f} ms, p95 {speed['p95_ms']:.3f} ms, "
+          f"p99 {speed['p99_ms']:.3f} ms, max {speed['max_ms']:.3f} ms (target p99 < 1 ms); "
+          f"worst pass p99 {speed['worst_pass_p99_ms']:.3f} ms")
     if args.show_misses:
         print("\nmissed urgent:", *result["missed"], sep="\n  ")
         print("\nfalse urgent:", *result["false_urgent"], sep="\n  ")

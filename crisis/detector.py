@@ -106,9 +106,12 @@ _EMOJI_WORDS = str.maketrans({"🔫": " gun ", "💊": " pills ", "🔪": " knif
 
 def normalize(text: str) -> str:
     """Lower case, plain letters, no stretched or disguised spelling; same words otherwise."""
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold().translate(_EMOJI_WORDS)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    text = text[:MAX_CHARS].lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).casefold().translate(_EMOJI_WORDS)
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        text = text.replace("\u2019", "'").replace("\u2018", "'")
+    text = text.replace("`", "'")
     text = _LEET_WORD.sub(_unleet, text)
     text = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
     text = _STRETCHED.sub(_unstretch, text)
@@ -265,7 +268,7 @@ def _anchor(slots: list[str]) -> frozenset[str]:
 
 # Words too common to decide whether a rule is worth running.
 _COMMON = frozenset(
-    "i me my myself be not to a an the it have do want go gonna need wish feel think and of in "
+    "i me my be not to a an the it have do want go gonna need wish feel think and of in "
     "on at for with this that all so just can will would could no never what how".split()
 )
 

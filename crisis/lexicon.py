@@ -222,7 +222,8 @@ RULES: list[tuple[str, str, str, str]] = [
     ("their_last_night", "plan_or_time", "risk", "be his|her|their last day|night"),
     ("kys", "suicidal_ideation", "risk", "kys"),
     ("want_to_be_unalive", "suicidal_ideation", "risk", "@WANT to? be unalive|gone"),
-    ("want_to_not_exist", "suicidal_ideation", "risk", "@WANT to not exist|be|live|wake"),
+    ("want_to_not_exist", "suicidal_ideation", "risk", "@WANT to not exist|live|wake"),
+    ("want_to_not_be_alive", "suicidal_ideation", "risk", "@WANT to not be alive|here|around"),
     ("unalive_word", "suicidal_ideation", "risk", "unalive|selfdelete"),
     ("sh_urges", "self_harm", "risk", "sh|selfharm urge|urges|relapse|again"),
     ("commit_die", "suicidal_ideation", "risk", "commit die|dying|unalive|suicide"),
@@ -276,7 +277,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("in_front_of_me", "means", "cue", "in front of me"),
     ("thinking_about_it", "means", "cue", "think about it|use|using"),
     ("jump", "means", "cue", "jump"),
-    ("want_to_go", "means", "cue", "@WANT to? use|jump|take|do|try"),
+    ("want_to_go", "means", "cue", "@WANT to? use|jump"),
     ("at_the_edge", "means", "cue", "stand|sit|be at|on|near|to the|a|top *3 bridge|roof|tracks|ledge|edge|garage|cliff"),
     # --- time (adds plan_or_time to a risk) ----------------------------------------------
     ("tonight", "plan_or_time", "time", "tonight|today|tomorrow|weekend|rn|soon|now|midnight"),
