@@ -17,6 +17,10 @@ Every rule has a kind, which decides how context changes its level (crisis.detec
     emergency  a medical emergency now ("can't breathe"); questions about it are not emergencies
     harm       intent to hurt someone else
     means      a way to act (pills, a gun); adds to a risk in the same message, never alone
+    cue        what someone does with a means ("use it", "in my hand"): with a means, urgent
+    dose / dose_context
+               having taken a lot ("took way more", "swallowed a handful") with what of or why
+               ("my meds", "on purpose"): both together are urgent
     time       a time ("tonight"); adds plan_or_time to a risk in the same message
     idiom      a harmless use that hides the words it covers ("dying to know", "kill time")
     retraction / distress
