@@ -28,8 +28,11 @@ from crisis import lexicon
 URGENT, CONCERN, NONE = "urgent", "concern", "none"
 LEVEL_ORDER = {NONE: 0, CONCERN: 1, URGENT: 2}
 
-# Longer input is still read whole; the limit only bounds the work for absurd sizes.
+# Only the first MAX_CHARS characters are read: a bound on the work for absurd input (the
+# channels refuse far shorter messages).
 MAX_CHARS = 20_000
+# Signals that raise a message to a concern after a crisis earlier in the session.
+SESSION_SIGNALS = frozenset({"distress", "retraction"})
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,14 @@ def lemma(word: str) -> str:
 
 # --- matching ------------------------------------------------------------------------------
 
+def _alternatives(slot: str) -> list[str]:
+    """A slot's words, with @NAME sets spelled out ("=" marks a surface form)."""
+    return [
+        expanded for word in slot.rstrip("?").split("|")
+        for expanded in (lexicon.WORD_SETS[word[1:]].split() if word.startswith("@") else [word])
+    ]
+
+
 def _slot(text: str) -> dict:
     optional = text.endswith("?")
     text = text.rstrip("?")
@@ -207,10 +218,7 @@ def _slot(text: str) -> dict:
     if text == "BIGNUM":
         spec: dict = {"_": {"bignum": True}}
     else:
-        words = [
-            expanded for word in text.split("|")
-            for expanded in (lexicon.WORD_SETS[word[1:]].split() if word.startswith("@") else [word])
-        ]
+        words = _alternatives(text)
         surface = [w[1:] for w in words if w.startswith("=")]
         lemmas = sorted({lemma(w) for w in words if not w.startswith("=")})
         spec = {"LOWER": {"IN": surface}} if surface and not lemmas else {"LEMMA": {"IN": lemmas}}
@@ -271,9 +279,7 @@ def _anchor(slots: list[str]) -> frozenset[str]:
     for slot in slots:
         if slot.endswith("?") or slot.startswith("*"):
             continue
-        words = {w.lstrip("=") for word in slot.split("|")
-                 for w in (lexicon.WORD_SETS[word[1:]].split() if word.startswith("@") else [word])}
-        required.append(words)
+        required.append({word.lstrip("=") for word in _alternatives(slot)})
     return frozenset(min(required, key=lambda words: len(words) + 100 * len(words & _COMMON)))
 
 
@@ -374,11 +380,10 @@ class Detector:
         ]
         idioms = [m for m in matches if m.rule.kind == "idiom"]
         ctx.spans = [(m.start, m.end) for m in matches if m.rule.kind in _STATEMENTS]
-        signals = sorted({m.rule.kind for m in matches if m.rule.kind in ("distress", "retraction")})
+        signals = sorted({m.rule.kind for m in matches if m.rule.kind in SESSION_SIGNALS})
         evidence: list[Evidence] = []
         for match in matches:
-            if match.rule.kind in ("idiom", "distress", "retraction", "means", "time", "cue",
-                                   "dose", "dose_context"):
+            if match.rule.kind not in _STATEMENTS:
                 continue
             if any(i.start <= match.start < i.end or match.start <= i.start < match.end
                    for i in idioms):
@@ -400,9 +405,7 @@ class Detector:
         categories = {e.category for e in deciding}
         if level == URGENT:
             for match in matches:
-                if match.rule.kind in ("means", "time") and not any(
-                    i.start <= match.start < i.end for i in idioms
-                ):
+                if match.rule.kind in ("means", "time") and not _in_idiom(match, idioms):
                     categories.add(match.rule.category)
                     evidence.append(Evidence(match.span.text, match.rule.name,
                                              match.rule.category, level, "with risk", "self"))
@@ -422,20 +425,24 @@ _NUMBER_WORDS = frozenset(
 def _means_with_intent(matches: list[_Match], idioms: list[_Match],
                        ctx: "_Context") -> list[Evidence]:
     """A means ("a rope", "my pills") with what the person is doing with it, not asked."""
-    means = [m for m in matches if m.rule.kind == "means"
-             and not any(i.start <= m.start < i.end for i in idioms)]
-    cues = [m for m in matches if m.rule.kind == "cue"
-            and not ctx.is_question(m.start)
-            and not _hypothetical(m, ctx)
-            and _subject(m, ctx) != "generic"]
+    means = [m for m in matches if m.rule.kind == "means" and not _in_idiom(m, idioms)]
+    cues = [
+        (m, subject) for m in matches
+        if m.rule.kind == "cue" and not ctx.is_question(m.start) and not _hypothetical(m, ctx)
+        and (subject := _subject(m, ctx)) != "generic"
+    ]
     if not means or not cues:
         return []
     found = [Evidence(m.span.text, m.rule.name, "means", URGENT, "means with intent", "self")
-             for m in means + cues]
-    subjects = {_subject(c, ctx) for c in cues}
+             for m in means + [cue for cue, _ in cues]]
+    subjects = {subject for _, subject in cues}
     if "self" not in subjects and "other" in subjects:
         found = [Evidence(e.text, e.rule, e.category, e.level, e.reason, "other") for e in found]
     return found
+
+
+def _in_idiom(match: _Match, idioms: list[_Match]) -> bool:
+    return any(i.start <= match.start < i.end for i in idioms)
 
 
 def _dose(matches: list[_Match], ctx: "_Context") -> list[Evidence]:
@@ -488,8 +495,9 @@ class _Context:
             start, end = self.ranges[clause]
             first = self.lowers[start] if self.lowers[start] not in lexicon.CLAUSE_BREAKS else (
                 self.lowers[start + 1] if start + 1 < end else "")
-            self._questions[clause] = (end < len(self.lowers) and self.lowers[end] == "?") or (
-                self.lowers[end - 1] == "?") or first in _QUESTION_WORDS
+            self._questions[clause] = (
+                (end < len(self.lowers) and self.lowers[end] == "?") or first in _QUESTION_WORDS
+            )
         return self._questions[clause]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional
 
-from crisis.detector import CONCERN, NONE, URGENT, detect
+from crisis.detector import CONCERN, NONE, SESSION_SIGNALS, URGENT, detect
 
 # Channels whose sender id is the user's phone number (the SMS connector).
 PHONE_CHANNELS = frozenset({"twilio", "sms", "twilio_sms"})
@@ -56,7 +56,7 @@ def levels(events: Iterable[dict[str, Any]]) -> Iterator[TurnLevel]:
             signals = set(crisis.get("signals", ()))
             if level == URGENT:
                 flagged = True
-            elif flagged and level == NONE and signals & {"distress", "retraction"}:
+            elif flagged and level == NONE and signals & SESSION_SIGNALS:
                 level = CONCERN
                 reason = "retraction after a crisis" if "retraction" in signals else "distress after a crisis"
             yield TurnLevel(event, level, crisis, flagged, reason, list(turns))

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from clinic.escalations import record_escalation
 from crisis import session
-from crisis.detector import NONE
+from crisis.detector import NONE, SESSION_SIGNALS
 
 logger = logging.getLogger(__name__)
 
@@ -29,13 +29,14 @@ checkpoint = sa.Table(
     sa.Column("last_event_id", sa.BigInteger, nullable=False),
 )
 TRACKER_EVENTS = "events"  # the table of Rasa's SQLTrackerStore
+events = sa.table(TRACKER_EVENTS, sa.column("id"), sa.column("sender_id"),
+                  sa.column("type_name"), sa.column("data"))
 
 
 def _interesting(data: dict) -> bool:
     crisis = (data.get("parse_data") or {}).get("crisis") or {}
-    return crisis.get("level", NONE) != NONE or bool(
-        set(crisis.get("signals", ())) & {"distress", "retraction"}
-    )
+    signals = set(crisis.get("signals", ()))
+    return crisis.get("level", NONE) != NONE or bool(signals & SESSION_SIGNALS)
 
 
 def sweep(engine: sa.engine.Engine, targets: Sequence[str], batch: int = 1000) -> int:
@@ -52,8 +53,6 @@ def sweep(engine: sa.engine.Engine, targets: Sequence[str], batch: int = 1000) -
 
 
 def _sweep_batch(engine: sa.engine.Engine, targets: Sequence[str], batch: int) -> tuple[int, bool]:
-    events = sa.table(TRACKER_EVENTS, sa.column("id"), sa.column("sender_id"),
-                      sa.column("type_name"), sa.column("data"))
     with engine.connect() as connection:
         last = connection.execute(sa.select(checkpoint.c.last_event_id)).scalar() or 0
         rows = connection.execute(
@@ -74,8 +73,6 @@ def _sweep_batch(engine: sa.engine.Engine, targets: Sequence[str], batch: int) -
 
 
 def _conversation_events(engine: sa.engine.Engine, sender: str) -> list[dict]:
-    events = sa.table(TRACKER_EVENTS, sa.column("id"), sa.column("sender_id"),
-                      sa.column("data"))
     with engine.connect() as connection:
         rows = connection.execute(
             sa.select(events.c.data).where(events.c.sender_id == sender).order_by(events.c.id)
