@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup train run test validate shell lock clean
+.PHONY: setup train run test browser validate shell lock clean
 
 setup:  ## Python 3.10 venv, pinned packages, clinic profile check
 	@scripts/setup.sh
@@ -17,8 +17,11 @@ train: setup  ## Train the model if it is missing or stale
 run: train  ## Action server + Rasa server (REST channel) on an embedded SQLite database
 	@scripts/run.sh
 
-test: train  ## The whole test suite, against the trained model and real servers
+test: train browser  ## The whole test suite, against the trained model and real servers
 	@$(VENV)/pytest
+
+browser:  ## Debian's Chromium for the widget tests
+	@scripts/browser.sh
 
 validate: setup
 	@$(VENV)/python scripts/validate_data.py

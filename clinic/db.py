@@ -6,12 +6,49 @@ Tables are prefixed `clinic_` so they can share a database with Rasa's tracker s
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import lru_cache
-from typing import Optional
+from typing import Any, Optional
 
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes on every database (SQLite keeps no time zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[dt.datetime], dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one (UTC)")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Optional[dt.datetime], dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class JsonText(sa.types.TypeDecorator):
+    """JSON kept as text, the same on SQLite and PostgreSQL."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Optional[str]:
+        return None if value is None else json.dumps(value, ensure_ascii=False)
+
+    def process_result_value(self, value: Optional[str], dialect: Any) -> Any:
+        return None if value is None else json.loads(value)
+
 
 contact_requests = sa.Table(
     "clinic_contact_requests",
@@ -34,6 +71,9 @@ def engine_for(url: str) -> sa.engine.Engine:
     """One engine per database URL, with the clinic's tables created if missing."""
     connect_args = {"timeout": 15} if url.startswith("sqlite") else {}
     engine = sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
+    # Every module that declares clinic tables, so that all of them exist whoever asks first.
+    import clinic.escalations, clinic.sms  # noqa: E401, F401
+
     metadata.create_all(engine)
     return engine
 

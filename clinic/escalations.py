@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from clinic import settings
-from clinic.db import engine_for, metadata
+from clinic import sms
+from clinic.db import JsonText, UtcDateTime, engine_for, metadata
 from clinic.profile import ProfileError, current_profile
 
 URGENT, CONCERN = "urgent", "concern"
@@ -34,41 +35,6 @@ TARGETS = (settings.WEBHOOK, settings.EMAIL)
 NEW, REMINDER = "new", "reminder"
 PENDING, SENT, CANCELLED = "pending", "sent", "cancelled"
 MAX_STAFF_NAME_LENGTH = 120
-
-
-class UtcDateTime(sa.types.TypeDecorator):
-    """Aware UTC datetimes on every database (SQLite keeps no time zone)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Optional[dt.datetime], dialect: Any) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: pass an aware one (UTC)")
-        value = value.astimezone(dt.timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Optional[dt.datetime], dialect: Any) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
-
-
-class JsonText(sa.types.TypeDecorator):
-    """JSON kept as text, the same on SQLite and PostgreSQL."""
-
-    impl = sa.Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Any) -> Optional[str]:
-        return None if value is None else json.dumps(value, ensure_ascii=False)
-
-    def process_result_value(self, value: Optional[str], dialect: Any) -> Any:
-        return None if value is None else json.loads(value)
 
 
 escalations = sa.Table(
@@ -222,7 +188,10 @@ def list_escalations(
 def get_escalation(engine: sa.engine.Engine, escalation_id: int) -> dict[str, Any]:
     """One escalation; EscalationError when there is none with that id."""
     with engine.connect() as connection:
-        return _get(connection, escalation_id)
+        escalation = _get(connection, escalation_id)
+    if not escalation["reach_back"] and escalation["channel"] == sms.CHANNEL:
+        escalation["reach_back"] = sms.phone_for(engine, escalation["conversation_id"])
+    return escalation
 
 
 def list_deliveries(engine: sa.engine.Engine, escalation_id: int) -> list[dict[str, Any]]:

@@ -43,6 +43,7 @@ _TOP_LEVEL_FIELDS = set(_TEXT_FIELDS) | {
     "booking_url",
     "hours",
     "notifications",
+    "sms",
 }
 
 
@@ -86,6 +87,13 @@ class OpeningHours:
 
 
 @dataclass(frozen=True)
+class Sms:
+    # Who answers the carrier keywords HELP/INFO: "twilio" (its default replies, on by default
+    # for long codes) or "clinic" (Advanced Opt-Out or a short code with default replies off).
+    keyword_replies: str = "twilio"
+
+
+@dataclass(frozen=True)
 class Notifications:
     webhook_url_env: str | None
     email_to: str | None
@@ -107,6 +115,7 @@ class ClinicProfile:
     insurance: str
     conditions_treated: str
     notifications: Notifications
+    sms: Sms = Sms()
 
     def template_values(self) -> dict[str, str]:
         """The values responses may use as `{placeholder}`s, by placeholder name."""
@@ -169,6 +178,7 @@ def parse_profile(raw: Any) -> ClinicProfile:
         booking_url=booking_url,
         hours=_hours(raw.get("hours")),
         notifications=_notifications(raw.get("notifications")),
+        sms=_sms(raw.get("sms")),
     )
 
 
@@ -246,6 +256,20 @@ def _notifications(raw: Any) -> Notifications:
             f"notifications.urgent_ack_minutes: {minutes!r} is not a whole number of minutes"
         )
     return Notifications(webhook_url_env=webhook_env, email_to=email_to, urgent_ack_minutes=minutes)
+
+
+def _sms(raw: Any) -> Sms:
+    if raw is None:
+        return Sms()
+    if not isinstance(raw, dict):
+        raise ProfileError("sms: must be a mapping like {keyword_replies: twilio}")
+    unknown = sorted(set(raw) - {"keyword_replies"})
+    if unknown:
+        raise ProfileError(f"sms.{unknown[0]}: unknown field (a typo?)")
+    replies = raw.get("keyword_replies", "twilio")
+    if replies not in ("twilio", "clinic"):
+        raise ProfileError(f"sms.keyword_replies: {replies!r} is not twilio or clinic")
+    return Sms(keyword_replies=replies)
 
 
 def main() -> int:

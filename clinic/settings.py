@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import secrets
 from dataclasses import dataclass
 from typing import Callable, Optional, TypeVar
 
@@ -15,6 +16,9 @@ DEFAULT_DATABASE_PATH = PROJECT_ROOT / "var" / "assistant.db"
 CONSOLE_URL_ENV = "CLINIC_CONSOLE_URL"
 DEFAULT_CONSOLE_URL = "http://127.0.0.1:8000"
 BACKOFF_ENV = "CLINIC_DELIVERY_BACKOFF_SECONDS"
+PHONE_HASH_KEY_ENV = "CLINIC_PHONE_HASH_KEY"
+DEFAULT_PHONE_HASH_KEY_PATH = PROJECT_ROOT / "var" / "phone-hash.key"
+TWILIO_API_BASE = "https://api.twilio.com"
 LEASE_ENV = "CLINIC_DELIVERY_LEASE_SECONDS"
 
 N = TypeVar("N", int, float)
@@ -50,6 +54,61 @@ class SmtpSettings:
     password: Optional[Secret]
     sender: Optional[str]  # None: assistant@<domain of the recipient>
     starttls: bool
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    auth_token: Secret
+    webhook_url: str  # the public URL Twilio posts to: what its signatures are computed over
+    account_sid: Optional[str]  # these two are needed only to send outside a webhook's reply
+    sender: Optional[str]  # the clinic's Twilio number (E.164) or a Messaging Service SID
+    api_base: str
+    reply_budget_seconds: float  # longer than this, the reply goes out through the REST API
+
+
+def twilio_settings() -> Optional[TwilioSettings]:
+    """The SMS channel's settings (None when TWILIO_AUTH_TOKEN is unset: SMS is off)."""
+    token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
+    if not token:
+        return None
+    webhook = os.environ.get("TWILIO_WEBHOOK_URL", "").strip()
+    if not webhook.startswith(("https://", "http://")):
+        raise SettingsError(
+            "TWILIO_WEBHOOK_URL: set it to the public address Twilio posts to, e.g. "
+            "https://assistant.example.com/webhooks/twilio/webhook"
+        )
+    return TwilioSettings(
+        auth_token=Secret(token),
+        webhook_url=webhook,
+        account_sid=os.environ.get("TWILIO_ACCOUNT_SID", "").strip() or None,
+        sender=os.environ.get("TWILIO_NUMBER", "").strip() or None,
+        api_base=(os.environ.get("TWILIO_API_BASE") or TWILIO_API_BASE).rstrip("/"),
+        reply_budget_seconds=_positive_number("TWILIO_REPLY_BUDGET_SECONDS", 8.0, float),
+    )
+
+
+def phone_hash_key() -> Secret:
+    """The key of the keyed hash that turns a phone number into a conversation id.
+
+    From CLINIC_PHONE_HASH_KEY, else from var/phone-hash.key, created on first use. Keep it:
+    a new key starts new conversations for every number.
+    """
+    value = os.environ.get(PHONE_HASH_KEY_ENV, "").strip()
+    if value:
+        return Secret(value)
+    path = DEFAULT_PHONE_HASH_KEY_PATH
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)  # atomic, and never replaces a key another process wrote
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return Secret(path.read_text().strip())
 
 
 def database_url() -> str:

@@ -16,8 +16,6 @@ from typing import Any, Iterable, Iterator, Optional
 
 from crisis.detector import CONCERN, NONE, SESSION_SIGNALS, URGENT, detect
 
-# Channels whose sender id is the user's phone number (the SMS connector).
-PHONE_CHANNELS = frozenset({"twilio", "sms", "twilio_sms"})
 LAST_TURNS = 6
 
 
@@ -82,7 +80,6 @@ class EscalationFacts:
     evidence: list[dict[str, Any]]
     subject: str
     last_turns: list[dict[str, str]]
-    reach_back: Optional[str]
 
     def as_kwargs(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -110,5 +107,4 @@ def escalation_facts(conversation_id: str, turn: TurnLevel) -> Optional[Escalati
         evidence=evidence,
         subject=crisis.get("subject", "self"),
         last_turns=turn.turns,
-        reach_back=conversation_id if channel in PHONE_CHANNELS else None,
     )

@@ -57,5 +57,23 @@ if [ "$(cat .venv/.installed 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > .venv/.installed
 fi
 
+# The chat widget: socket.io-client (and axe-core for the tests) from the npm registry, pinned
+# by widget/package-lock.json, built into the one file clinic pages load, widget/dist/clinic-chat.js.
+if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+  echo "setup: Node.js 18+ and npm are needed to build the chat widget (apt-get install nodejs npm)" >&2
+  exit 1
+fi
+npm_hash=$(sha256sum widget/package-lock.json | cut -d' ' -f1)
+if [ "$(cat widget/node_modules/.installed 2>/dev/null)" != "$npm_hash" ]; then
+  echo "setup: installing the widget's npm packages"
+  (cd widget && npm ci --no-audit --no-fund --loglevel=error 2> >(grep -v "Unknown user config" >&2))
+  echo "$npm_hash" > widget/node_modules/.installed
+fi
+widget_hash=$(cat widget/package-lock.json widget/build.mjs widget/src/* | sha256sum | cut -d' ' -f1)
+if [ "$(cat widget/dist/.built 2>/dev/null)" != "$widget_hash" ]; then
+  node widget/build.mjs
+  echo "$widget_hash" > widget/dist/.built
+fi
+
 mkdir -p var models reports logs
 .venv/bin/python -m clinic.profile

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
@@ -121,7 +126,10 @@ def _wait_until_ready(url: str, processes: List[subprocess.Popen], logs: List[Pa
     pytest.fail(f"{url} was not ready within {SERVER_START_TIMEOUT} s")
 
 
-def start_assistant(workdir: Path, model: Path, with_action_server: bool = True) -> tuple:
+def start_assistant(
+    workdir: Path, model: Path, with_action_server: bool = True,
+    extra_env: Dict[str, str] | None = None,
+) -> tuple:
     rasa_port, action_port = free_port(), free_port()
     database = workdir / "assistant.db"
     endpoints = workdir / "endpoints.yml"
@@ -129,7 +137,7 @@ def start_assistant(workdir: Path, model: Path, with_action_server: bool = True)
     config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
     config["tracker_store"]["db"] = str(database)
     endpoints.write_text(yaml.safe_dump(config))
-    env = {**os.environ, "CLINIC_DATABASE_URL": f"sqlite:///{database}"}
+    env = {**os.environ, "CLINIC_DATABASE_URL": f"sqlite:///{database}", **(extra_env or {})}
     token = secrets.token_hex(16)  # never starts with "-", which argparse would read as an option
     processes, logs = [], []
     if with_action_server:
@@ -179,9 +187,95 @@ def stop(processes: List[subprocess.Popen]) -> None:
             process.kill()
 
 
+@dataclass
+class TwilioCloud:
+    """A stand-in for Twilio's REST API on loopback: records what would have been texted.
+
+    Numbers in `unsubscribed` get Twilio's error 21610, as after the person texted STOP.
+    """
+
+    url: str
+    account_sid: str
+    auth_token: str
+    sent: List[Dict[str, str]] = field(default_factory=list)
+    unsubscribed: set = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def env(self) -> Dict[str, str]:
+        """The SMS channel's settings for a server that talks to this cloud."""
+        return {
+            "TWILIO_AUTH_TOKEN": self.auth_token,
+            "TWILIO_ACCOUNT_SID": self.account_sid,
+            "TWILIO_NUMBER": TWILIO_NUMBER,
+            "TWILIO_WEBHOOK_URL": TWILIO_WEBHOOK_URL,
+            "TWILIO_API_BASE": self.url,
+            "CLINIC_PHONE_HASH_KEY": PHONE_HASH_KEY,
+        }
+
+    def sent_to(self, phone: str) -> List[str]:
+        with self.lock:
+            return [message["Body"] for message in self.sent if message["To"] == phone]
+
+
+TWILIO_NUMBER = "+15550100199"
+# The public address the clinic gives Twilio; tests post to loopback, signatures use this.
+TWILIO_WEBHOOK_URL = "https://assistant.example.test/webhooks/twilio/webhook"
+PHONE_HASH_KEY = secrets.token_hex(32)
+
+
+def _twilio_handler(cloud: "TwilioCloud"):
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length", 0))
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            expected = "Basic " + base64.b64encode(
+                f"{cloud.account_sid}:{cloud.auth_token}".encode()).decode()
+            path_ok = self.path == f"/2010-04-01/Accounts/{cloud.account_sid}/Messages.json"
+            if self.headers.get("Authorization") != expected or not path_ok:
+                self._reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
+            elif form.get("To") in cloud.unsubscribed:
+                self._reply(400, {"code": 21610, "status": 400,
+                                  "message": "Attempt to send to unsubscribed recipient"})
+            else:
+                with cloud.lock:
+                    cloud.sent.append(form)
+                self._reply(201, {"sid": "SM" + secrets.token_hex(16), "status": "queued"})
+
+        def _reply(self, status: int, payload: Dict[str, Any]) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
 @pytest.fixture(scope="session")
-def assistant(trained_model, tmp_path_factory) -> Iterator[RunningAssistant]:
-    """The whole assistant, started once for the session and stopped at the end."""
-    running, processes = start_assistant(tmp_path_factory.mktemp("assistant"), trained_model)
+def twilio_cloud() -> Iterator[TwilioCloud]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), None)
+    cloud = TwilioCloud(
+        url=f"http://127.0.0.1:{server.server_address[1]}",
+        account_sid="AC" + secrets.token_hex(16),
+        auth_token=secrets.token_hex(16),
+    )
+    server.RequestHandlerClass = _twilio_handler(cloud)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield cloud
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def assistant(trained_model, tmp_path_factory, twilio_cloud) -> Iterator[RunningAssistant]:
+    """The whole assistant, started once for the session and stopped at the end; its SMS
+    channel talks to the stand-in Twilio cloud."""
+    running, processes = start_assistant(
+        tmp_path_factory.mktemp("assistant"), trained_model, extra_env=twilio_cloud.env()
+    )
     yield running
     stop(processes)

@@ -36,15 +36,15 @@ def test_a_missing_crisis_result_is_computed_from_the_text():
     assert levels({"event": "user", "text": "i want to die", "parse_data": {}}) == ["urgent"]
 
 
-def test_escalation_facts_carry_turns_evidence_and_the_sms_number():
+def test_escalation_facts_carry_turns_evidence_and_the_channel():
     events = [user("hi", "twilio"), bot("Hello"), user("i took a whole bottle of pills", "twilio")]
-    facts = session.escalation_facts("+15550100123", session.latest(events))
+    facts = session.escalation_facts("sms-0123", session.latest(events))
     assert facts.level == "urgent" and "overdose" in facts.categories
-    assert facts.reach_back == "+15550100123"
+    assert facts.channel == "twilio" and facts.conversation_id == "sms-0123"
     assert [t["role"] for t in facts.last_turns] == ["user", "bot", "user"]
     assert facts.evidence and all(e["level"] != "none" for e in facts.evidence)
     web = session.escalation_facts("abc", session.latest([user("i want to die")]))
-    assert web.reach_back is None
+    assert web.channel is None and web.level == "urgent"
     assert session.escalation_facts("abc", session.latest([user("hello")])) is None
 
 

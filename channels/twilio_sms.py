@@ -1,0 +1,359 @@
+"""SMS through Twilio, with webhooks that cannot be forged.
+
+Registered in credentials.yml as `channels.twilio_sms.TwilioSmsInput` (channel name `twilio`,
+so the domain's `channel: twilio` response variants apply). Twilio posts each text message to
+`/webhooks/twilio/webhook`; the connector
+
+- answers 403 unless `X-Twilio-Signature` is Twilio's signature of the request, computed with
+  the account's auth token over the public URL the clinic configured (TWILIO_WEBHOOK_URL);
+- handles each MessageSid once (Twilio retries webhooks; a retry gets the first answer again);
+- records STOP/START-style keywords as opt-outs and opt-ins and never replies to them (Twilio
+  does), answers HELP itself only when the profile says Twilio's own replies are off;
+- keys the conversation by a keyed hash of the phone number (`clinic.sms`);
+- turns a reply of "1" into the payload of the first button it offered;
+- answers in the webhook's TwiML when the assistant is done within the reply budget, else
+  returns an empty `<Response/>` and sends the reply through Twilio's REST API when ready.
+
+Staff messages go out with `send_staff_message` (refused for opted-out numbers):
+    python -m channels.twilio_sms send CONVERSATION_ID "text"
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
+from urllib.parse import parse_qs
+
+import aiohttp
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from clinic import settings, sms
+from clinic.db import engine_for
+from clinic.profile import current_profile
+from channels.sms_text import format_for_sms, match_reply
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = sms.CHANNEL
+MAX_BODY_CHARS = 1600  # Twilio's own limit for one (concatenated) message
+OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
+OPT_IN_WHEN_OPTED_OUT = frozenset({"YES"})  # otherwise "yes" answers the bot's question
+HELP_KEYWORDS = frozenset({"HELP", "INFO"})
+ERROR_OPTED_OUT = 21610  # Twilio: the recipient replied STOP
+
+HELP_REPLY = "utter_sms_help"
+TEXT_ONLY_REPLY = "utter_sms_text_only"
+FAILURE_REPLY = "utter_sms_failure"
+
+
+class SmsCollector(CollectingOutputChannel):
+    """Collects the bot's messages of one turn, whole (the SMS layout splits them itself)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self._persist_message(self._message(recipient_id, text=text.strip()))
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self._persist_message(self._message(recipient_id, text=image))
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    sid: Optional[str] = None
+    error_code: Optional[int] = None
+    error: Optional[str] = None
+
+
+class OptedOutError(RuntimeError):
+    """The number texted STOP: nothing may be sent to it until it texts START."""
+
+
+class TwilioMessages:
+    """Twilio's REST API for messages (async, for use on the server's event loop)."""
+
+    def __init__(self, config: settings.TwilioSettings) -> None:
+        if not (config.account_sid and config.sender):
+            raise settings.SettingsError(
+                "TWILIO_ACCOUNT_SID and TWILIO_NUMBER are needed to send messages outside a "
+                "webhook's reply"
+            )
+        self.config = config
+
+    async def send(self, to: str, body: str) -> SendResult:
+        config = self.config
+        url = f"{config.api_base}/2010-04-01/Accounts/{config.account_sid}/Messages.json"
+        sender = "MessagingServiceSid" if config.sender.startswith("MG") else "From"
+        auth = aiohttp.BasicAuth(config.account_sid, config.auth_token.reveal())
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+                async with session.post(
+                    url, data={"To": to, sender: config.sender, "Body": body}, auth=auth
+                ) as reply:
+                    payload = await reply.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            logger.warning("twilio: sending failed: %s", type(error).__name__)
+            return SendResult(ok=False, error=f"{type(error).__name__}")
+        if reply.status >= 400 or not isinstance(payload, dict) or payload.get("code"):
+            payload = payload if isinstance(payload, dict) else {}
+            code = payload.get("code")
+            logger.warning(
+                "twilio: message refused: HTTP %s, error %s (%s)",
+                reply.status, code, payload.get("message", "no message"),
+            )
+            return SendResult(ok=False, error_code=code, error=str(payload.get("message", "")))
+        return SendResult(ok=True, sid=payload.get("sid"))
+
+
+async def send_bodies(
+    messages: TwilioMessages, engine: Any, conversation_id: str, bodies: List[str]
+) -> List[SendResult]:
+    """Send SMS bodies to a conversation's number, in order; stops at the first failure."""
+    phone = await asyncio.to_thread(sms.phone_for, engine, conversation_id)
+    if phone is None:
+        raise LookupError(f"{conversation_id}: no phone number on file")
+    if await asyncio.to_thread(sms.is_opted_out, engine, conversation_id):
+        raise OptedOutError(f"{conversation_id} opted out of SMS")
+    results = []
+    for body in bodies:
+        result = await messages.send(phone, body)
+        results.append(result)
+        if result.error_code == ERROR_OPTED_OUT:
+            await asyncio.to_thread(sms.record_consent, engine, conversation_id, sms.OPT_OUT)
+        if not result.ok:
+            break
+    return results
+
+
+async def send_staff_message(conversation_id: str, text: str) -> List[SendResult]:
+    """A staff member's message to an SMS conversation, laid out like the bot's."""
+    config = settings.twilio_settings()
+    if config is None:
+        raise settings.SettingsError("SMS is off: TWILIO_AUTH_TOKEN is not set")
+    bodies, _ = format_for_sms(text)
+    engine = engine_for(settings.database_url())
+    return await send_bodies(TwilioMessages(config), engine, conversation_id, bodies)
+
+
+class _Form(Dict[str, List[str]]):
+    """Form fields → their values, readable by RequestValidator (it asks for `getlist`)."""
+
+    def getlist(self, name: str) -> List[str]:
+        return self[name]
+
+
+def _form(request: Request) -> Optional[_Form]:
+    """The webhook's form fields, empty ones kept (Twilio signs `Body=` too); None if unreadable."""
+    try:
+        return _Form(parse_qs(request.body.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def twiml(bodies: List[str]) -> HTTPResponse:
+    reply = MessagingResponse()
+    for body in bodies:
+        reply.message(body)
+    return response.text(str(reply), content_type="application/xml")
+
+
+class TwilioSmsInput(InputChannel):
+    """Twilio's SMS webhook, signed and idempotent."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()  # everything, secrets included, comes from the environment (settings)
+
+    def __init__(self) -> None:
+        self._background: Set[asyncio.Task] = set()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = Blueprint("twilio_sms_webhook", __name__)
+        config = settings.twilio_settings()
+        engine = engine_for(settings.database_url())
+        if config is None:
+            logger.info("twilio: SMS is off (TWILIO_AUTH_TOKEN is not set)")
+            hash_key = None
+        else:
+            hash_key = settings.phone_hash_key()
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if config else "off"})
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if config is None:
+                return response.text("SMS is not configured on this server.", status=503)
+            form = _form(request)
+            signature = request.headers.get("X-Twilio-Signature", "")
+            validator = RequestValidator(config.auth_token.reveal())
+            if form is None or not signature or not validator.validate(
+                config.webhook_url, form, signature
+            ):
+                logger.warning("twilio: rejected a webhook with a missing or wrong signature")
+                return response.text("Forbidden: not signed by Twilio.", status=403)
+            missing = [field for field in ("MessageSid", "From", "Body") if field not in form]
+            if missing:
+                return response.text(f"Bad request: missing {', '.join(missing)}.", status=400)
+            body = form["Body"][0]
+            if len(body) > MAX_BODY_CHARS:
+                return response.text(
+                    f"Bad request: Body is longer than {MAX_BODY_CHARS} characters.", status=400
+                )
+            return await self._handle(
+                request, on_new_message, engine, hash_key, config,
+                sid=form["MessageSid"][0], phone=form["From"][0], body=body,
+            )
+
+        return blueprint
+
+    async def _handle(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        engine: Any, hash_key: settings.Secret, config: settings.TwilioSettings,
+        sid: str, phone: str, body: str,
+    ) -> HTTPResponse:
+        conversation_id = sms.conversation_id_for(phone, hash_key)
+        claim = await asyncio.to_thread(sms.claim_message, engine, sid, conversation_id)
+        if not claim.first:
+            logger.info("twilio: message %s was already handled (%s)", sid, claim.status)
+            return twiml(claim.replies if claim.status == sms.ANSWERED and claim.replies else [])
+        await asyncio.to_thread(sms.remember_number, engine, conversation_id, phone)
+        opted_out = await asyncio.to_thread(sms.is_opted_out, engine, conversation_id)
+
+        keyword = body.strip().upper()
+        consent = None
+        if keyword in OPT_OUT_KEYWORDS:
+            consent = sms.OPT_OUT
+        elif keyword in OPT_IN_KEYWORDS or (opted_out and keyword in OPT_IN_WHEN_OPTED_OUT):
+            consent = sms.OPT_IN
+        if consent:
+            await asyncio.to_thread(sms.record_consent, engine, conversation_id, consent, keyword, sid)
+            return await self._finish(engine, sid, [], sms.NO_REPLY)
+        if keyword in HELP_KEYWORDS:
+            bodies = []
+            if current_profile().sms.keyword_replies == "clinic":
+                bodies = await self._domain_reply(request, conversation_id, HELP_REPLY)
+            return await self._finish(engine, sid, bodies, sms.ANSWERED if bodies else sms.NO_REPLY)
+        if not body.strip():  # a picture or other media without text
+            if opted_out:
+                return await self._finish(engine, sid, [], sms.NO_REPLY)
+            bodies = await self._domain_reply(request, conversation_id, TEXT_ONLY_REPLY)
+            return await self._finish(engine, sid, bodies, sms.ANSWERED)
+
+        options = await asyncio.to_thread(sms.take_menu, engine, conversation_id)
+        text = match_reply(body, options) if options else None
+        collector = SmsCollector()
+        message = UserMessage(
+            text or body, collector, conversation_id, input_channel=CHANNEL,
+            message_id=sid, metadata={},
+        )
+        turn = asyncio.create_task(self._run_turn(on_new_message, message, engine, collector))
+        done, _ = await asyncio.wait({turn}, timeout=config.reply_budget_seconds)
+        if done:
+            if turn.exception() is not None:
+                logger.error("twilio: the assistant failed on %s", sid, exc_info=turn.exception())
+                bodies = [] if opted_out else await self._domain_reply(
+                    request, conversation_id, FAILURE_REPLY
+                )
+                return await self._finish(engine, sid, bodies, sms.FAILED)
+            bodies = turn.result()
+            if opted_out:  # still heard (a crisis still reaches staff), but never answered
+                return await self._finish(engine, sid, [], sms.NO_REPLY)
+            return await self._finish(engine, sid, bodies, sms.ANSWERED)
+        logger.info("twilio: reply to %s is slower than %.1f s; it will follow through the API",
+                    sid, config.reply_budget_seconds)
+        later = asyncio.create_task(self._send_later(turn, engine, config, conversation_id, sid))
+        self._background.add(later)
+        later.add_done_callback(self._background.discard)
+        return twiml([])
+
+    async def _run_turn(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage,
+        engine: Any, collector: SmsCollector,
+    ) -> List[str]:
+        """The assistant's answer to one message, as SMS bodies (menus remembered)."""
+        await on_new_message(message)
+        bodies: List[str] = []
+        options: Dict[str, str] = {}
+        for reply in collector.messages:
+            if not reply.get("text"):
+                continue
+            parts, offered = format_for_sms(reply["text"], reply.get("buttons"))
+            bodies.extend(parts)
+            options = offered or options
+        await asyncio.to_thread(sms.offer_menu, engine, message.sender_id, options)
+        return bodies
+
+    async def _send_later(
+        self, turn: asyncio.Task, engine: Any, config: settings.TwilioSettings,
+        conversation_id: str, sid: str,
+    ) -> None:
+        try:
+            bodies = await turn
+            results = await send_bodies(TwilioMessages(config), engine, conversation_id, bodies)
+            failed = next((r for r in results if not r.ok), None)
+            status = sms.FAILED if failed else sms.SENT_LATER
+            error = f"{failed.error_code}: {failed.error}" if failed else None
+            await asyncio.to_thread(sms.finish_message, engine, sid, status, bodies, error)
+        except OptedOutError:
+            await asyncio.to_thread(sms.finish_message, engine, sid, sms.NO_REPLY)
+        except Exception as error:  # recorded for staff; the user's message is in the tracker
+            logger.exception("twilio: the late reply to %s failed", sid)
+            await asyncio.to_thread(
+                sms.finish_message, engine, sid, sms.FAILED, None, type(error).__name__
+            )
+
+    async def _domain_reply(self, request: Request, conversation_id: str, name: str) -> List[str]:
+        """A response of the domain, for SMS, without a turn of the assistant."""
+        tracker = DialogueStateTracker(conversation_id, slots=[])
+        reply = await request.app.ctx.agent.nlg.generate(name, tracker, CHANNEL)
+        bodies, _ = format_for_sms((reply or {}).get("text") or "")
+        return bodies
+
+    async def _finish(
+        self, engine: Any, sid: str, bodies: List[str], status: str
+    ) -> HTTPResponse:
+        await asyncio.to_thread(sms.finish_message, engine, sid, status, bodies)
+        return twiml(bodies)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """`python -m channels.twilio_sms send CONVERSATION_ID TEXT`: a staff message by SMS."""
+    parser = argparse.ArgumentParser(prog="python -m channels.twilio_sms")
+    commands = parser.add_subparsers(dest="command", required=True)
+    send = commands.add_parser("send", help="send a staff message to an SMS conversation")
+    send.add_argument("conversation_id")
+    send.add_argument("text")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        results = asyncio.run(send_staff_message(args.conversation_id, args.text))
+    except (OptedOutError, LookupError, settings.SettingsError) as error:
+        print(f"Not sent: {error}", file=sys.stderr)
+        return 1
+    for result in results:
+        print(f"sent {result.sid}" if result.ok else f"failed: {result.error_code} {result.error}")
+    return 0 if results and all(result.ok for result in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""The website chat widget's channel: Rasa's socket.io channel with its traps removed.
+
+Registered in credentials.yml as `channels.webchat.WebChatInput` (channel name `webchat`).
+What differs from Rasa's `socketio` channel:
+- Conversations always persist across reloads and tabs: the widget asks for a session and
+  every socket of that session joins its room, so all of them get the bot's replies. (Rasa's
+  channel calls python-socketio 5's `enter_room` coroutine without awaiting it, so with the
+  locked versions its sockets never join the room and replies with `session_persistence`
+  on go nowhere.)
+- A message that cannot be handled gets an `error_message` event back saying why (Rasa's
+  channel drops a message without a `session_id` with only a server-side warning, and crashes
+  on a payload that is not an object); nothing is silently lost.
+- Session ids are checked (random, 32 to 64 URL-safe characters), messages have a size limit.
+- Custom payloads arrive as `{"custom": …}` (Rasa's would need `{"data": …}` from the bot).
+- After the bot has answered a message, a `bot_done` event ends the typing indicator; a user
+  message is echoed to the session's other tabs as `user_echo`.
+- `GET /webhooks/webchat/widget.js` serves the built widget (`widget/dist/clinic-chat.js`) and
+  `GET /webhooks/webchat/config` the clinic's public details the widget shows.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from clinic.profile import PROJECT_ROOT, current_profile
+
+logger = logging.getLogger(__name__)
+
+WIDGET_BUNDLE = PROJECT_ROOT / "widget" / "dist" / "clinic-chat.js"
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+DEFAULT_MAX_MESSAGE_CHARS = 1000
+
+USER_MESSAGE = "user_uttered"
+BOT_MESSAGE = "bot_uttered"
+SESSION_REQUEST = "session_request"
+SESSION_CONFIRM = "session_confirm"
+ERROR = "error_message"
+DONE = "bot_done"
+ECHO = "user_echo"
+
+
+def _error(code: str, text: str) -> Dict[str, str]:
+    return {"code": code, "text": text}
+
+
+class WebChatOutput(SocketIOOutput):
+    @classmethod
+    def name(cls) -> Text:
+        return WebChatInput.name()
+
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
+class WebChatInput(InputChannel):
+    """Socket.io channel for the clinic's chat widget."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            cors_allowed_origins=credentials.get("cors_allowed_origins", "*"),
+            max_message_chars=int(
+                credentials.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS)
+            ),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+            widget_bundle=Path(credentials.get("widget_bundle", WIDGET_BUNDLE)),
+        )
+
+    def __init__(
+        self,
+        cors_allowed_origins: Union[str, List[str]] = "*",
+        max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
+        socketio_path: str = "/socket.io",
+        widget_bundle: Path = WIDGET_BUNDLE,
+    ) -> None:
+        self.cors_allowed_origins = cors_allowed_origins
+        self.max_message_chars = max_message_chars
+        self.socketio_path = socketio_path
+        self.widget_bundle = widget_bundle
+        self.sio: Optional[AsyncServer] = None
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        # Used for messages the bot sends outside a user's turn (a staff member's reply).
+        return WebChatOutput(self.sio, BOT_MESSAGE) if self.sio else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        self.sio = sio
+        blueprint = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @blueprint.route("/widget.js", methods=["GET"])
+        async def widget(_: Request) -> HTTPResponse:
+            if not self.widget_bundle.exists():
+                return response.text(
+                    "The chat widget has not been built: run `make setup`.", status=503
+                )
+            return await response.file(
+                str(self.widget_bundle),
+                mime_type="application/javascript; charset=utf-8",
+                headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+            )
+
+        @blueprint.route("/config", methods=["GET"])
+        async def config(_: Request) -> HTTPResponse:
+            return response.json(public_config(), headers={"Access-Control-Allow-Origin": "*"})
+
+        @sio.on(SESSION_REQUEST)
+        async def session_request(sid: Text, data: Any) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            if not (isinstance(requested, str) and SESSION_ID.match(requested)):
+                if requested is not None:
+                    notice = _error("bad_session", "A new conversation was started.")
+                    await sio.emit(ERROR, notice, room=sid)
+                requested = new_session_id()
+            await sio.enter_room(sid, requested)  # a coroutine in python-socketio 5.x
+            await sio.save_session(sid, {"session_id": requested})
+            await sio.emit(SESSION_CONFIRM, requested, room=sid)
+
+        @sio.on(USER_MESSAGE)
+        async def handle_message(sid: Text, data: Any) -> None:
+            problem = await self._check(sid, data)
+            if problem:
+                await sio.emit(ERROR, problem, room=sid)
+                return
+            session_id, text = data["session_id"], data["message"].strip()
+            await sio.emit(
+                ECHO, {"text": text, "ts": time.time()}, room=session_id, skip_sid=sid
+            )
+            message = UserMessage(
+                text,
+                WebChatOutput(sio, BOT_MESSAGE),
+                session_id,
+                input_channel=self.name(),
+                metadata={},
+            )
+            try:
+                await on_new_message(message)
+            except Exception:  # the user must hear that something went wrong
+                logger.exception("webchat: the assistant failed on a message")
+                await sio.emit(
+                    ERROR,
+                    _error("server", "Sorry, something went wrong on our side. Please try again."),
+                    room=sid,
+                )
+            finally:
+                await sio.emit(DONE, {}, room=session_id)
+
+        return blueprint
+
+    async def _check(self, sid: Text, data: Any) -> Optional[Dict[str, str]]:
+        """Why a user message cannot be handled, or None."""
+        if not isinstance(data, dict):
+            return _error("malformed", "The message could not be read.")
+        session = await self.sio.get_session(sid)
+        if not session or data.get("session_id") != session.get("session_id"):
+            return _error("no_session", "The chat was not connected yet. Please send it again.")
+        text = data.get("message")
+        if not isinstance(text, str) or not text.strip():
+            return _error("empty", "The message was empty.")
+        if len(text) > self.max_message_chars:
+            return _error(
+                "too_long",
+                f"That message is too long ({len(text)} characters; the limit is "
+                f"{self.max_message_chars}). Please shorten it or split it in two.",
+            )
+        return None
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(16)
+
+
+def public_config() -> Dict[str, Any]:
+    """What the widget may show about the clinic: nothing that is not on its website."""
+    profile = current_profile()
+    return {
+        "clinic_name": profile.name,
+        "phone": profile.phone,
+        "phone_e164": profile.phone_e164,
+        "hours": profile.hours.summary,
+    }

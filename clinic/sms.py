@@ -1,0 +1,225 @@
+"""The SMS channel's records: phone numbers, opt-outs, processed messages and open menus.
+
+A phone number never becomes a Rasa conversation id: the id is a keyed hash of the number
+(`conversation_id_for`), and the number itself sits in `clinic_sms_numbers`, which only staff
+views read, so staff can call or text the person back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import sqlalchemy as sa
+
+from clinic.db import JsonText, UtcDateTime, metadata
+from clinic.settings import Secret
+
+CHANNEL = "twilio"  # the SMS connector's channel name, as stored in the tracker
+CONVERSATION_PREFIX = "sms-"
+OPT_OUT, OPT_IN = "opt_out", "opt_in"
+# A processed message: answered in the webhook's reply, sent later through the REST API,
+# or not answered (a carrier keyword, an opted-out number).
+RECEIVED, ANSWERED, SENT_LATER, NO_REPLY, FAILED = (
+    "received", "answered", "sent_later", "no_reply", "failed"
+)
+
+numbers = sa.Table(
+    "clinic_sms_numbers",
+    metadata,
+    sa.Column("conversation_id", sa.String(64), primary_key=True),
+    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("first_seen_at", UtcDateTime, nullable=False),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+    sa.Column("opted_out", sa.Boolean, nullable=False, default=False),
+    sa.Column("opted_out_at", UtcDateTime),
+)
+
+consent_events = sa.Table(
+    "clinic_sms_consent_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(64), nullable=False, index=True),
+    sa.Column("action", sa.String(16), nullable=False),  # opt_out | opt_in
+    sa.Column("keyword", sa.String(16)),  # STOP, START, …; None when Twilio reported 21610
+    sa.Column("message_sid", sa.String(64)),
+    sa.Column("at", UtcDateTime, nullable=False),
+)
+
+messages = sa.Table(
+    "clinic_sms_messages",
+    metadata,
+    sa.Column("message_sid", sa.String(64), primary_key=True),
+    sa.Column("conversation_id", sa.String(64), nullable=False, index=True),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("replies", JsonText),  # the SMS bodies sent back, to answer a retry the same way
+    sa.Column("error", sa.String(200)),
+)
+
+menus = sa.Table(
+    "clinic_sms_menus",
+    metadata,
+    sa.Column("conversation_id", sa.String(64), primary_key=True),
+    sa.Column("options", JsonText, nullable=False),  # {"1": payload, …}
+    sa.Column("offered_at", UtcDateTime, nullable=False),
+)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def conversation_id_for(phone: str, key: Secret) -> str:
+    """The conversation id of a phone number: a keyed hash, the same for every message."""
+    digest = hmac.new(key.reveal().encode(), phone.strip().encode(), hashlib.sha256)
+    return CONVERSATION_PREFIX + digest.hexdigest()[:40]
+
+
+def remember_number(
+    engine: sa.engine.Engine, conversation_id: str, phone: str, now: Optional[dt.datetime] = None
+) -> None:
+    now = now or _utc_now()
+    with engine.begin() as connection:
+        updated = connection.execute(
+            sa.update(numbers)
+            .where(numbers.c.conversation_id == conversation_id)
+            .values(last_seen_at=now, phone=phone)
+        ).rowcount
+        if not updated:
+            try:
+                with connection.begin_nested():
+                    connection.execute(
+                        sa.insert(numbers).values(
+                            conversation_id=conversation_id, phone=phone, first_seen_at=now,
+                            last_seen_at=now, opted_out=False,
+                        )
+                    )
+            except sa.exc.IntegrityError:  # the same number's other message got there first
+                pass
+
+
+def phone_for(engine: sa.engine.Engine, conversation_id: str) -> Optional[str]:
+    """The phone number behind an SMS conversation (for staff views only)."""
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.select(numbers.c.phone).where(numbers.c.conversation_id == conversation_id)
+        ).scalar_one_or_none()
+
+
+def is_opted_out(engine: sa.engine.Engine, conversation_id: str) -> bool:
+    with engine.connect() as connection:
+        return bool(
+            connection.execute(
+                sa.select(numbers.c.opted_out).where(numbers.c.conversation_id == conversation_id)
+            ).scalar_one_or_none()
+        )
+
+
+def record_consent(
+    engine: sa.engine.Engine,
+    conversation_id: str,
+    action: str,
+    keyword: Optional[str] = None,
+    message_sid: Optional[str] = None,
+    now: Optional[dt.datetime] = None,
+) -> None:
+    """An opt-out or opt-in: the number's state, and an audit row saying when and why."""
+    if action not in (OPT_OUT, OPT_IN):
+        raise ValueError(f"unknown consent action {action!r}")
+    now = now or _utc_now()
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(numbers)
+            .where(numbers.c.conversation_id == conversation_id)
+            .values(opted_out=action == OPT_OUT, opted_out_at=now if action == OPT_OUT else None)
+        )
+        connection.execute(
+            sa.insert(consent_events).values(
+                conversation_id=conversation_id, action=action, keyword=keyword,
+                message_sid=message_sid, at=now,
+            )
+        )
+
+
+def consent_history(engine: sa.engine.Engine, conversation_id: str) -> list[dict[str, Any]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(consent_events)
+            .where(consent_events.c.conversation_id == conversation_id)
+            .order_by(consent_events.c.id)
+        ).mappings()
+        return [dict(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Whether this process handles a message, or what happened to it the first time."""
+
+    first: bool
+    status: str
+    replies: Optional[list[str]]
+
+
+def claim_message(
+    engine: sa.engine.Engine, message_sid: str, conversation_id: str,
+    now: Optional[dt.datetime] = None,
+) -> Claim:
+    """Claim a message by its MessageSid; a second claim (Twilio's retry) says it was taken."""
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(messages).values(
+                    message_sid=message_sid, conversation_id=conversation_id,
+                    received_at=now or _utc_now(), status=RECEIVED,
+                )
+            )
+        return Claim(first=True, status=RECEIVED, replies=None)
+    except sa.exc.IntegrityError:
+        with engine.connect() as connection:
+            row = connection.execute(
+                sa.select(messages.c.status, messages.c.replies)
+                .where(messages.c.message_sid == message_sid)
+            ).one()
+        return Claim(first=False, status=row.status, replies=row.replies)
+
+
+def finish_message(
+    engine: sa.engine.Engine, message_sid: str, status: str,
+    replies: Optional[list[str]] = None, error: Optional[str] = None,
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(messages)
+            .where(messages.c.message_sid == message_sid)
+            .values(status=status, replies=replies, error=error[:200] if error else None)
+        )
+
+
+def offer_menu(
+    engine: sa.engine.Engine, conversation_id: str, options: dict[str, str],
+    now: Optional[dt.datetime] = None,
+) -> None:
+    """Remember the numbered options just sent, so that a reply of "1" means the first."""
+    with engine.begin() as connection:
+        connection.execute(sa.delete(menus).where(menus.c.conversation_id == conversation_id))
+        if options:
+            connection.execute(
+                sa.insert(menus).values(
+                    conversation_id=conversation_id, options=options, offered_at=now or _utc_now()
+                )
+            )
+
+
+def take_menu(engine: sa.engine.Engine, conversation_id: str) -> dict[str, str]:
+    """The options offered last (they answer only the next message, so they are removed)."""
+    with engine.begin() as connection:
+        options = connection.execute(
+            sa.select(menus.c.options).where(menus.c.conversation_id == conversation_id)
+        ).scalar_one_or_none()
+        if options is not None:
+            connection.execute(sa.delete(menus).where(menus.c.conversation_id == conversation_id))
+    return options or {}

@@ -1,0 +1,94 @@
+"""The demo clinic's website: one page with the chat widget, as a clinic's own site would embed it.
+
+    python -m demo.server [--port 8080] [--assistant-url http://127.0.0.1:5005]
+
+Serves `/` (demo/index.html filled from the clinic profile) and `/clinic-chat.js` (the built
+widget, widget/dist/clinic-chat.js, as a clinic would host its copy). The widget talks to the
+assistant at --assistant-url, a different origin, like on a real clinic site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import signal
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Optional
+
+from clinic.profile import PROJECT_ROOT, current_profile
+
+PAGE = Path(__file__).with_name("index.html")
+WIDGET = PROJECT_ROOT / "widget" / "dist" / "clinic-chat.js"
+
+
+def render_page(assistant_url: str) -> bytes:
+    profile = current_profile()
+    config = {"serverUrl": assistant_url, "clinicName": profile.name, "phone": profile.phone}
+    values = {
+        "clinic_name": profile.name,
+        "conditions_treated": profile.conditions_treated,
+        "phone": profile.phone,
+        "phone_e164": profile.phone_e164,
+        "hours": profile.hours.summary,
+    }
+    page = PAGE.read_text(encoding="utf-8")
+    for name, value in values.items():
+        page = page.replace("{" + name + "}", html.escape(value))
+    # JSON inside a <script>: "<" escaped so no value can close the tag.
+    page = page.replace("{config_json}", json.dumps(config).replace("<", "\\u003c"))
+    return page.encode("utf-8")
+
+
+def handler_for(assistant_url: str) -> type:
+    class DemoSite(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            path = self.path.split("?", 1)[0]
+            if path == "/":
+                self._send(200, "text/html; charset=utf-8", render_page(assistant_url))
+            elif path == "/clinic-chat.js":
+                if WIDGET.exists():
+                    self._send(200, "application/javascript; charset=utf-8", WIDGET.read_bytes())
+                else:
+                    self._send(503, "text/plain; charset=utf-8",
+                               b"The chat widget has not been built: run `make setup`.")
+            else:
+                self._send(404, "text/plain; charset=utf-8", b"Not found")
+
+        def _send(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            sys.stderr.write(f"demo: {self.command} {self.path.split('?', 1)[0]} {args[1] if len(args) > 1 else ''}\n")
+
+    return DemoSite
+
+
+def main(argv: Optional[list] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo.server")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--assistant-url", default="http://127.0.0.1:5005")
+    args = parser.parse_args(argv)
+    server = ThreadingHTTPServer((args.host, args.port), handler_for(args.assistant_url.rstrip("/")))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"demo: the clinic page is at http://{args.host}:{server.server_address[1]}/", flush=True)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

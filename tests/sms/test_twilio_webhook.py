@@ -1,0 +1,310 @@
+"""The SMS connector through the real Rasa server, with requests signed like Twilio signs them.
+
+Twilio's cloud is the stand-in of conftest.py (`twilio_cloud`); everything else is real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import time
+import xml.etree.ElementTree as ET
+from typing import Dict, List, Optional
+
+import aiohttp
+import pytest
+import requests
+from twilio.request_validator import RequestValidator
+
+from channels import twilio_sms
+from channels.sms_text import format_for_sms, is_gsm7, segments
+from clinic import escalations, sms
+from clinic.db import engine_for
+from clinic.profile import current_profile
+from clinic.settings import Secret
+from conftest import (
+    PHONE_HASH_KEY, TWILIO_NUMBER, TWILIO_WEBHOOK_URL, RunningAssistant, start_assistant, stop,
+)
+
+PROFILE = current_profile()
+
+
+def new_phone() -> str:
+    return "+1555" + str(secrets.randbelow(10**7)).zfill(7)
+
+
+def inbound(phone: str, body: Optional[str], sid: Optional[str] = None) -> Dict[str, str]:
+    params = {
+        "MessageSid": sid or "SM" + secrets.token_hex(16),
+        "AccountSid": "AC" + "0" * 32,
+        "From": phone,
+        "To": TWILIO_NUMBER,
+        "NumMedia": "0",
+    }
+    if body is not None:
+        params["Body"] = body
+    return params
+
+
+def signature(token: str, params: Dict[str, str], url: str = TWILIO_WEBHOOK_URL) -> str:
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def post(assistant: RunningAssistant, params: Dict[str, str], sig: Optional[str]):
+    headers = {"X-Twilio-Signature": sig} if sig is not None else {}
+    return requests.post(
+        f"{assistant.url}/webhooks/twilio/webhook", data=params, headers=headers, timeout=60
+    )
+
+
+def bodies_of(reply: requests.Response) -> List[str]:
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["Content-Type"].startswith("application/xml")
+    root = ET.fromstring(reply.text)
+    assert root.tag == "Response"
+    return [message.text or "" for message in root.findall("Message")]
+
+
+def conversation_of(phone: str) -> str:
+    return sms.conversation_id_for(phone, Secret(PHONE_HASH_KEY))
+
+
+def user_texts(assistant: RunningAssistant, phone: str) -> List[str]:
+    tracker = assistant.tracker(conversation_of(phone))
+    return [event.get("text") for event in tracker["events"] if event["event"] == "user"]
+
+
+def sms_variant(domain, name: str) -> List[str]:
+    """The domain's SMS answer for a response (its `twilio` variant, else the plain one), laid
+    out as the connector lays it out."""
+    plain = [v for v in domain["responses"][name] if not v.get("condition")]
+    [variant] = [v for v in plain if v.get("channel") == "twilio"] or [
+        v for v in plain if not v.get("channel")]
+    bodies, _ = format_for_sms(variant["text"].format(**PROFILE.template_values()))
+    return bodies
+
+
+@pytest.fixture
+def send(assistant, twilio_cloud):
+    """Send a correctly signed text message; the TwiML reply's message bodies."""
+    def send(phone: str, body: Optional[str], sid: Optional[str] = None) -> List[str]:
+        params = inbound(phone, body, sid)
+        return bodies_of(post(assistant, params, signature(twilio_cloud.auth_token, params)))
+    return send
+
+
+@pytest.fixture
+def engine(assistant):
+    return engine_for(assistant.database_url)
+
+
+def test_a_signed_question_gets_the_sms_answer_in_twiml(send, domain):
+    phone = new_phone()
+    bodies = send(phone, "how long is a session?")
+    assert bodies[: len(sms_variant(domain, "utter_faq/session_length"))] == sms_variant(
+        domain, "utter_faq/session_length")
+    for body in bodies:
+        assert is_gsm7(body) and segments(body) <= 2, body
+
+
+@pytest.mark.parametrize("forgery", ["wrong token", "missing", "other url", "changed body"])
+def test_a_forged_webhook_is_refused_and_never_reaches_the_bot(
+    assistant, twilio_cloud, forgery
+):
+    phone = new_phone()
+    params = inbound(phone, "what does it cost?")
+    sig = {
+        "wrong token": signature(secrets.token_hex(16), params),
+        "missing": None,
+        "other url": signature(twilio_cloud.auth_token, params, f"{assistant.url}/webhooks/twilio/webhook"),
+        "changed body": signature(twilio_cloud.auth_token, params),
+    }[forgery]
+    if forgery == "changed body":
+        params = {**params, "Body": "I want to kill myself", "From": new_phone()}
+    reply = post(assistant, params, sig)
+    assert reply.status_code == 403
+    assert "signed" in reply.text
+    assert user_texts(assistant, phone) == []
+    assert user_texts(assistant, params["From"]) == []
+
+
+def test_the_auth_token_never_reaches_the_log(assistant, twilio_cloud):
+    params = inbound(new_phone(), "hello")
+    post(assistant, params, "forged")
+    post(assistant, params, signature(twilio_cloud.auth_token, params))
+    log = (assistant.workdir / "rasa.log").read_text()
+    assert "rejected a webhook" in log
+    assert twilio_cloud.auth_token not in log
+
+
+def test_the_same_message_sid_is_handled_once(assistant, send):
+    phone, sid = new_phone(), "SM" + secrets.token_hex(16)
+    first = send(phone, "what are the side effects?", sid)
+    again = send(phone, "what are the side effects?", sid)
+    assert first and again == first
+    assert user_texts(assistant, phone) == ["what are the side effects?"]
+
+
+def test_a_request_without_body_is_a_clear_400(assistant, twilio_cloud):
+    params = inbound(new_phone(), None)
+    reply = post(assistant, params, signature(twilio_cloud.auth_token, params))
+    assert reply.status_code == 400 and "Body" in reply.text
+
+
+def test_an_oversize_body_is_a_clear_400(assistant, twilio_cloud):
+    params = inbound(new_phone(), "x" * 1601)
+    reply = post(assistant, params, signature(twilio_cloud.auth_token, params))
+    assert reply.status_code == 400 and "1600" in reply.text
+
+
+def test_a_message_without_text_gets_a_text_only_answer(send, domain):
+    assert send(new_phone(), "") == sms_variant(domain, "utter_sms_text_only")
+
+
+def test_buttons_become_numbered_options_and_a_number_chooses_one(assistant, send, domain):
+    phone = new_phone()
+    bodies = send(phone, "I take lithium, can I get ketamine infusions?")
+    assert "Reply 1 for Yes, book a consultation" in bodies[-1]
+    assert "Reply 2 for No thanks" in bodies[-1]
+    after = send(phone, "1")
+    ask_name = domain["responses"]["utter_ask_contact_name"][0]["text"]
+    assert any(ask_name in body for body in after), after
+    assert user_texts(assistant, phone)[-1] == "/book_consultation"
+
+
+def test_the_crisis_reply_comes_first_fits_two_segments_and_staff_can_call_back(
+    assistant, send, engine
+):
+    phone = new_phone()
+    bodies = send(phone, "I want to kill myself tonight")
+    assert "988" in bodies[0] and "911" in bodies[0]
+    for body in bodies:
+        assert is_gsm7(body) and segments(body) <= 2, body
+    conversation = conversation_of(phone)
+    assert phone not in conversation and phone[2:] not in conversation
+    deadline = time.monotonic() + 20
+    while not (found := [e for e in escalations.list_escalations(engine)
+                         if e["conversation_id"] == conversation]):
+        assert time.monotonic() < deadline, "no escalation recorded"
+        time.sleep(0.2)
+    escalation = escalations.get_escalation(engine, found[0]["id"])
+    assert escalation["channel"] == "twilio" and escalation["level"] == "urgent"
+    assert escalation["reach_back"] == phone
+
+
+@pytest.fixture
+def staff_env(assistant, twilio_cloud, monkeypatch):
+    """This process set up like the server, to send staff messages."""
+    for name, value in {**twilio_cloud.env(), "CLINIC_DATABASE_URL": assistant.database_url}.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_stop_is_recorded_never_answered_and_blocks_staff_messages(
+    assistant, send, engine, twilio_cloud, staff_env
+):
+    phone = new_phone()
+    send(phone, "hello")
+    conversation = conversation_of(phone)
+    assert send(phone, "STOP") == []
+    assert "STOP" not in user_texts(assistant, phone)
+    assert sms.is_opted_out(engine, conversation)
+    with pytest.raises(twilio_sms.OptedOutError):
+        asyncio.run(twilio_sms.send_staff_message(conversation, "Hi, this is the clinic."))
+    assert twilio_cloud.sent_to(phone) == []
+
+    assert send(phone, "yes") == []  # "yes" after STOP is Twilio's opt-in keyword
+    assert not sms.is_opted_out(engine, conversation)
+    results = asyncio.run(twilio_sms.send_staff_message(conversation, "Hi, this is the clinic."))
+    assert [r.ok for r in results] == [True]
+    assert twilio_cloud.sent_to(phone) == ["Hi, this is the clinic."]
+    assert [e["action"] for e in sms.consent_history(engine, conversation)] == ["opt_out", "opt_in"]
+
+
+def test_an_opted_out_number_in_crisis_is_not_answered_but_reaches_staff(send, engine):
+    phone = new_phone()
+    send(phone, "hi")
+    send(phone, "unsubscribe")
+    assert send(phone, "i took a whole bottle of pills") == []
+    conversation = conversation_of(phone)
+    deadline = time.monotonic() + 20
+    while not any(e["conversation_id"] == conversation
+                  for e in escalations.list_escalations(engine)):
+        assert time.monotonic() < deadline, "no escalation recorded"
+        time.sleep(0.2)
+
+
+def test_twilio_error_21610_marks_the_number_opted_out(send, engine, twilio_cloud, staff_env):
+    phone = new_phone()
+    send(phone, "hi")
+    twilio_cloud.unsubscribed.add(phone)
+    results = asyncio.run(twilio_sms.send_staff_message(conversation_of(phone), "Hello"))
+    assert results[0].error_code == 21610
+    assert sms.is_opted_out(engine, conversation_of(phone))
+
+
+def test_help_is_left_to_twilio_by_default(assistant, send):
+    phone = new_phone()
+    assert send(phone, "HELP") == []
+    assert user_texts(assistant, phone) == []
+
+
+@pytest.fixture(scope="module")
+def slow_assistant(trained_model, tmp_path_factory, twilio_cloud):
+    """A server whose reply budget is always exceeded: every reply goes through the API."""
+    env = {**twilio_cloud.env(), "TWILIO_REPLY_BUDGET_SECONDS": "0.001"}
+    running, processes = start_assistant(
+        tmp_path_factory.mktemp("slow"), trained_model, with_action_server=False, extra_env=env
+    )
+    yield running
+    stop(processes)
+
+
+def wait_for_sent(twilio_cloud, phone: str, count: int, timeout: float = 60) -> List[str]:
+    deadline = time.monotonic() + timeout
+    while len(sent := twilio_cloud.sent_to(phone)) < count:
+        assert time.monotonic() < deadline, f"only {sent} reached Twilio's API"
+        time.sleep(0.1)
+    return sent
+
+
+def test_a_reply_slower_than_the_budget_follows_through_the_api(
+    slow_assistant, twilio_cloud, domain
+):
+    phone = new_phone()
+    params = inbound(phone, "how long is a session?")
+    assert bodies_of(post(slow_assistant, params, signature(twilio_cloud.auth_token, params))) == []
+    expected = sms_variant(domain, "utter_faq/session_length")
+    assert wait_for_sent(twilio_cloud, phone, len(expected))[: len(expected)] == expected
+
+
+def test_200_concurrent_signed_webhooks_all_get_the_right_answer(assistant, twilio_cloud, domain):
+    questions = {
+        "how long is a session?": "utter_faq/session_length",
+        "what are the side effects?": "utter_faq/side_effects",
+        "do I need a consultation first?": "utter_faq/consultation",
+        "what are your hours?": None,
+    }
+    expected = {q: sms_variant(domain, r)[0] if r else PROFILE.hours.summary.split(",")[0]
+                for q, r in questions.items()}
+    jobs = [(new_phone(), list(questions)[i % len(questions)]) for i in range(200)]
+
+    async def one(session: aiohttp.ClientSession, phone: str, question: str) -> List[str]:
+        params = inbound(phone, question)
+        headers = {"X-Twilio-Signature": signature(twilio_cloud.auth_token, params)}
+        async with session.post(f"{assistant.url}/webhooks/twilio/webhook", data=params,
+                                headers=headers) as reply:
+            assert reply.status == 200, await reply.text()
+            root = ET.fromstring(await reply.text())
+            return [m.text or "" for m in root.findall("Message")]
+
+    async def all_of_them() -> List[List[str]]:
+        timeout = aiohttp.ClientTimeout(total=120)
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            return await asyncio.gather(*(one(session, p, q) for p, q in jobs))
+
+    replies = asyncio.run(all_of_them())
+    for (phone, question), bodies in zip(jobs, replies):
+        bodies = bodies or wait_for_sent(twilio_cloud, phone, 1)
+        assert expected[question] in " ".join(bodies), (question, bodies)

@@ -1,0 +1,139 @@
+"""The web chat channel over a real socket.io connection to the running Rasa server."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, List, Optional
+
+import requests
+import socketio
+
+from clinic.profile import current_profile
+
+TIMEOUT = 60
+
+
+class Tab:
+    """One browser tab's socket: what it received, by event."""
+
+    def __init__(self) -> None:
+        self.client = socketio.Client(reconnection=False)
+        self.events: Dict[str, List[Any]] = {}
+        self.changed = threading.Condition()
+        for name in ("session_confirm", "bot_uttered", "bot_done", "error_message", "user_echo"):
+            self.client.on(name, self._recorder(name))
+
+    def _recorder(self, name: str):
+        def record(data: Any = None) -> None:
+            with self.changed:
+                self.events.setdefault(name, []).append(data)
+                self.changed.notify_all()
+        return record
+
+    def wait_for(self, name: str, count: int = 1) -> List[Any]:
+        with self.changed:
+            if not self.changed.wait_for(lambda: len(self.events.get(name, [])) >= count, TIMEOUT):
+                raise AssertionError(f"no {count} × {name} within {TIMEOUT} s: {self.events}")
+            return list(self.events[name])
+
+    def open(self, url: str, session_id: Optional[str] = None) -> str:
+        self.client.connect(url, transports=["websocket"], wait_timeout=TIMEOUT)
+        self.client.emit("session_request", {"session_id": session_id})
+        return self.wait_for("session_confirm")[-1]
+
+    def say(self, session_id: Optional[str], message: Any) -> None:
+        self.client.emit("user_uttered", {"session_id": session_id, "message": message})
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+def test_a_question_gets_its_answer_then_bot_done(assistant):
+    def scenario():
+        tab = Tab()
+        session = tab.open(assistant.url)
+        tab.say(session, "how long is a session?")
+        tab.wait_for("bot_done")
+        tab.close()
+        return session, tab.events
+
+    session, events = scenario()
+    assert len(session) == 32
+    assert current_profile().session_minutes in events["bot_uttered"][0]["text"]
+    tracker = assistant.tracker(session)
+    assert [e["input_channel"] for e in tracker["events"] if e["event"] == "user"] == ["webchat"]
+
+
+def test_a_second_tab_of_the_session_sees_the_message_and_the_answer(assistant):
+    def scenario():
+        first, second = Tab(), Tab()
+        session = first.open(assistant.url)
+        assert second.open(assistant.url, session) == session
+        first.say(session, "what are the side effects?")
+        second.wait_for("bot_done")
+        echoes = second.wait_for("user_echo")
+        for tab in (first, second):
+            tab.close()
+        return first.events, second.events, echoes
+
+    first, second, echoes = scenario()
+    assert echoes[0]["text"] == "what are the side effects?"
+    assert "user_echo" not in first
+    assert second["bot_uttered"] == first["bot_uttered"]
+
+
+def test_quick_replies_arrive_as_buttons(assistant):
+    def scenario():
+        tab = Tab()
+        session = tab.open(assistant.url)
+        tab.say(session, "I take lithium, can I get ketamine infusions?")
+        tab.wait_for("bot_done")
+        tab.close()
+        return tab.events["bot_uttered"]
+
+    replies = scenario()
+    titles = [q["title"] for r in replies for q in r.get("quick_replies", [])]
+    assert "Yes, book a consultation" in titles
+
+
+def test_bad_messages_get_a_reason_and_never_reach_the_bot(assistant):
+    def scenario():
+        tab = Tab()
+        session = tab.open(assistant.url)
+        tab.say(None, "hello")                       # the session_id trap
+        tab.say(session, "x" * 1001)
+        tab.say(session, "   ")
+        tab.client.emit("user_uttered", "just a string")
+        tab.say(session, {"text": "an object"})
+        errors = tab.wait_for("error_message", 5)
+        tab.close()
+        return session, errors
+
+    session, errors = scenario()
+    assert sorted(e["code"] for e in errors) == sorted(
+        ["no_session", "too_long", "empty", "malformed", "empty"])
+    assert any("1000" in e["text"] for e in errors if e["code"] == "too_long")
+    tracker = assistant.tracker(session)
+    assert not [e for e in tracker["events"] if e["event"] == "user"]
+
+
+def test_a_made_up_session_id_is_replaced_by_a_new_one(assistant):
+    def scenario():
+        tab = Tab()
+        session = tab.open(assistant.url, "../../etc/passwd")
+        errors = tab.wait_for("error_message")
+        tab.close()
+        return session, errors
+
+    session, errors = scenario()
+    assert session != "../../etc/passwd" and len(session) == 32
+    assert errors[0]["code"] == "bad_session"
+
+
+def test_the_widget_and_the_clinic_details_are_served(assistant):
+    config = requests.get(f"{assistant.url}/webhooks/webchat/config", timeout=10)
+    assert config.json()["phone"] == current_profile().phone
+    assert config.headers["Access-Control-Allow-Origin"] == "*"
+    widget = requests.get(f"{assistant.url}/webhooks/webchat/widget.js", timeout=10)
+    assert widget.status_code == 200, "build the widget: make setup"
+    assert widget.headers["Content-Type"].startswith("application/javascript")
