@@ -1,4 +1,5 @@
-"""The clinic's own records in SQL (SQLAlchemy Core): requests for a consultation or a call back.
+"""The clinic's own records in SQL (SQLAlchemy Core): the engine, the column types every clinic
+table uses, and requests for a consultation or a call back.
 
 Tables are prefixed `clinic_` so they can share a database with Rasa's tracker store.
 """
@@ -6,6 +7,7 @@ Tables are prefixed `clinic_` so they can share a database with Rasa's tracker s
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 from functools import lru_cache
 from typing import Any, Optional
@@ -13,6 +15,8 @@ from typing import Any, Optional
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
+# The other modules that declare clinic tables: one of each module's tables → the module.
+TABLE_MODULES = {"clinic_escalations": "clinic.escalations", "clinic_sms_numbers": "clinic.sms"}
 
 
 class UtcDateTime(sa.types.TypeDecorator):
@@ -71,9 +75,9 @@ def engine_for(url: str) -> sa.engine.Engine:
     """One engine per database URL, with the clinic's tables created if missing."""
     connect_args = {"timeout": 15} if url.startswith("sqlite") else {}
     engine = sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
-    # Every module that declares clinic tables, so that all of them exist whoever asks first.
-    import clinic.escalations, clinic.sms  # noqa: E401, F401
-
+    for table, module in TABLE_MODULES.items():  # all tables exist, whoever asks first
+        if table not in metadata.tables:  # (that module may be running as __main__)
+            importlib.import_module(module)
     metadata.create_all(engine)
     return engine
 

@@ -88,6 +88,8 @@ def test_faq_answers_fit_a_phone_screen_and_have_a_plain_title(domain, profile_v
         for variation in variations:
             text = fill(variation["text"], domain, profile_values)
             assert len(text) <= MAX_ANSWER_CHARACTERS, f"{name}: {len(text)} characters"
+            if "channel" in variation:  # an SMS variant: the title is the plain answer's
+                continue
             title = variation.get("metadata", {}).get("title", "")
             assert title.endswith("?") and len(title) <= 60, name
 

@@ -44,7 +44,7 @@ def test_escalation_facts_carry_turns_evidence_and_the_channel():
     assert [t["role"] for t in facts.last_turns] == ["user", "bot", "user"]
     assert facts.evidence and all(e["level"] != "none" for e in facts.evidence)
     web = session.escalation_facts("abc", session.latest([user("i want to die")]))
-    assert web.channel is None and web.level == "urgent"
+    assert web.channel == "rest" and web.level == "urgent"
     assert session.escalation_facts("abc", session.latest([user("hello")])) is None
 
 

@@ -24,7 +24,8 @@ from clinic.db import engine_for
 from clinic.profile import current_profile
 from clinic.settings import Secret
 from conftest import (
-    PHONE_HASH_KEY, TWILIO_NUMBER, TWILIO_WEBHOOK_URL, RunningAssistant, start_assistant, stop,
+    PHONE_HASH_KEY, ROOT, TWILIO_NUMBER, TWILIO_WEBHOOK_URL, RunningAssistant, start_assistant,
+    stop,
 )
 
 PROFILE = current_profile()
@@ -251,10 +252,17 @@ def test_help_is_left_to_twilio_by_default(assistant, send):
 
 @pytest.fixture(scope="module")
 def slow_assistant(trained_model, tmp_path_factory, twilio_cloud):
-    """A server whose reply budget is always exceeded: every reply goes through the API."""
-    env = {**twilio_cloud.env(), "TWILIO_REPLY_BUDGET_SECONDS": "0.001"}
+    """A server whose reply budget is always exceeded: every reply goes through the API. Its
+    clinic has Twilio's keyword replies turned off, so it answers HELP itself."""
+    workdir = tmp_path_factory.mktemp("slow")
+    profile = workdir / "clinic_profile.yml"
+    text = (ROOT / "clinic_profile.yml").read_text()
+    assert "keyword_replies: twilio" in text
+    profile.write_text(text.replace("keyword_replies: twilio", "keyword_replies: clinic"))
+    env = {**twilio_cloud.env(), "TWILIO_REPLY_BUDGET_SECONDS": "0.001",
+           "CLINIC_PROFILE": str(profile)}
     running, processes = start_assistant(
-        tmp_path_factory.mktemp("slow"), trained_model, with_action_server=False, extra_env=env
+        workdir, trained_model, with_action_server=False, extra_env=env
     )
     yield running
     stop(processes)
@@ -276,6 +284,15 @@ def test_a_reply_slower_than_the_budget_follows_through_the_api(
     assert bodies_of(post(slow_assistant, params, signature(twilio_cloud.auth_token, params))) == []
     expected = sms_variant(domain, "utter_faq/session_length")
     assert wait_for_sent(twilio_cloud, phone, len(expected))[: len(expected)] == expected
+
+
+def test_help_is_answered_by_a_clinic_that_turned_twilio_replies_off(
+    slow_assistant, twilio_cloud, domain
+):
+    params = inbound(new_phone(), "help")
+    bodies = bodies_of(post(slow_assistant, params, signature(twilio_cloud.auth_token, params)))
+    assert bodies == sms_variant(domain, "utter_sms_help")
+    assert PROFILE.phone in bodies[0] and "Reply STOP" in bodies[0] and "988" in bodies[0]
 
 
 def test_200_concurrent_signed_webhooks_all_get_the_right_answer(assistant, twilio_cloud, domain):
