@@ -40,7 +40,8 @@ async def one(
     }
     headers = {"X-Twilio-Signature": RequestValidator(token).compute_signature(public_url, params)}
     started = time.perf_counter()
-    async with session.post(f"{url}/webhooks/twilio/webhook", data=params, headers=headers) as reply:
+    webhook = f"{url}/webhooks/twilio/webhook"
+    async with session.post(webhook, data=params, headers=headers) as reply:
         text = await reply.text()
     elapsed = time.perf_counter() - started
     messages = len(ET.fromstring(text).findall("Message")) if reply.status == 200 else 0
@@ -49,9 +50,11 @@ async def one(
 
 async def run(url: str, public_url: str, token: str, count: int) -> List[Tuple[float, int, int]]:
     timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as session:
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         return await asyncio.gather(*(
-            one(session, url, public_url, token, QUESTIONS[i % len(QUESTIONS)]) for i in range(count)
+            one(session, url, public_url, token, QUESTIONS[i % len(QUESTIONS)])
+            for i in range(count)
         ))
 
 

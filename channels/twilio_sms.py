@@ -24,11 +24,13 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 from urllib.parse import parse_qs
 
 import aiohttp
+import sqlalchemy as sa
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
@@ -37,10 +39,10 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from channels.sms_text import format_for_sms, match_reply
 from clinic import settings, sms
 from clinic.db import engine_for
 from clinic.profile import current_profile
-from channels.sms_text import format_for_sms, match_reply
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
 OPT_IN_WHEN_OPTED_OUT = frozenset({"YES"})  # otherwise "yes" answers the bot's question
 HELP_KEYWORDS = frozenset({"HELP", "INFO"})
 ERROR_OPTED_OUT = 21610  # Twilio: the recipient replied STOP
+ERROR_TOO_MANY = 20429  # Twilio: too many requests
+LATE_REPLY_RETRIES_SECONDS = (2, 10, 30, 120)  # the pauses before each new try of a late reply
 
 HELP_REPLY = "utter_sms_help"
 TEXT_ONLY_REPLY = "utter_sms_text_only"
@@ -77,6 +81,11 @@ class SendResult:
     sid: Optional[str] = None
     error_code: Optional[int] = None
     error: Optional[str] = None
+
+    @property
+    def worth_retrying(self) -> bool:
+        """Twilio was unreachable, failed, or asked us to slow down; not a refusal."""
+        return not self.ok and (self.error_code is None or self.error_code == ERROR_TOO_MANY)
 
 
 class OptedOutError(RuntimeError):
@@ -184,6 +193,7 @@ class TwilioSmsInput(InputChannel):
 
     def __init__(self) -> None:
         self._background: Set[asyncio.Task] = set()
+        self._turns: Optional[asyncio.Semaphore] = None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("twilio_sms_webhook", __name__)
@@ -194,6 +204,10 @@ class TwilioSmsInput(InputChannel):
             hash_key = None
         else:
             hash_key = settings.phone_hash_key()
+            # The assistant's work runs on the server's event loop: with every waiting message
+            # at work at once, a webhook's timer fires seconds late, past Twilio's 15 s. A few
+            # at a time keep the reply budget honest; the rest wait their turn.
+            self._turns = asyncio.Semaphore(config.concurrent_turns)
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -201,6 +215,7 @@ class TwilioSmsInput(InputChannel):
 
         @blueprint.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
+            deadline = time.monotonic() + (config.reply_budget_seconds if config else 0)
             if config is None:
                 return response.text("SMS is not configured on this server.", status=503)
             form = _form(request)
@@ -219,17 +234,21 @@ class TwilioSmsInput(InputChannel):
                 return response.text(
                     f"Bad request: Body is longer than {MAX_BODY_CHARS} characters.", status=400
                 )
-            return await self._handle(
-                request, on_new_message, engine, hash_key, config,
-                sid=form["MessageSid"][0], phone=form["From"][0], body=body,
-            )
+            try:
+                return await self._handle(
+                    request, on_new_message, engine, hash_key, config, deadline,
+                    sid=form["MessageSid"][0], phone=form["From"][0], body=body,
+                )
+            except sa.exc.SQLAlchemyError as error:  # Twilio's log keeps the message
+                logger.error("twilio: the database is unavailable (%s)", type(error).__name__)
+                return response.text("The assistant's database is unavailable.", status=503)
 
         return blueprint
 
     async def _handle(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
         engine: Any, hash_key: settings.Secret, config: settings.TwilioSettings,
-        sid: str, phone: str, body: str,
+        deadline: float, sid: str, phone: str, body: str,
     ) -> HTTPResponse:
         conversation_id = sms.conversation_id_for(phone, hash_key)
         claim = await asyncio.to_thread(sms.claim_message, engine, sid, conversation_id)
@@ -246,7 +265,9 @@ class TwilioSmsInput(InputChannel):
         elif keyword in OPT_IN_KEYWORDS or (opted_out and keyword in OPT_IN_WHEN_OPTED_OUT):
             consent = sms.OPT_IN
         if consent:
-            await asyncio.to_thread(sms.record_consent, engine, conversation_id, consent, keyword, sid)
+            await asyncio.to_thread(
+                sms.record_consent, engine, conversation_id, consent, keyword, sid
+            )
             return await self._finish(engine, sid, [], sms.NO_REPLY)
         if keyword in HELP_KEYWORDS:
             bodies = []
@@ -267,7 +288,7 @@ class TwilioSmsInput(InputChannel):
             message_id=sid, metadata={},
         )
         turn = asyncio.create_task(self._run_turn(on_new_message, message, engine, collector))
-        done, _ = await asyncio.wait({turn}, timeout=config.reply_budget_seconds)
+        done, _ = await asyncio.wait({turn}, timeout=max(0.0, deadline - time.monotonic()))
         if done:
             if turn.exception() is not None:
                 logger.error("twilio: the assistant failed on %s", sid, exc_info=turn.exception())
@@ -291,7 +312,8 @@ class TwilioSmsInput(InputChannel):
         engine: Any, collector: SmsCollector,
     ) -> List[str]:
         """The assistant's answer to one message, as SMS bodies (menus remembered)."""
-        await on_new_message(message)
+        async with self._turns:
+            await on_new_message(message)
         bodies: List[str] = []
         options: Dict[str, str] = {}
         for reply in collector.messages:
@@ -309,10 +331,18 @@ class TwilioSmsInput(InputChannel):
     ) -> None:
         try:
             bodies = await turn
-            results = await send_bodies(TwilioMessages(config), engine, conversation_id, bodies)
-            failed = next((r for r in results if not r.ok), None)
-            status = sms.FAILED if failed else sms.SENT_LATER
-            error = f"{failed.error_code}: {failed.error}" if failed else None
+            messages, remaining, failed = TwilioMessages(config), bodies, None
+            for pause in (0, *LATE_REPLY_RETRIES_SECONDS):
+                if failed is not None and not failed.worth_retrying:
+                    break
+                await asyncio.sleep(pause)
+                results = await send_bodies(messages, engine, conversation_id, remaining)
+                remaining = remaining[sum(1 for result in results if result.ok):]
+                failed = next((result for result in results if not result.ok), None)
+                if not remaining:
+                    break
+            status = sms.FAILED if remaining else sms.SENT_LATER
+            error = f"{failed.error_code}: {failed.error}" if remaining and failed else None
             await asyncio.to_thread(sms.finish_message, engine, sid, status, bodies, error)
         except OptedOutError:
             await asyncio.to_thread(sms.finish_message, engine, sid, sms.NO_REPLY)

@@ -64,6 +64,7 @@ class TwilioSettings:
     sender: Optional[str]  # the clinic's Twilio number (E.164) or a Messaging Service SID
     api_base: str
     reply_budget_seconds: float  # longer than this, the reply goes out through the REST API
+    concurrent_turns: int  # SMS turns the assistant works on at once; the others wait
 
 
 def twilio_settings() -> Optional[TwilioSettings]:
@@ -84,6 +85,7 @@ def twilio_settings() -> Optional[TwilioSettings]:
         sender=os.environ.get("TWILIO_NUMBER", "").strip() or None,
         api_base=(os.environ.get("TWILIO_API_BASE") or TWILIO_API_BASE).rstrip("/"),
         reply_budget_seconds=_positive_number("TWILIO_REPLY_BUDGET_SECONDS", 8.0, float),
+        concurrent_turns=_positive_number("TWILIO_CONCURRENT_TURNS", 4, int),
     )
 
 

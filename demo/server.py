@@ -67,7 +67,8 @@ def handler_for(assistant_url: str) -> type:
             self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:
-            sys.stderr.write(f"demo: {self.command} {self.path.split('?', 1)[0]} {args[1] if len(args) > 1 else ''}\n")
+            status = args[1] if len(args) > 1 else ""
+            sys.stderr.write(f"demo: {self.command} {self.path.split('?', 1)[0]} {status}\n")
 
     return DemoSite
 
@@ -78,7 +79,8 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--assistant-url", default="http://127.0.0.1:5005")
     args = parser.parse_args(argv)
-    server = ThreadingHTTPServer((args.host, args.port), handler_for(args.assistant_url.rstrip("/")))
+    handler = handler_for(args.assistant_url.rstrip("/"))
+    server = ThreadingHTTPServer((args.host, args.port), handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"demo: the clinic page is at http://{args.host}:{server.server_address[1]}/", flush=True)
     try:

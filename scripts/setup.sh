@@ -66,7 +66,7 @@ fi
 npm_hash=$(sha256sum widget/package-lock.json | cut -d' ' -f1)
 if [ "$(cat widget/node_modules/.installed 2>/dev/null)" != "$npm_hash" ]; then
   echo "setup: installing the widget's npm packages"
-  (cd widget && npm ci --no-audit --no-fund --loglevel=error 2> >(grep -v "Unknown user config" >&2))
+  (cd widget && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2> >(grep -v "Unknown user config" >&2))
   echo "$npm_hash" > widget/node_modules/.installed
 fi
 widget_hash=$(cat widget/package-lock.json widget/build.mjs widget/src/* | sha256sum | cut -d' ' -f1)

@@ -28,7 +28,7 @@ _DUPLICATED = re.compile(r"duplicated intents have been found across multiple do
 
 
 def explained(warning: str, domain: dict, action_sources: str) -> bool:
-    """`action_sources`: the Python of actions/, components/ and channels/, where names are quoted."""
+    """`action_sources`: the Python of actions/, components/, channels/ (names in quotes)."""
     unused = _UNUSED.search(warning)
     if unused:
         response = unused.group(1)
@@ -57,7 +57,9 @@ def main() -> int:
     output = result.stdout + result.stderr
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     action_sources = "\n".join(
-        p.read_text() for folder in ("actions", "components", "channels") for p in (ROOT / folder).rglob("*.py")
+        p.read_text()
+        for folder in ("actions", "components", "channels")
+        for p in (ROOT / folder).rglob("*.py")
     )
     # Each warning is one "UserWarning: …" up to the next blank line or log line.
     warnings = re.findall(r"UserWarning: (.*?)(?=\n\S*\d{4}-\d\d-\d\d |\n\x1b|\Z)", output, re.S)

@@ -191,7 +191,8 @@ def stop(processes: List[subprocess.Popen]) -> None:
 class TwilioCloud:
     """A stand-in for Twilio's REST API on loopback: records what would have been texted.
 
-    Numbers in `unsubscribed` get Twilio's error 21610, as after the person texted STOP.
+    Numbers in `unsubscribed` get Twilio's error 21610, as after the person texted STOP; the
+    next `failures` requests get a 503, as when Twilio has an outage.
     """
 
     url: str
@@ -199,6 +200,7 @@ class TwilioCloud:
     auth_token: str
     sent: List[Dict[str, str]] = field(default_factory=list)
     unsubscribed: set = field(default_factory=set)
+    failures: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def env(self) -> Dict[str, str]:
@@ -231,7 +233,11 @@ def _twilio_handler(cloud: "TwilioCloud"):
             expected = "Basic " + base64.b64encode(
                 f"{cloud.account_sid}:{cloud.auth_token}".encode()).decode()
             path_ok = self.path == f"/2010-04-01/Accounts/{cloud.account_sid}/Messages.json"
-            if self.headers.get("Authorization") != expected or not path_ok:
+            with cloud.lock:
+                fail, cloud.failures = cloud.failures > 0, max(0, cloud.failures - 1)
+            if fail:
+                self._reply(503, {"message": "Service Unavailable"})
+            elif self.headers.get("Authorization") != expected or not path_ok:
                 self._reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
             elif form.get("To") in cloud.unsubscribed:
                 self._reply(400, {"code": 21610, "status": 400,

@@ -107,7 +107,8 @@ def test_buttons_become_numbered_options():
 
 
 @pytest.mark.parametrize("reply, payload", [
-    ("1", "/book_consultation"), (" 2 ", "/deny"), ("3.", "/human_handoff"), ("#1", "/book_consultation"),
+    ("1", "/book_consultation"), (" 2 ", "/deny"), ("3.", "/human_handoff"),
+    ("#1", "/book_consultation"),
     ("option 2", "/deny"), ("Two", "/deny"), ("10", None), ("4", None), ("1 hour ago", None),
     ("yes", None),
 ])

@@ -118,7 +118,8 @@ def test_a_forged_webhook_is_refused_and_never_reaches_the_bot(
     sig = {
         "wrong token": signature(secrets.token_hex(16), params),
         "missing": None,
-        "other url": signature(twilio_cloud.auth_token, params, f"{assistant.url}/webhooks/twilio/webhook"),
+        "other url": signature(
+            twilio_cloud.auth_token, params, f"{assistant.url}/webhooks/twilio/webhook"),
         "changed body": signature(twilio_cloud.auth_token, params),
     }[forgery]
     if forgery == "changed body":
@@ -197,7 +198,8 @@ def test_the_crisis_reply_comes_first_fits_two_segments_and_staff_can_call_back(
 @pytest.fixture
 def staff_env(assistant, twilio_cloud, monkeypatch):
     """This process set up like the server, to send staff messages."""
-    for name, value in {**twilio_cloud.env(), "CLINIC_DATABASE_URL": assistant.database_url}.items():
+    env = {**twilio_cloud.env(), "CLINIC_DATABASE_URL": assistant.database_url}
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
 
 
@@ -284,6 +286,16 @@ def test_a_reply_slower_than_the_budget_follows_through_the_api(
     assert bodies_of(post(slow_assistant, params, signature(twilio_cloud.auth_token, params))) == []
     expected = sms_variant(domain, "utter_faq/session_length")
     assert wait_for_sent(twilio_cloud, phone, len(expected))[: len(expected)] == expected
+
+
+def test_a_late_reply_is_retried_while_twilio_is_down(slow_assistant, twilio_cloud, domain):
+    phone = new_phone()
+    twilio_cloud.failures = 2
+    params = inbound(phone, "what are the side effects?")
+    assert bodies_of(post(slow_assistant, params, signature(twilio_cloud.auth_token, params))) == []
+    expected = sms_variant(domain, "utter_faq/side_effects")
+    assert wait_for_sent(twilio_cloud, phone, len(expected))[: len(expected)] == expected
+    assert twilio_cloud.failures == 0
 
 
 def test_help_is_answered_by_a_clinic_that_turned_twilio_replies_off(
