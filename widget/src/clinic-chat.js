@@ -120,12 +120,12 @@ var confirmBox = el("div", { class: "confirm", hidden: true, role: "group", "ari
   el("p", { text: "Clear this conversation from this browser?" }), confirmYes, confirmNo,
 ]);
 var panel = el("section", { id: "cc-panel", class: "panel", role: "dialog", "aria-labelledby": "cc-title", hidden: true }, [
-  el("header", {}, [
+  el("div", { class: "header" }, [
     el("div", { class: "heading" }, [title, el("p", { class: "subtitle", text: "Automated assistant · not medical advice" })]),
     closeButton, crisisLine,
   ]),
   status, log, typing, composer,
-  el("footer", {}, [el("div", { class: "actions" }, [handoffButton, clearButton]), confirmBox]),
+  el("div", { class: "footer" }, [el("div", { class: "actions" }, [handoffButton, clearButton]), confirmBox]),
 ]);
 root.appendChild(launcher);
 root.appendChild(panel);
