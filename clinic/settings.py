@@ -6,6 +6,7 @@ import math
 import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Optional, TypeVar
 
 from clinic.profile import PROJECT_ROOT, ClinicProfile, current_profile
@@ -18,6 +19,10 @@ DEFAULT_CONSOLE_URL = "http://127.0.0.1:8000"
 BACKOFF_ENV = "CLINIC_DELIVERY_BACKOFF_SECONDS"
 PHONE_HASH_KEY_ENV = "CLINIC_PHONE_HASH_KEY"
 DEFAULT_PHONE_HASH_KEY_PATH = PROJECT_ROOT / "var" / "phone-hash.key"
+ENV_ENV = "CLINIC_ENV"
+CONSOLE_SECRET_ENV = "CLINIC_CONSOLE_SECRET"
+DEFAULT_CONSOLE_SECRET_PATH = PROJECT_ROOT / "var" / "console-secret.key"
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "placeholder", "dev", "development"}
 TWILIO_API_BASE = "https://api.twilio.com"
 LEASE_ENV = "CLINIC_DELIVERY_LEASE_SECONDS"
 
@@ -96,9 +101,33 @@ def phone_hash_key() -> Secret:
     a new key starts new conversations for every number.
     """
     value = os.environ.get(PHONE_HASH_KEY_ENV, "").strip()
-    if value:
+    return Secret(value) if value else _key_file(DEFAULT_PHONE_HASH_KEY_PATH)
+
+
+def local_mode() -> bool:
+    """Running on a developer's machine (CLINIC_ENV=local, the default), not for a clinic."""
+    return (os.environ.get(ENV_ENV) or "local").strip().lower() == "local"
+
+
+def console_secret() -> Secret:
+    """The key that signs the staff console's session cookies.
+
+    From CLINIC_CONSOLE_SECRET; in local mode, when unset, from var/console-secret.key (created
+    on first use). Outside local mode a missing, short or placeholder value stops the console.
+    """
+    value = os.environ.get(CONSOLE_SECRET_ENV, "").strip()
+    if len(value) >= 32 and value.lower() not in _PLACEHOLDERS and len(set(value)) > 8:
         return Secret(value)
-    path = DEFAULT_PHONE_HASH_KEY_PATH
+    if value or not local_mode():
+        raise SettingsError(
+            f"{CONSOLE_SECRET_ENV}: set a random value of at least 32 characters, e.g. "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+        )
+    return _key_file(DEFAULT_CONSOLE_SECRET_PATH)
+
+
+def _key_file(path: Path) -> Secret:
+    """A random key kept in a file of its own (0600), created on first use."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         draft = path.with_name(f".{path.name}.{os.getpid()}")

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs the assistant: the action server, the Rasa server (REST, web chat and SMS channels), the
-# escalation delivery worker and the demo clinic page with the chat widget, on the embedded
-# SQLite database under var/. Ctrl-C stops them all.
+# escalation delivery worker, the staff console and the demo clinic page with the chat widget,
+# on the embedded SQLite database under var/. Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RASA_PORT="${RASA_PORT:-5005}"
 ACTION_PORT="${ACTION_PORT:-5055}"
 DEMO_PORT="${DEMO_PORT:-8080}"
+CONSOLE_PORT="${CONSOLE_PORT:-8000}"
 mkdir -p var logs
 
 cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -19,12 +20,14 @@ trap cleanup EXIT INT TERM
   --credentials credentials.yml --port "$RASA_PORT" --interface 127.0.0.1 >logs/rasa.log 2>&1 &
 .venv/bin/python -m demo.server --port "$DEMO_PORT" \
   --assistant-url "http://127.0.0.1:$RASA_PORT" >logs/demo.log 2>&1 &
+.venv/bin/python -m console run --port "$CONSOLE_PORT" >logs/console.log 2>&1 &
 
 echo "run: starting (logs in logs/) ..."
 for _ in $(seq 1 120); do
   if curl -fsS "http://127.0.0.1:$RASA_PORT/" >/dev/null 2>&1 && \
      curl -fsS "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1 && \
-     curl -fsS "http://127.0.0.1:$DEMO_PORT/" >/dev/null 2>&1; then
+     curl -fsS "http://127.0.0.1:$DEMO_PORT/" >/dev/null 2>&1 && \
+     curl -fsS "http://127.0.0.1:$CONSOLE_PORT/login" >/dev/null 2>&1; then
     if [ -n "${TWILIO_AUTH_TOKEN:-}" ]; then
       sms="Twilio posts to $TWILIO_WEBHOOK_URL (-> http://127.0.0.1:$RASA_PORT/webhooks/twilio/webhook)"
     else
@@ -33,6 +36,7 @@ for _ in $(seq 1 120); do
     cat <<MSG
 run: the assistant is ready.
   Demo clinic page with the chat widget: http://127.0.0.1:$DEMO_PORT/
+  Staff console: http://127.0.0.1:$CONSOLE_PORT/   (first account: .venv/bin/python -m console users add NAME --role admin)
   SMS webhook:   $sms
   REST channel:  curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
                    -H 'Content-Type: application/json' -d '{"sender":"me","message":"how long is a session?"}'

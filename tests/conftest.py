@@ -13,13 +13,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
+from urllib.parse import parse_qs
 
 import pytest
 import requests
 import yaml
+from playwright.sync_api import Browser, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("CLINIC_SHARED_DIR", ROOT.parent / "shared"))
@@ -27,6 +28,11 @@ VENV_BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
 REPORTS = ROOT / "reports"
 SERVER_START_TIMEOUT = 240
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 
 
 def load_yaml(path: Path) -> Any:
@@ -285,3 +291,33 @@ def assistant(trained_model, tmp_path_factory, twilio_cloud) -> Iterator[Running
     )
     yield running
     stop(processes)
+
+
+def start_demo(assistant_url: str) -> tuple:
+    port = free_port()
+    process = subprocess.Popen(
+        [VENV_BIN / "python", "-m", "demo.server", "--port", str(port),
+         "--assistant-url", assistant_url],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(url, timeout=2).ok:
+                return url, process
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the demo server did not start:\n{process.stdout.read()}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"No Chromium at {CHROMIUM}: `apt-get install chromium` (or make browser)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

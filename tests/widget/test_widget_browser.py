@@ -6,49 +6,19 @@ Screenshots and the axe-core report go to reports/ (CI keeps them as artefacts).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
-from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, expect
 
 from clinic.profile import current_profile
-from conftest import REPORTS, ROOT, VENV_BIN, free_port, stop
+from conftest import REPORTS, ROOT, free_port, start_demo, stop
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 WIDGET = ROOT / "widget" / "dist" / "clinic-chat.js"
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPORTS / "screenshots"
 PROFILE = current_profile()
 WAIT_MS = 60_000
-
-
-def start_demo(assistant_url: str) -> tuple:
-    port = free_port()
-    process = subprocess.Popen(
-        [VENV_BIN / "python", "-m", "demo.server", "--port", str(port),
-         "--assistant-url", assistant_url],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(url, timeout=2).ok:
-                return url, process
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the demo server did not start:\n{process.stdout.read()}")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -58,16 +28,6 @@ def demo(assistant) -> Iterator[str]:
     url, process = start_demo(assistant.url)
     yield url
     stop([process])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"No Chromium at {CHROMIUM}: `apt-get install chromium` (or make browser)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -1,0 +1,81 @@
+"""The staff console: a server-rendered Flask application for the clinic's staff.
+
+    python -m console users add NAME [--role staff|admin]   # asks for the password
+    python -m console run [--port 8000]
+
+Everything behind a login; every form carries a CSRF token; every view of health information
+is written to the audit log (`console.accounts`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from typing import Any, Optional
+
+from flask import Flask, abort, g, redirect, request, session, url_for
+
+from clinic import settings
+from clinic.db import engine_for
+from clinic.profile import current_profile
+from console import accounts
+
+SESSION_HOURS = 8
+PUBLIC_ENDPOINTS = {"views.login", "static"}
+
+
+def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
+    """The console; `config` overrides settings (tests give their own database URL)."""
+    app = Flask(__name__)
+    console_url = settings.console_url()
+    app.config.update(
+        SECRET_KEY=settings.console_secret().reveal(),
+        DATABASE_URL=settings.database_url(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=console_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.config.update(config or {})
+
+    @app.before_request
+    def load_user_and_check_csrf() -> Any:
+        g.engine = engine_for(app.config["DATABASE_URL"])
+        user_id = session.get("user_id")
+        g.user = accounts.get_user(g.engine, user_id) if user_id else None
+        if request.method == "POST":
+            sent = request.form.get("csrf_token", "")
+            if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+                abort(400, "This form was not sent by the console or has expired (CSRF check). "
+                           "Go back, reload the page and try again.")
+        if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
+            return redirect(url_for("views.login", next=request.full_path.rstrip("?")))
+        return None
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"  # health information
+        return response
+
+    @app.context_processor
+    def template_helpers() -> dict[str, Any]:
+        return {"csrf_token": csrf_token, "user": g.get("user"),
+                "clinic_name": current_profile().name}
+
+    from console import views
+    app.register_blueprint(views.blueprint)
+    return app
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]

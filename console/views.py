@@ -1,0 +1,105 @@
+"""The console's pages: login, and the escalation queue (its first screen)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, session
+from flask import url_for
+
+from clinic import escalations
+from clinic.profile import current_profile
+from console import accounts, csrf_token
+
+blueprint = Blueprint("views", __name__)
+QUEUE_STATUSES = (escalations.OPEN, escalations.ACKNOWLEDGED)
+
+
+@blueprint.app_template_filter("clinic_time")
+def clinic_time(moment: Any) -> str:
+    return escalations.format_time(moment, current_profile().hours.timezone) if moment else "-"
+
+
+def _safe_next(target: str) -> str:
+    """Only a path of this console: never another site (an open redirect)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("views.queue")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        try:
+            staff = accounts.authenticate(g.engine, username, request.form.get("password", ""))
+        except accounts.AccountError as error:
+            flash(str(error))
+            return render_template("login.html", username=username), 401
+        session.clear()  # a new session on login: nothing of the anonymous one is kept
+        session.permanent = True
+        session["user_id"] = staff.id
+        csrf_token()
+        accounts.audit(g.engine, staff.username, "login")
+        return redirect(_safe_next(request.args.get("next", "")))
+    return render_template("login.html", username="")
+
+
+@blueprint.route("/logout", methods=["POST"])
+def logout() -> Any:
+    accounts.audit(g.engine, g.user.username, "logout")
+    session.clear()
+    return redirect(url_for("views.login"))
+
+
+@blueprint.route("/")
+def queue() -> Any:
+    """Open and acknowledged escalations, urgent first, each with what staff need to act."""
+    items = [
+        escalations.get_escalation(g.engine, item["id"])
+        for status in QUEUE_STATUSES
+        for item in escalations.list_escalations(g.engine, status=status, limit=200)
+    ]
+    items.sort(key=lambda e: (e["level"] != escalations.URGENT, e["status"] != escalations.OPEN,
+                              -e["created_at"].timestamp()))
+    accounts.audit(g.engine, g.user.username, "view_queue", f"{len(items)} escalations")
+    latest = max((e["id"] for e in items), default=0)
+    return render_template("queue.html", items=items, latest=latest)
+
+
+@blueprint.route("/escalations/<int:escalation_id>")
+def escalation(escalation_id: int) -> Any:
+    try:
+        item = escalations.get_escalation(g.engine, escalation_id)
+    except escalations.EscalationError:
+        abort(404)
+    accounts.audit(g.engine, g.user.username, "view_escalation", f"escalation {escalation_id}")
+    deliveries = escalations.list_deliveries(g.engine, escalation_id)
+    return render_template("escalation.html", item=item, deliveries=deliveries)
+
+
+@blueprint.route("/escalations/<int:escalation_id>/<any(acknowledge, resolve):action>",
+                 methods=["POST"])
+def change(escalation_id: int, action: str) -> Any:
+    try:
+        if action == "acknowledge":
+            escalations.acknowledge(g.engine, escalation_id, by=g.user.username)
+        else:
+            note = request.form.get("note", "").strip() or None
+            escalations.resolve(g.engine, escalation_id, by=g.user.username, note=note)
+    except escalations.EscalationError as error:
+        flash(str(error))
+    else:
+        accounts.audit(g.engine, g.user.username, action, f"escalation {escalation_id}")
+        flash(f"Escalation #{escalation_id}: {'acknowledged' if action == 'acknowledge' else 'resolved'}.")
+    return redirect(_safe_next(request.form.get("back", "")))
+
+
+@blueprint.route("/escalations/latest.json")
+def latest() -> Any:
+    """For the queue page's polling: the newest escalation and how many urgent ones are open."""
+    open_items = escalations.list_escalations(g.engine, status=escalations.OPEN, limit=500)
+    return jsonify(
+        latest=max((e["id"] for e in open_items), default=0),
+        urgent_open=sum(1 for e in open_items if e["level"] == escalations.URGENT),
+    )

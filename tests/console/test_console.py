@@ -1,0 +1,170 @@
+"""The staff console with Flask's test client: a fresh database per test, escalations recorded
+by the real crisis code path (`clinic.escalations.record_escalation` with facts from
+`crisis.session`), accounts hashed with Argon2id."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+
+import pytest
+
+from clinic import escalations, sms
+from clinic.db import engine_for
+from clinic.settings import Secret, SettingsError
+from console import accounts, create_app
+from crisis import session
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'console.db'}"
+
+
+@pytest.fixture
+def engine(database_url):
+    return engine_for(database_url)
+
+
+@pytest.fixture
+def app(database_url, engine):
+    accounts.create_user(engine, "sam", PASSWORD, accounts.STAFF)
+    return create_app({"DATABASE_URL": database_url, "TESTING": True,
+                       "SECRET_KEY": secrets.token_hex(32)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf(client, path="/login"):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def log_in(client, username="sam", password=PASSWORD):
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf(client)})
+
+
+def escalate(engine, text, channel="webchat", conversation="c-1", message="m-1"):
+    events = [{"event": "user", "text": text, "input_channel": channel, "message_id": message,
+               "parse_data": {}}]
+    facts = session.escalation_facts(conversation, session.latest(events))
+    escalation_id, _ = escalations.record_escalation(engine, **facts.as_kwargs(), targets=[])
+    return escalation_id
+
+
+def test_every_page_needs_a_login(client, engine):
+    escalation_id = escalate(engine, "i want to die")
+    for path in ("/", f"/escalations/{escalation_id}", "/escalations/latest.json"):
+        reply = client.get(path)
+        assert reply.status_code == 302 and reply.location.startswith("/login")
+
+
+def test_a_wrong_password_is_refused_and_five_lock_the_account(client):
+    for _ in range(accounts.MAX_FAILURES):
+        assert log_in(client, password="wrong password!!").status_code == 401
+    reply = log_in(client)  # the right password, but locked now
+    assert reply.status_code == 401 and "locked" in reply.get_data(as_text=True)
+
+
+def test_passwords_are_stored_as_argon2id(app, engine):
+    with engine.connect() as connection:
+        stored = connection.execute(accounts.users.select()).mappings().one()["password_hash"]
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_a_form_without_its_csrf_token_is_refused(client, engine):
+    escalation_id = escalate(engine, "i want to die")
+    assert client.post("/login", data={"username": "sam", "password": PASSWORD}).status_code == 400
+    log_in(client)
+    reply = client.post(f"/escalations/{escalation_id}/acknowledge", data={})
+    assert reply.status_code == 400
+    assert escalations.get_escalation(engine, escalation_id)["status"] == escalations.OPEN
+
+
+def test_the_queue_shows_urgent_first_with_evidence_turns_and_the_sms_number(client, engine):
+    concern = escalate(engine, "i used to self harm years ago", conversation="c-2", message="m-2")
+    phone = "+15550104321"
+    conversation = sms.conversation_id_for(phone, Secret("k" * 64))
+    sms.remember_number(engine, conversation, phone)
+    urgent = escalate(engine, "i took a whole bottle of pills", channel="twilio",
+                      conversation=conversation, message="m-3")
+    log_in(client)
+    page = client.get("/").get_data(as_text=True)
+    assert page.index(f"#{urgent}<") < page.index(f"#{concern}<")
+    assert "whole bottle of pills" in page and f'href="tel:{phone}"' in page
+    assert [e["action"] for e in accounts.audit_entries(engine)][:2] == ["view_queue", "login"]
+
+
+def test_acknowledge_and_resolve_are_recorded_with_who(client, engine):
+    escalation_id = escalate(engine, "i want to kill myself")
+    log_in(client)
+    token = csrf(client, "/")
+    client.post(f"/escalations/{escalation_id}/acknowledge", data={"csrf_token": token})
+    client.post(f"/escalations/{escalation_id}/resolve",
+                data={"csrf_token": token, "note": "Called back; safe with family."})
+    item = escalations.get_escalation(engine, escalation_id)
+    assert item["acknowledged_by"] == "sam" and item["resolved_by"] == "sam"
+    assert item["note"] == "Called back; safe with family."
+    actions = [e["action"] for e in accounts.audit_entries(engine)]
+    assert "acknowledge" in actions and "resolve" in actions
+
+
+def test_user_text_is_escaped(client, engine):
+    escalate(engine, "<script>alert(1)</script> i want to die")
+    log_in(client)
+    page = client.get("/").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_login_never_redirects_to_another_site(client):
+    reply = client.post("/login?next=//evil.example/x", data={
+        "username": "sam", "password": PASSWORD, "csrf_token": csrf(client)})
+    assert reply.status_code == 302 and reply.location == "/"
+
+
+def test_polling_tells_of_a_new_urgent_escalation(client, engine):
+    log_in(client)
+    assert client.get("/escalations/latest.json").get_json() == {"latest": 0, "urgent_open": 0}
+    escalation_id = escalate(engine, "i want to end my life")
+    assert client.get("/escalations/latest.json").get_json() == {
+        "latest": escalation_id, "urgent_open": 1}
+
+
+def test_health_pages_are_never_cached_and_cookies_are_http_only(client):
+    reply = log_in(client)
+    cookie = reply.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_logout_ends_the_session(client):
+    log_in(client)
+    client.post("/logout", data={"csrf_token": csrf(client, "/")})
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("secret", [None, "changeme", "x" * 40, "short-but-random-3f9a"])
+def test_outside_local_mode_a_missing_or_placeholder_secret_stops_the_console(
+    monkeypatch, secret
+):
+    monkeypatch.setenv("CLINIC_ENV", "production")
+    if secret is None:
+        monkeypatch.delenv("CLINIC_CONSOLE_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("CLINIC_CONSOLE_SECRET", secret)
+    with pytest.raises(SettingsError, match="CLINIC_CONSOLE_SECRET"):
+        create_app()
+
+
+def test_a_real_secret_is_accepted_outside_local_mode(monkeypatch):
+    monkeypatch.setenv("CLINIC_ENV", "production")
+    monkeypatch.setenv("CLINIC_CONSOLE_SECRET", secrets.token_hex(32))
+    assert create_app().config["SECRET_KEY"] == os.environ["CLINIC_CONSOLE_SECRET"]
