@@ -313,7 +313,9 @@ def start_demo(assistant_url: str) -> tuple:
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running while a browser is open, and
+# the SMS tests' asyncio.run() cannot start beside it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"No Chromium at {CHROMIUM}: `apt-get install chromium` (or make browser)")
