@@ -9,6 +9,12 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const read = (path) => readFileSync(join(here, path), "utf8");
 
+try {
+  read("node_modules/socket.io-client/package.json");
+} catch {
+  console.error("widget: socket.io-client is not installed: run `npm ci` in widget/ (or `make setup`)");
+  process.exit(1);
+}
 const socketIoVersion = JSON.parse(read("node_modules/socket.io-client/package.json")).version;
 const socketIo = read("node_modules/socket.io-client/dist/socket.io.min.js")
   .replace(/\/\/# sourceMappingURL=.*\s*$/, "");
