@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from clinic import db
 from clinic.profile import load_profile
-from conftest import ROOT
+from support import ROOT
 
 PROFILE = load_profile(ROOT / "clinic_profile.yml")
 

@@ -2,7 +2,7 @@
 
 import subprocess
 
-from conftest import ROOT, VENV_BIN
+from support import ROOT, VENV_BIN
 
 
 def test_conversation_stories_have_no_prediction_errors(trained_model, tmp_path):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from bench.crisis_suite import figures, gate_failures, load_suite
 from clinic.db import engine_for
 from clinic.escalations import escalations, list_escalations
-from conftest import start_assistant, stop
+from support import start_assistant, stop
 from crisis.sweep import sweep
 
 CASES, SESSIONS = load_suite()

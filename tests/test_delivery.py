@@ -28,7 +28,7 @@ from clinic.db import engine_for
 from clinic.delivery import NO_TARGET_MESSAGE, configured_targets, run_once
 from clinic.escalations import acknowledge, list_deliveries, record_escalation
 from clinic.profile import load_profile
-from conftest import ROOT, free_port
+from support import ROOT, free_port
 
 WEBHOOK_ENV = "TEST_CLINIC_ALERT_WEBHOOK_URL"
 WEBHOOK_SECRET = "T000/B000/xoxb-not-a-real-secret"

@@ -20,7 +20,7 @@ from clinic.escalations import (
     record_escalation,
     resolve,
 )
-from conftest import ROOT
+from support import ROOT
 
 USER_TEXT = "honestly I have the pills lined up for tonight"
 PHONE = "+15550100123"

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from clinic.profile import ProfileError, load_profile, parse_profile
-from conftest import ROOT
+from support import ROOT
 
 CHICAGO = dt.timezone(dt.timedelta(hours=-6))  # America/Chicago in winter (CST)
 

@@ -8,7 +8,7 @@ import pytest
 
 from clinic.profile import load_profile
 from components.profile_nlg import STAFF_ALERT_NOTE
-from conftest import ROOT, VENV_BIN, nlu_examples
+from support import ROOT, VENV_BIN, nlu_examples
 from validate_data import explained
 
 MIN_TRAINING_EXAMPLES = 20

@@ -10,7 +10,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic.profile import load_profile
 from components.profile_nlg import ProfileNLG
-from conftest import ROOT
+from support import ROOT
 from crisis.detector import detect
 
 DOMAIN = Domain.load(ROOT / "domain.yml")

@@ -8,7 +8,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic.profile import load_profile
 from components.profile_nlg import ProfileNLG
-from conftest import ROOT
+from support import ROOT
 
 
 def test_profile_values_and_slots_are_filled_in():

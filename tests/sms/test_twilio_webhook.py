@@ -23,7 +23,7 @@ from clinic import escalations, sms
 from clinic.db import engine_for
 from clinic.profile import current_profile
 from clinic.settings import Secret
-from conftest import (
+from support import (
     PHONE_HASH_KEY, ROOT, TWILIO_NUMBER, TWILIO_WEBHOOK_URL, RunningAssistant, start_assistant,
     stop,
 )

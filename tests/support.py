@@ -1,0 +1,273 @@
+"""Helpers the tests share: the project's paths, a real assistant started on loopback, a
+stand-in for Twilio's cloud, the demo page. Test modules import them from here; the fixtures
+built on them are in conftest.py (a module named `conftest` is not importable reliably: every
+directory's conftest.py takes that name in turn)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any, Dict, List
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("CLINIC_SHARED_DIR", ROOT.parent / "shared"))
+VENV_BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "assistant.tar.gz"
+REPORTS = ROOT / "reports"
+SERVER_START_TIMEOUT = 240
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def nlu_examples(path: Path) -> Dict[str, List[str]]:
+    """Intent (or `faq/<id>`) → its examples, from a Rasa NLU YAML file."""
+    examples: Dict[str, List[str]] = {}
+    for block in load_yaml(path).get("nlu", []):
+        if "intent" in block:
+            lines = block["examples"].splitlines()
+            examples.setdefault(block["intent"], []).extend(
+                line[2:].strip() for line in lines if line.startswith("- ")
+            )
+    return examples
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningAssistant:
+    """A Rasa server and an action server on loopback, with their own SQLite database."""
+
+    url: str
+    action_url: str
+    token: str
+    database_url: str
+    workdir: Path
+
+    @property
+    def events_database_url(self) -> str:
+        """Where its event broker writes (endpoints.yml `event_broker`)."""
+        return f"sqlite:///{self.workdir / 'events.db'}"
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        response = requests.post(
+            f"{self.url}/model/parse", params={"token": self.token}, json={"text": text}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def send(self, sender: str, text: str) -> List[Dict[str, Any]]:
+        """One user message over the REST channel; the bot's replies."""
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        response = requests.get(
+            f"{self.url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+def _wait_until_ready(url: str, processes: List[subprocess.Popen], logs: List[Path]) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        for process, log in zip(processes, logs):
+            if process.poll() is not None:
+                pytest.fail(f"{log.name} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} was not ready within {SERVER_START_TIMEOUT} s")
+
+
+def start_assistant(
+    workdir: Path, model: Path, with_action_server: bool = True,
+    extra_env: Dict[str, str] | None = None,
+) -> tuple:
+    rasa_port, action_port = free_port(), free_port()
+    database = workdir / "assistant.db"
+    endpoints = workdir / "endpoints.yml"
+    config = load_yaml(ROOT / "endpoints.yml")
+    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    config["tracker_store"]["db"] = str(database)
+    config["event_broker"]["db"] = str(workdir / "events.db")
+    endpoints.write_text(yaml.safe_dump(config))
+    env = {**os.environ, "CLINIC_DATABASE_URL": f"sqlite:///{database}",
+           "CLINIC_EVENTS_DATABASE_URL": f"sqlite:///{workdir / 'events.db'}",
+           **(extra_env or {})}
+    token = secrets.token_hex(16)  # never starts with "-", which argparse would read as an option
+    processes, logs = [], []
+    if with_action_server:
+        log = workdir / "actions.log"
+        processes.append(
+            subprocess.Popen(
+                [VENV_BIN / "rasa", "run", "actions", "--actions", "actions",
+                 "--port", str(action_port)],
+                cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            )
+        )
+        logs.append(log)
+    log = workdir / "rasa.log"
+    processes.append(
+        subprocess.Popen(
+            [VENV_BIN / "rasa", "run", "--model", str(model), "--endpoints", str(endpoints),
+             "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
+             "--interface", "127.0.0.1", "--enable-api", "--auth-token", token],
+            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        )
+    )
+    logs.append(log)
+    assistant = RunningAssistant(
+        url=f"http://127.0.0.1:{rasa_port}",
+        action_url=f"http://127.0.0.1:{action_port}",
+        token=token,
+        database_url=f"sqlite:///{database}",
+        workdir=workdir,
+    )
+    try:
+        _wait_until_ready(f"{assistant.url}/status?token={token}", processes, logs)
+        if with_action_server:
+            _wait_until_ready(f"{assistant.action_url}/health", processes, logs)
+    except BaseException:
+        stop(processes)
+        raise
+    return assistant, processes
+
+
+def stop(processes: List[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass
+class TwilioCloud:
+    """A stand-in for Twilio's REST API on loopback: records what would have been texted.
+
+    Numbers in `unsubscribed` get Twilio's error 21610, as after the person texted STOP; the
+    next `failures` requests get a 503, as when Twilio has an outage.
+    """
+
+    url: str
+    account_sid: str
+    auth_token: str
+    sent: List[Dict[str, str]] = field(default_factory=list)
+    unsubscribed: set = field(default_factory=set)
+    failures: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def env(self) -> Dict[str, str]:
+        """The SMS channel's settings for a server that talks to this cloud."""
+        return {
+            "TWILIO_AUTH_TOKEN": self.auth_token,
+            "TWILIO_ACCOUNT_SID": self.account_sid,
+            "TWILIO_NUMBER": TWILIO_NUMBER,
+            "TWILIO_WEBHOOK_URL": TWILIO_WEBHOOK_URL,
+            "TWILIO_API_BASE": self.url,
+            "CLINIC_PHONE_HASH_KEY": PHONE_HASH_KEY,
+        }
+
+    def sent_to(self, phone: str) -> List[str]:
+        with self.lock:
+            return [message["Body"] for message in self.sent if message["To"] == phone]
+
+
+TWILIO_NUMBER = "+15550100199"
+# The public address the clinic gives Twilio; tests post to loopback, signatures use this.
+TWILIO_WEBHOOK_URL = "https://assistant.example.test/webhooks/twilio/webhook"
+PHONE_HASH_KEY = secrets.token_hex(32)
+STAFF_API_TOKEN = secrets.token_hex(32)  # the staff API's bearer token (channels/staff.py)
+
+
+def _twilio_handler(cloud: "TwilioCloud"):
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length", 0))
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            expected = "Basic " + base64.b64encode(
+                f"{cloud.account_sid}:{cloud.auth_token}".encode()).decode()
+            path_ok = self.path == f"/2010-04-01/Accounts/{cloud.account_sid}/Messages.json"
+            with cloud.lock:
+                fail, cloud.failures = cloud.failures > 0, max(0, cloud.failures - 1)
+            if fail:
+                self._reply(503, {"message": "Service Unavailable"})
+            elif self.headers.get("Authorization") != expected or not path_ok:
+                self._reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
+            elif form.get("To") in cloud.unsubscribed:
+                self._reply(400, {"code": 21610, "status": 400,
+                                  "message": "Attempt to send to unsubscribed recipient"})
+            else:
+                with cloud.lock:
+                    cloud.sent.append(form)
+                self._reply(201, {"sid": "SM" + secrets.token_hex(16), "status": "queued"})
+
+        def _reply(self, status: int, payload: Dict[str, Any]) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def start_demo(assistant_url: str) -> tuple:
+    port = free_port()
+    process = subprocess.Popen(
+        [VENV_BIN / "python", "-m", "demo.server", "--port", str(port),
+         "--assistant-url", assistant_url],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(url, timeout=2).ok:
+                return url, process
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the demo server did not start:\n{process.stdout.read()}")
+        time.sleep(0.2)
