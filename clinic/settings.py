@@ -13,6 +13,8 @@ from clinic.profile import PROJECT_ROOT, ClinicProfile, current_profile
 
 DATABASE_URL_ENV = "CLINIC_DATABASE_URL"
 DEFAULT_DATABASE_PATH = PROJECT_ROOT / "var" / "assistant.db"
+EVENTS_DATABASE_URL_ENV = "CLINIC_EVENTS_DATABASE_URL"
+DEFAULT_EVENTS_DATABASE_PATH = PROJECT_ROOT / "var" / "events.db"
 
 CONSOLE_URL_ENV = "CLINIC_CONSOLE_URL"
 DEFAULT_CONSOLE_URL = "http://127.0.0.1:8000"
@@ -22,6 +24,10 @@ DEFAULT_PHONE_HASH_KEY_PATH = PROJECT_ROOT / "var" / "phone-hash.key"
 ENV_ENV = "CLINIC_ENV"
 CONSOLE_SECRET_ENV = "CLINIC_CONSOLE_SECRET"
 DEFAULT_CONSOLE_SECRET_PATH = PROJECT_ROOT / "var" / "console-secret.key"
+STAFF_API_TOKEN_ENV = "CLINIC_STAFF_API_TOKEN"
+DEFAULT_STAFF_API_TOKEN_PATH = PROJECT_ROOT / "var" / "staff-api.key"
+RASA_URL_ENV = "CLINIC_RASA_URL"
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "placeholder", "dev", "development"}
 TWILIO_API_BASE = "https://api.twilio.com"
 LEASE_ENV = "CLINIC_DELIVERY_LEASE_SECONDS"
@@ -115,15 +121,43 @@ def console_secret() -> Secret:
     From CLINIC_CONSOLE_SECRET; in local mode, when unset, from var/console-secret.key (created
     on first use). Outside local mode a missing, short or placeholder value stops the console.
     """
-    value = os.environ.get(CONSOLE_SECRET_ENV, "").strip()
-    if len(value) >= 32 and value.lower() not in _PLACEHOLDERS and len(set(value)) > 8:
-        return Secret(value)
-    if value or not local_mode():
-        raise SettingsError(
-            f"{CONSOLE_SECRET_ENV}: set a random value of at least 32 characters, e.g. "
-            "`python -c 'import secrets; print(secrets.token_hex(32))'`"
-        )
-    return _key_file(DEFAULT_CONSOLE_SECRET_PATH)
+    secret = _strong_secret(CONSOLE_SECRET_ENV, DEFAULT_CONSOLE_SECRET_PATH)
+    if secret is None:
+        raise SettingsError(_weak_secret_message(CONSOLE_SECRET_ENV))
+    return secret
+
+
+def staff_api_token() -> Optional[Secret]:
+    """The bearer token of the Rasa server's staff API (channels/staff.py); the console sends it.
+
+    From CLINIC_STAFF_API_TOKEN; in local mode, when unset, from var/staff-api.key (created on
+    first use), which every process of `make run` reads. None outside local mode when unset:
+    take-over is off. A short or placeholder value is an error.
+    """
+    return _strong_secret(STAFF_API_TOKEN_ENV, DEFAULT_STAFF_API_TOKEN_PATH)
+
+
+def rasa_url() -> str:
+    """Where the console reaches the Rasa server (its staff API)."""
+    return (os.environ.get(RASA_URL_ENV) or DEFAULT_RASA_URL).rstrip("/")
+
+
+def _strong_secret(variable: str, local_path: Path) -> Optional[Secret]:
+    """A random secret from `variable`; when it is unset, in local mode one kept in `local_path`,
+    else None. A short, repetitive or placeholder value raises SettingsError."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return _key_file(local_path) if local_mode() else None
+    if len(value) < 32 or value.lower() in _PLACEHOLDERS or len(set(value)) <= 8:
+        raise SettingsError(_weak_secret_message(variable))
+    return Secret(value)
+
+
+def _weak_secret_message(variable: str) -> str:
+    return (
+        f"{variable}: set a random value of at least 32 characters, e.g. "
+        "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+    )
 
 
 def _key_file(path: Path) -> Secret:
@@ -145,6 +179,22 @@ def _key_file(path: Path) -> Secret:
 def database_url() -> str:
     """The SQL database for the clinic's own records (SQLite under var/ by default)."""
     return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_DATABASE_PATH}"
+
+
+def events_database_url() -> str:
+    """The database Rasa's SQL event broker writes to (endpoints.yml `event_broker`), which
+    feeds the console's conversation index; never the tracker store's (both have `events`)."""
+    return os.environ.get(EVENTS_DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_EVENTS_DATABASE_PATH}"
+
+
+def events_rabbitmq() -> Optional[tuple[Secret, str]]:
+    """(AMQP URL, queue) when the console's index is fed from RabbitMQ instead (scaled out)."""
+    url = os.environ.get("CLINIC_EVENTS_RABBITMQ_URL", "").strip()
+    if not url:
+        return None
+    if not url.startswith(("amqp://", "amqps://")):
+        raise SettingsError("CLINIC_EVENTS_RABBITMQ_URL: an amqp:// or amqps:// URL is needed")
+    return Secret(url), os.environ.get("CLINIC_EVENTS_QUEUE", "").strip() or "console_events"
 
 
 def console_url() -> str:

@@ -1,5 +1,6 @@
 """The console in Debian's Chromium: a crisis message sent through the widget on the demo page
-becomes an urgent escalation that a staff member logs in to see and acknowledges."""
+becomes an urgent escalation that a staff member logs in to see and acknowledges; the
+conversations the assistant held are filtered, opened and exported."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import requests
 from playwright.sync_api import expect
 
 from clinic.db import engine_for
-from conftest import REPORTS, ROOT, VENV_BIN, free_port, start_demo, stop
+from support import REPORTS, ROOT, VENV_BIN, free_port, start_demo, stop
 from console import accounts
 
 PASSWORD = secrets.token_urlsafe(16)
@@ -26,6 +27,7 @@ def console_url(assistant) -> Iterator[str]:
     accounts.create_user(engine_for(assistant.database_url), "nurse.kim", PASSWORD)
     port = free_port()
     env = {**os.environ, "CLINIC_DATABASE_URL": assistant.database_url,
+           "CLINIC_EVENTS_DATABASE_URL": assistant.events_database_url,
            "CLINIC_CONSOLE_SECRET": secrets.token_hex(32)}
     process = subprocess.Popen(
         [VENV_BIN / "python", "-m", "console", "run", "--port", str(port)],
@@ -77,3 +79,72 @@ def test_a_crisis_in_the_widget_is_acknowledged_in_the_console(browser, assistan
     finally:
         context.close()
         stop([demo])
+
+
+def log_in(page, console_url: str) -> None:
+    page.goto(console_url + "/")
+    page.get_by_label("Username").fill("nurse.kim")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Escalations")).to_be_visible()
+
+
+def test_staff_filter_open_and_export_conversations(browser, assistant, console_url, tmp_path):
+    marker = secrets.token_hex(4)
+    xss = f"<script>alert(1)</script> price {marker}"
+    conversation = f"browser-{marker}"
+    assistant.send(conversation, xss)
+    assistant.send(conversation, "how long does a session take?")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        log_in(page, console_url)
+        page.get_by_role("link", name="Conversations").click()
+        page.get_by_label("Words in a message").fill(marker)
+        page.get_by_role("button", name="Show").click()
+        rows = page.locator("table.list tbody tr")
+        for _ in range(50):  # the console's index follows the broker about every second
+            if page.locator("table.list tbody tr", has_text=marker).count():
+                break
+            time.sleep(0.2)
+            page.reload()
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text(xss)  # as text: the script never ran
+        page.get_by_label("FAQ topic").select_option("session_length")
+        page.get_by_role("button", name="Show").click()
+        expect(rows).to_have_count(1)
+        (REPORTS / "screenshots").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(REPORTS / "screenshots" / "console-conversations.png"),
+                        full_page=True)
+        with page.expect_download() as download:
+            page.get_by_role("link", name="CSV").click()
+        exported = (tmp_path / "export.csv")
+        download.value.save_as(exported)
+        assert marker in exported.read_text() and conversation in exported.read_text()
+
+        rows.first.get_by_role("link").click()
+        expect(page.get_by_role("heading", name="Messages")).to_be_visible()
+        expect(page.locator(".turn.user .text").first).to_have_text(xss)
+        expect(page.locator(".turn.user").nth(1)).to_contain_text("session_length")
+        page.get_by_label("New tag").fill("follow up")
+        page.get_by_role("button", name="Add tag").click()
+        expect(page.get_by_role("status")).to_contain_text("Tagged “follow up”.")
+        page.screenshot(path=str(REPORTS / "screenshots" / "console-transcript.png"),
+                        full_page=True)
+        assert dialogs == []
+    finally:
+        context.close()
+
+
+def test_a_logged_out_visitor_and_a_forged_form_are_refused(console_url):
+    for path in ("/", "/conversations", "/not-understood", "/conversations.csv"):
+        reply = requests.get(console_url + path, allow_redirects=False, timeout=10)
+        assert reply.status_code == 302 and "/login" in reply.headers["Location"]
+    with requests.Session() as session:
+        session.get(console_url + "/login", timeout=10)
+        forged = session.post(console_url + "/login", data={
+            "username": "nurse.kim", "password": PASSWORD}, allow_redirects=False, timeout=10)
+        assert forged.status_code == 400 and "CSRF" in forged.text

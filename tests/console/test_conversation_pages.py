@@ -1,0 +1,290 @@
+"""The conversation index and the console's conversation pages, over conversations held with
+the real assistant: its event broker and tracker store feed a fresh index database per test."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import secrets
+import sqlite3
+import time
+import uuid
+from typing import Dict
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from clinic.db import engine_for
+from console import accounts, create_app, index
+
+PASSWORD = "correct horse battery staple"
+XSS = "<script>alert(1)</script> what does it cost"
+FORMULA = "=HYPERLINK(\"http://evil.example\",\"hours\") when are you open"
+
+# name → the user's messages, sent over the REST channel, one conversation each.
+SCRIPTS = {
+    "faq": ["how long is a session?", "and what are the side effects?"],
+    "gibberish": ["blorptastic wizzle frob", "zzkx qqv plim"],
+    "crisis": ["I want to kill myself tonight"],
+    "xss": [XSS],
+    "formula": [FORMULA],
+    "contact": ["can you call me back on 555-010-7788 or mail jo.doe@example.com"],
+}
+
+
+@pytest.fixture(scope="module")
+def held(assistant) -> Dict[str, str]:
+    """The scripted conversations, held with the assistant once: name → conversation id."""
+    ids = {}
+    for name, messages in SCRIPTS.items():
+        ids[name] = f"console-{name}-{uuid.uuid4().hex[:8]}"
+        for text in messages:
+            assistant.send(ids[name], text)
+    return ids
+
+
+@pytest.fixture
+def index_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'console.db'}"
+
+
+@pytest.fixture
+def index_db(index_url, assistant, held) -> sa.engine.Engine:
+    """A fresh copy of the assistant's database (its tracker store, escalations and requests,
+    as in production the console's), its index caught up with the assistant's event broker."""
+    source = sqlite3.connect(assistant.database_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(index_url.removeprefix("sqlite:///")) as copy:
+        source.backup(copy)
+    source.close()
+    engine = engine_for(index_url)
+    index.catch_up(engine, index.broker_engine(assistant.events_database_url), index.BROKER)
+    return engine
+
+
+def indexed_turns(engine, conversation_id):
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(index.turns).where(index.turns.c.conversation_id == conversation_id)
+            .order_by(index.turns.c.at)).mappings()
+        return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+
+def summary(engine, conversation_id):
+    with engine.connect() as connection:
+        return dict(connection.execute(sa.select(index.conversations).where(
+            index.conversations.c.conversation_id == conversation_id)).mappings().one())
+
+
+def test_the_broker_feeds_each_message_with_what_the_nlu_made_of_it(index_db, held, assistant):
+    turns = indexed_turns(index_db, held["faq"])
+    tracker = assistant.tracker(held["faq"])
+    said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
+    answered = [e["text"] for e in tracker["events"] if e["event"] == "bot"]
+    assert [t["text"] for t in turns if t["role"] == "user"] == said
+    assert [t["text"] for t in turns if t["role"] == "bot"] == answered
+    first = turns[0]
+    assert (first["intent"], first["faq_topic"], first["crisis_level"]) == (
+        "faq", "session_length", "none")
+    assert first["outcome"] in (index.ANSWERED, index.LOW_CONFIDENCE)
+    row = summary(index_db, held["faq"])
+    assert (row["channel"], row["user_messages"], row["crisis_rank"]) == ("rest", 2, 0)
+    assert row["first_message"] == "how long is a session?"
+
+
+def test_fallbacks_and_crises_are_marked(index_db, held):
+    outcomes = [t["outcome"] for t in indexed_turns(index_db, held["gibberish"])
+                if t["role"] == "user"]
+    assert len(outcomes) == 2 and set(outcomes) <= {index.FALLBACK, index.OUT_OF_SCOPE}
+    assert summary(index_db, held["gibberish"])["not_understood"] == 2
+    [crisis] = [t for t in indexed_turns(index_db, held["crisis"]) if t["role"] == "user"]
+    assert (crisis["crisis_level"], crisis["outcome"]) == ("urgent", index.CRISIS)
+    assert summary(index_db, held["crisis"])["crisis_rank"] == index.CRISIS_RANKS["urgent"]
+
+
+def test_a_rebuild_from_the_tracker_store_gives_the_same_index(index_db, held, assistant,
+                                                               tmp_path):
+    rebuilt = engine_for(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    broker = index.broker_engine(assistant.events_database_url)
+    index.rebuild(rebuilt, engine_for(assistant.database_url), broker)
+    for conversation_id in held.values():
+        assert indexed_turns(rebuilt, conversation_id) == indexed_turns(index_db, conversation_id)
+        assert summary(rebuilt, conversation_id) == summary(index_db, conversation_id)
+    # The broker's events the rebuild has seen already are not applied a second time.
+    index.catch_up(rebuilt, broker, index.BROKER)
+    for conversation_id in held.values():
+        assert indexed_turns(rebuilt, conversation_id) == indexed_turns(index_db, conversation_id)
+
+
+def test_applying_the_same_events_again_changes_nothing(index_db, held, assistant):
+    before = indexed_turns(index_db, held["faq"]), summary(index_db, held["faq"])
+    events = assistant.tracker(held["faq"])["events"]
+    with index_db.begin() as connection:
+        assert index.apply_events(connection, [(held["faq"], e) for e in events]) == 0
+    assert (indexed_turns(index_db, held["faq"]), summary(index_db, held["faq"])) == before
+
+
+def test_the_console_follows_the_broker_while_it_runs(assistant, index_url):
+    engine = engine_for(index_url)
+    stop = index.start_follower(engine, index.broker_engine(assistant.events_database_url))
+    try:
+        conversation_id = f"console-live-{uuid.uuid4().hex[:8]}"
+        assistant.send(conversation_id, "how long does one infusion session last?")
+        deadline = time.monotonic() + 20
+        while not indexed_turns(engine, conversation_id) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert indexed_turns(engine, conversation_id)[0]["faq_topic"] == "session_length"
+    finally:
+        stop.set()
+
+
+# The pages, through Flask's test client.
+
+
+@pytest.fixture
+def client(index_url, index_db):
+    accounts.create_user(index_db, "sam", PASSWORD, accounts.STAFF)
+    accounts.create_user(index_db, "ada", PASSWORD, accounts.ADMIN)
+    app = create_app({"DATABASE_URL": index_url, "TESTING": True,
+                      "SECRET_KEY": secrets.token_hex(32)})
+    return app.test_client()
+
+
+def csrf(client, path):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def log_in(client, username="sam"):
+    reply = client.post("/login", data={"username": username, "password": PASSWORD,
+                                        "csrf_token": csrf(client, "/login")})
+    assert reply.status_code == 302
+
+
+def test_conversation_pages_need_a_login(client, held):
+    for path in ("/conversations", f"/conversations/{held['faq']}", "/conversations.csv",
+                 "/not-understood"):
+        reply = client.get(path)
+        assert reply.status_code == 302 and reply.location.startswith("/login")
+
+
+def test_filters_and_search_find_the_right_conversations(client, held):
+    log_in(client)
+
+    def listed(**args):
+        page = client.get("/conversations", query_string=args).get_data(as_text=True)
+        return {name for name, cid in held.items() if cid in page}
+
+    assert "faq" in listed(topic="session_length") and "gibberish" not in listed(
+        topic="session_length")
+    assert {"gibberish"} <= listed(not_understood="yes")
+    assert "faq" not in listed(not_understood="yes")
+    assert "crisis" in listed(crisis="urgent") and "faq" not in listed(crisis="urgent")
+    assert "crisis" in listed(escalated="yes") and "faq" not in listed(escalated="yes")
+    assert listed(q="WIZZLE frob") == {"gibberish"}
+    assert listed(q="100%_") == set()  # LIKE's wildcards are searched for as text
+    assert "faq" in listed(channel="rest") and listed(channel="twilio") == set()
+
+
+def test_pages_of_the_list_follow_each_other(client, held):
+    client.application.config["CONSOLE_PAGE_SIZE"] = 2
+    log_in(client)
+    seen, url = [], "/conversations"
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        seen += re.findall(r'href="/conversations/([^"]+)"', page)
+        found = re.search(r'href="([^"]+)" rel="next"', page)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert len(seen) == len(set(seen)) and set(held.values()) <= set(seen)
+
+
+def test_a_transcript_shows_each_message_with_its_nlu_and_is_audited(client, held, index_db):
+    log_in(client)
+    page = client.get(f"/conversations/{held['faq']}").get_data(as_text=True)
+    assert "how long is a session?" in page and "session_length" in page
+    assert "crisis <strong" in page
+    entries = accounts.audit_entries(index_db)
+    assert entries[0]["action"] == "view_conversation" and entries[0]["target"] == held["faq"]
+    assert client.get("/conversations/no-such-conversation").status_code == 404
+
+
+def test_user_text_is_shown_as_text_everywhere(client, held):
+    log_in(client)
+    for path in (f"/conversations/{held['xss']}", "/conversations"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_tags_review_and_note_are_saved_and_filter(client, held):
+    log_in(client)
+    path = f"/conversations/{held['faq']}"
+    token = csrf(client, path)
+    for form in ({"add_tag": "Pricing Question"}, {"reviewed": "yes"},
+                 {"note": "Asked twice; add a price example."}):
+        reply = client.post(f"{path}/annotate", data={**form, "csrf_token": token})
+        assert reply.status_code == 302
+    page = client.get(path).get_data(as_text=True)
+    assert "pricing question" in page and "Reviewed by sam" in page
+    assert "Asked twice; add a price example." in page
+    listing = client.get("/conversations", query_string={"tag": "pricing question",
+                                                         "reviewed": "yes"})
+    assert held["faq"] in listing.get_data(as_text=True)
+    assert held["gibberish"] not in listing.get_data(as_text=True)
+    bad = client.post(f"{path}/annotate", data={"add_tag": "<b>", "csrf_token": token},
+                      follow_redirects=True)
+    assert "A tag is 1 to 40" in bad.get_data(as_text=True)
+    assert client.post(f"{path}/annotate", data={"add_tag": "x"}).status_code == 400  # no CSRF
+
+
+def test_exports_are_masked_and_defused_for_spreadsheets(client, held, index_db):
+    log_in(client)
+    reply = client.get("/conversations.csv")
+    assert reply.headers["Content-Disposition"].startswith("attachment;")
+    rows = {row["conversation_id"]: row for row in csv.DictReader(io.StringIO(reply.get_data(
+        as_text=True)))}
+    assert rows[held["formula"]]["first_message"] == "'" + FORMULA
+    contact = rows[held["contact"]]["first_message"]
+    assert "555-010-7788" not in contact and "jo.doe@example.com" not in contact
+    assert "***-***-88" in contact and "j***@example.com" in contact
+    records = {r["conversation_id"]: r for r in client.get("/conversations.json").get_json()}
+    assert records[held["xss"]]["first_message"] == XSS  # JSON: data, not markup
+    assert records[held["crisis"]]["crisis_level"] == "urgent" and records[held["crisis"]][
+        "escalated"] is True
+    assert accounts.audit_entries(index_db)[0]["action"] == "export_json"
+
+
+def test_only_an_admin_reveals_contact_details_and_it_is_recorded(client, held, index_db):
+    log_in(client)
+    assert client.get("/conversations", query_string={"reveal": "yes"}).status_code == 403
+    client.post("/logout", data={"csrf_token": csrf(client, "/conversations")})
+    log_in(client, "ada")
+    page = client.get("/conversations", query_string={"reveal": "yes"}).get_data(as_text=True)
+    assert "555-010-7788" in page
+    assert "555-010-7788" not in client.get("/conversations").get_data(as_text=True)
+    assert accounts.audit_entries(index_db)[1]["action"] == "reveal_conversations"
+
+
+def test_not_understood_groups_similar_messages_and_exports_training_data(client, held):
+    log_in(client)
+    page = client.get("/not-understood").get_data(as_text=True)
+    assert "blorptastic wizzle frob" in page
+    ids = re.findall(r'name="message" value="(\d+)"> blorptastic', page)
+    token = csrf(client, "/not-understood")
+    reply = client.post("/not-understood/export", data={
+        "message": ids, "intent": "faq/parking", "csrf_token": token})
+    assert reply.status_code == 200
+    data = yaml.safe_load(reply.get_data(as_text=True))
+    assert data["nlu"][0]["intent"] == "faq/parking"
+    assert "- blorptastic wizzle frob" in data["nlu"][0]["examples"]
+    bad = client.post("/not-understood/export", data={
+        "message": ids, "intent": "Robert'); DROP", "csrf_token": token}, follow_redirects=True)
+    assert "is not an intent name" in bad.get_data(as_text=True)
+
+
+def test_the_json_export_round_trips(client, held):
+    log_in(client)
+    body = client.get("/conversations.json", query_string={"topic": "session_length"})
+    assert held["faq"] in {r["conversation_id"] for r in json.loads(body.get_data())}
