@@ -17,9 +17,9 @@ from typing import Any, Optional
 from flask import Flask, abort, g, redirect, request, session, url_for
 
 from clinic import settings
-from clinic.db import engine_for
+from clinic.db import engine_for, metadata
 from clinic.profile import current_profile
-from console import accounts
+from console import accounts, conversations, index  # noqa: F401 (their tables)
 
 SESSION_HOURS = 8
 PUBLIC_ENDPOINTS = {"views.login", "static"}
@@ -70,9 +70,29 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
         return {"csrf_token": csrf_token, "user": g.get("user"),
                 "clinic_name": current_profile().name}
 
-    from console import views
+    from console import conversation_pages, views
     app.register_blueprint(views.blueprint)
+    from console import takeover
+    app.register_blueprint(takeover.blueprint)
+    app.register_blueprint(conversation_pages.blueprint)
+    from console import admin
+    app.register_blueprint(admin.blueprint)
+    from console import analytics, contact_requests
+    app.register_blueprint(contact_requests.blueprint)
+    app.register_blueprint(analytics.blueprint)
+    metadata.create_all(engine_for(app.config["DATABASE_URL"]))  # the console's tables too
+    accounts.upgrade_schema(engine_for(app.config["DATABASE_URL"]))  # columns added since
     return app
+
+
+def reveal_requested() -> bool:
+    """Whether a list or export shows contact details in full: admins only, when they ask
+    (`reveal=yes`); anyone else asking gets 403."""
+    if request.values.get("reveal") != "yes":
+        return False
+    if not g.user.is_admin:
+        abort(403, "Only an administrator can reveal contact details.")
+    return True
 
 
 def csrf_token() -> str:

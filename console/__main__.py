@@ -1,15 +1,71 @@
-"""`python -m console users add NAME [--role staff|admin]` and `python -m console run`."""
+"""The console's command line.
+
+    python -m console users add NAME [--role staff|admin]
+    python -m console run [--port 8000]          # also keeps the conversation index up to date
+    python -m console index rebuild|catch-up|follow   # from the tracker store / the broker
+    python -m console retention [--days N] [--dry-run]   # delete old conversations (README)
+"""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+import threading
 from typing import Optional
 
 from clinic import settings
 from clinic.db import engine_for
-from console import accounts
+from console import accounts, index
+
+
+def _index(action: str) -> int:
+    clinic_db = engine_for(settings.database_url())  # also the tracker store's (README)
+    broker_db = index.broker_engine(settings.events_database_url())
+    if action == "rebuild":
+        added = index.rebuild(clinic_db, clinic_db, broker_db)
+        print(f"index: rebuilt from the tracker store, {added} messages")
+    elif action == "follow":  # for a console served by several processes: one follower
+        print("index: following the event broker (Ctrl-C stops)", flush=True)
+        try:
+            index.follow(clinic_db, broker_db, threading.Event())
+        except KeyboardInterrupt:
+            pass
+    else:
+        added = index.catch_up(clinic_db, broker_db, index.BROKER)
+        print(f"index: {added} new messages from the event broker")
+    return 0
+
+
+def _retention(days: Optional[str], dry_run: bool) -> int:
+    from console import retention  # its table is created with the engine's
+    clinic_db = engine_for(settings.database_url())  # also the tracker store's (README)
+    try:
+        period = (retention.parse_days(days) if days is not None
+                  else retention.retention_days(clinic_db))
+        if period is None:
+            raise retention.RetentionError(
+                "no retention period: give --days N, or set one in the console "
+                "(Admin → Retention)")
+        report = retention.purge(clinic_db, index.broker_engine(settings.events_database_url()),
+                                 period, dry_run=dry_run)
+    except retention.RetentionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _start_index_feed() -> None:
+    """Keep the conversation index up to date: from RabbitMQ when configured, else from the
+    SQL event broker's database."""
+    clinic_db = engine_for(settings.database_url())
+    rabbitmq = settings.events_rabbitmq()
+    if rabbitmq is not None:
+        from console.rabbitmq import start_consumer
+        start_consumer(clinic_db, *rabbitmq)
+    else:
+        index.start_follower(clinic_db, index.broker_engine(settings.events_database_url()))
 
 
 def _password(from_stdin: bool) -> str:
@@ -34,6 +90,15 @@ def main(argv: Optional[list] = None) -> int:
     run = commands.add_parser("run", help="serve the console (local use; see README)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--no-index", action="store_true",
+                     help="do not follow the event broker (another process does)")
+    index_command = commands.add_parser("index", help="the conversation index")
+    index_command.add_argument("action", choices=("rebuild", "catch-up", "follow"))
+    retention_command = commands.add_parser(
+        "retention", help="delete conversations older than the retention period")
+    retention_command.add_argument("--days", help="instead of the period set in the console")
+    retention_command.add_argument("--dry-run", action="store_true",
+                                   help="count what would be deleted, delete nothing")
     args = parser.parse_args(argv)
     try:
         if args.command == "users":
@@ -42,9 +107,16 @@ def main(argv: Optional[list] = None) -> int:
                                          args.role)
             print(f"created {staff.role} {staff.username}")
             return 0
+        if args.command == "index":
+            return _index(args.action)
+        if args.command == "retention":
+            return _retention(args.days, args.dry_run)
         from console import create_app
         from werkzeug.serving import run_simple
-        run_simple(args.host, args.port, create_app(), threaded=True)
+        app = create_app()
+        if not args.no_index:
+            _start_index_feed()
+        run_simple(args.host, args.port, app, threaded=True)
         return 0
     except (accounts.AccountError, settings.SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)

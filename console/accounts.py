@@ -1,7 +1,9 @@
-"""Staff accounts: Argon2id password hashes, two roles, a lock after repeated failed logins, and
-the audit log of who did what.
+"""Staff accounts: Argon2id password hashes, two roles, a lock after repeated failed logins,
+accounts an administrator can disable, and the audit log of who did what.
 
-Tables live beside the clinic's other records (`clinic.db`), prefixed `console_`.
+Tables live beside the clinic's other records (`clinic.db`), prefixed `console_`. A database
+made by an earlier version gets the columns added since by `upgrade_schema()` (the console
+calls it at start-up).
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ users = sa.Table(
     sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
     sa.Column("locked_until", UtcDateTime),
     sa.Column("last_login_at", UtcDateTime),
+    # Set: the account cannot log in and its open sessions stop working (`get_user`).
+    sa.Column("disabled_at", UtcDateTime),
 )
+# Columns added after `console_users` was first released, for `upgrade_schema()`.
+ADDED_USER_COLUMNS = ("disabled_at",)
 
 audit_log = sa.Table(
     "console_audit_log",
@@ -71,13 +77,43 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def upgrade_schema(engine: sa.engine.Engine) -> list[str]:
+    """Add the columns of `console_users` that a database from an earlier version lacks (all
+    nullable, so existing rows stay valid); the names of the columns added."""
+    if not sa.inspect(engine).has_table(users.name):
+        return []  # `metadata.create_all` makes it whole
+    added = []
+    for name in ADDED_USER_COLUMNS:
+        present = {c["name"] for c in sa.inspect(engine).get_columns(users.name)}
+        if name in present:
+            continue
+        column = users.c[name]
+        preparer = engine.dialect.identifier_preparer
+        ddl = (f"ALTER TABLE {preparer.format_table(users)} ADD COLUMN "
+               f"{preparer.format_column(column)} {column.type.compile(dialect=engine.dialect)}")
+        try:
+            with engine.begin() as connection:
+                connection.execute(sa.text(ddl))
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+            # Another process starting at the same time added it first.
+            if name not in {c["name"] for c in sa.inspect(engine).get_columns(users.name)}:
+                raise
+        else:
+            added.append(name)
+    return added
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+
+
 def create_user(engine: sa.engine.Engine, username: str, password: str, role: str = STAFF) -> Staff:
     if not USERNAME.match(username or ""):
         raise AccountError("a username is 2 to 64 letters, digits, dots, dashes or underscores")
     if role not in ROLES:
         raise AccountError(f"the role is one of {', '.join(ROLES)}")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password(password)
     try:
         with engine.begin() as connection:
             new_id = connection.execute(
@@ -92,9 +128,12 @@ def create_user(engine: sa.engine.Engine, username: str, password: str, role: st
 
 
 def get_user(engine: sa.engine.Engine, user_id: int) -> Optional[Staff]:
+    """The account of a session; None when it no longer exists or has been disabled."""
     with engine.connect() as connection:
         row = connection.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
-    return Staff(id=row["id"], username=row["username"], role=row["role"]) if row else None
+    if row is None or row["disabled_at"] is not None:
+        return None
+    return Staff(id=row["id"], username=row["username"], role=row["role"])
 
 
 def authenticate(
@@ -130,6 +169,8 @@ def authenticate(
                 )
             )
         raise refused from None
+    if row["disabled_at"] is not None:  # said only to whoever knows the password
+        raise AccountError("This account is disabled. Ask an administrator.")
     values: dict[str, Any] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
     if _hasher.check_needs_rehash(row["password_hash"]):
         values["password_hash"] = _hasher.hash(password)
@@ -146,9 +187,86 @@ def audit(engine: sa.engine.Engine, username: str, action: str, target: Optional
         )
 
 
-def audit_entries(engine: sa.engine.Engine, limit: int = 200) -> list[dict[str, Any]]:
+def audit_entries(engine: sa.engine.Engine, limit: int = 200,
+                  before: Optional[int] = None) -> list[dict[str, Any]]:
+    """The newest entries first; `before` an entry id: the page that follows it."""
+    query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(audit_log.c.id < before)
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
-        ).mappings()
-        return [dict(row) for row in rows]
+        return [dict(row) for row in connection.execute(query).mappings()]
+
+
+# What administrators do to accounts (`console.admin`). Each returns the account's username.
+
+def list_users(engine: sa.engine.Engine) -> list[dict[str, Any]]:
+    """Every account without its password hash, by username."""
+    columns = [c for c in users.c if c.name != "password_hash"]
+    with engine.connect() as connection:
+        return [dict(row) for row in connection.execute(
+            sa.select(*columns).order_by(users.c.username)).mappings()]
+
+
+def _account(connection: sa.engine.Connection, user_id: int) -> dict[str, Any]:
+    row = connection.execute(
+        sa.select(users).where(users.c.id == user_id).with_for_update()).mappings().first()
+    if row is None:
+        raise AccountError("There is no such account.")
+    return dict(row)
+
+
+def _keep_an_admin(connection: sa.engine.Connection, account: dict[str, Any], change: str) -> None:
+    """Refuse a change that would leave no enabled administrator to manage the accounts."""
+    if account["role"] != ADMIN or account["disabled_at"] is not None:
+        return
+    others = connection.execute(
+        sa.select(users.c.id).where(users.c.role == ADMIN, users.c.disabled_at.is_(None),
+                                    users.c.id != account["id"]).with_for_update()).first()
+    if others is None:
+        raise AccountError(f"{account['username']} is the last administrator: make another "
+                           f"account an administrator before you {change} this one.")
+
+
+def set_role(engine: sa.engine.Engine, user_id: int, role: str) -> str:
+    if role not in ROLES:
+        raise AccountError(f"the role is one of {', '.join(ROLES)}")
+    with engine.begin() as connection:
+        account = _account(connection, user_id)
+        if role != ADMIN:
+            _keep_an_admin(connection, account, "demote")
+        connection.execute(sa.update(users).where(users.c.id == user_id).values(role=role))
+    return account["username"]
+
+
+def set_disabled(engine: sa.engine.Engine, user_id: int, disabled: bool,
+                 now: Optional[dt.datetime] = None) -> str:
+    with engine.begin() as connection:
+        account = _account(connection, user_id)
+        if disabled:
+            _keep_an_admin(connection, account, "disable")
+            if account["disabled_at"] is None:
+                connection.execute(sa.update(users).where(users.c.id == user_id)
+                                   .values(disabled_at=now or _now()))
+        else:
+            connection.execute(sa.update(users).where(users.c.id == user_id)
+                               .values(disabled_at=None))
+    return account["username"]
+
+
+def unlock(engine: sa.engine.Engine, user_id: int) -> str:
+    with engine.begin() as connection:
+        account = _account(connection, user_id)
+        connection.execute(sa.update(users).where(users.c.id == user_id)
+                           .values(failed_logins=0, locked_until=None))
+    return account["username"]
+
+
+def set_password(engine: sa.engine.Engine, user_id: int, password: str) -> str:
+    """A new password, chosen by an administrator; it also lifts a lock."""
+    _check_password(password)
+    new_hash = _hasher.hash(password)
+    with engine.begin() as connection:
+        account = _account(connection, user_id)
+        connection.execute(sa.update(users).where(users.c.id == user_id).values(
+            password_hash=new_hash, failed_logins=0, locked_until=None))
+    return account["username"]

@@ -20,7 +20,10 @@ trap cleanup EXIT INT TERM
   --credentials credentials.yml --port "$RASA_PORT" --interface 127.0.0.1 >logs/rasa.log 2>&1 &
 .venv/bin/python -m demo.server --port "$DEMO_PORT" \
   --assistant-url "http://127.0.0.1:$RASA_PORT" >logs/demo.log 2>&1 &
-.venv/bin/python -m console run --port "$CONSOLE_PORT" >logs/console.log 2>&1 &
+# The console takes conversations over through the Rasa server's staff API, with the bearer
+# token both read from CLINIC_STAFF_API_TOKEN (in local mode, when unset, var/staff-api.key).
+CLINIC_RASA_URL="${CLINIC_RASA_URL:-http://127.0.0.1:$RASA_PORT}" \
+  .venv/bin/python -m console run --port "$CONSOLE_PORT" >logs/console.log 2>&1 &
 
 echo "run: starting (logs in logs/) ..."
 for _ in $(seq 1 120); do
