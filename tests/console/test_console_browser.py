@@ -5,6 +5,7 @@ conversations the assistant held are filtered, opened and exported."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import time
@@ -139,12 +140,24 @@ def test_staff_filter_open_and_export_conversations(browser, assistant, console_
         context.close()
 
 
-def test_a_logged_out_visitor_and_a_forged_form_are_refused(console_url):
-    for path in ("/", "/conversations", "/not-understood", "/conversations.csv"):
-        reply = requests.get(console_url + path, allow_redirects=False, timeout=10)
-        assert reply.status_code == 302 and "/login" in reply.headers["Location"]
-    with requests.Session() as session:
-        session.get(console_url + "/login", timeout=10)
-        forged = session.post(console_url + "/login", data={
-            "username": "nurse.kim", "password": PASSWORD}, allow_redirects=False, timeout=10)
-        assert forged.status_code == 400 and "CSRF" in forged.text
+def test_a_logged_out_visitor_and_a_forged_form_are_refused(browser, console_url):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        for path in ("/", "/conversations", "/not-understood", "/analytics", "/requests"):
+            page.goto(console_url + path)
+            expect(page).to_have_url(re.compile(r"/login\?next="))
+        log_in(page, console_url)
+        page.get_by_role("link", name="Conversations").click()
+        page.locator("table.list tbody tr a").first.click()
+        transcript = page.url
+        # The note's form without its CSRF token, as a page on another site would post it.
+        page.evaluate("document.querySelector('form.note input[name=csrf_token]').remove()")
+        page.get_by_label("Note for the team").fill("forged")
+        page.get_by_role("button", name="Save note").click()
+        expect(page.get_by_text("CSRF check")).to_be_visible()
+        page.goto(transcript)
+        expect(page.get_by_label("Note for the team")).to_have_value("")  # nothing was saved
+    finally:
+        context.close()
