@@ -1,0 +1,63 @@
+"""Rasa's SQL event broker (the feed of the staff console's conversation index) without the
+wait it puts on every message.
+
+Rasa publishes each event synchronously, on the server's event loop: an ORM session, a new
+SQLite connection (SQLAlchemy 1.4 pools none for a file) and a commit per event, about 2.5 ms
+each and some eight events a message. Here one connection is kept, events go in as one Core
+insert each, and SQLite writes ahead (write-ahead log, synced at checkpoints rather than at
+every commit: a power cut can lose the last events, never corrupt the file; the tracker store
+stays the record the index is rebuilt from, `python -m console index rebuild`). Readers (the
+console) no longer block it. `python -m bench.event_broker` prints both brokers' times.
+
+    event_broker:
+      type: components.event_broker.SqlEventBroker
+      dialect: sqlite
+      db: var/events.db
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional, Text
+
+import sqlalchemy as sa
+from rasa.core.brokers.sql import SQLEventBroker
+
+_events = SQLEventBroker.SQLBrokerEvent.__table__
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class SqlEventBroker(SQLEventBroker):
+    """Rasa's SQLEventBroker (same table, same rows) with a kept connection and, on SQLite,
+    write-ahead logging."""
+
+    def __init__(
+        self,
+        dialect: Text = "sqlite",
+        host: Optional[Text] = None,
+        port: Optional[int] = None,
+        db: Text = "events.db",
+        username: Optional[Text] = None,
+        password: Optional[Text] = None,
+    ) -> None:
+        super().__init__(dialect, host, port, db, username, password)
+        url = self.engine.url
+        self.engine.dispose()
+        if url.get_backend_name() == "sqlite":
+            self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=1,
+                                           connect_args={"timeout": 15})
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = sa.create_engine(url, pool_pre_ping=True)
+
+    def publish(self, event: Dict[Text, Any]) -> None:
+        """Store one event as Rasa's broker does (sender id, the event as JSON)."""
+        with self.engine.begin() as connection:
+            connection.execute(_events.insert().values(
+                sender_id=event.get("sender_id"), data=json.dumps(event)))
