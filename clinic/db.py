@@ -54,6 +54,12 @@ class JsonText(sa.types.TypeDecorator):
         return None if value is None else json.loads(value)
 
 
+# Rasa's own `events` tables, read (and, by retention, pruned) but never created here: the SQL
+# tracker store's, in this database, and the SQL event broker's, in a database of its own,
+# which has only `id`, `sender_id` and `data`.
+rasa_events = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
+                       sa.column("timestamp"), sa.column("data"))
+
 contact_requests = sa.Table(
     "clinic_contact_requests",
     metadata,

@@ -70,18 +70,13 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
         return {"csrf_token": csrf_token, "user": g.get("user"),
                 "clinic_name": current_profile().name}
 
-    from console import conversation_pages, views
-    app.register_blueprint(views.blueprint)
-    from console import takeover
-    app.register_blueprint(takeover.blueprint)
-    app.register_blueprint(conversation_pages.blueprint)
-    from console import admin
-    app.register_blueprint(admin.blueprint)
-    from console import analytics, contact_requests
-    app.register_blueprint(contact_requests.blueprint)
-    app.register_blueprint(analytics.blueprint)
-    metadata.create_all(engine_for(app.config["DATABASE_URL"]))  # the console's tables too
-    accounts.upgrade_schema(engine_for(app.config["DATABASE_URL"]))  # columns added since
+    from console import (admin, analytics, contact_requests, conversation_pages, takeover,
+                         views)
+    for feature in (views, takeover, conversation_pages, admin, contact_requests, analytics):
+        app.register_blueprint(feature.blueprint)
+    engine = engine_for(app.config["DATABASE_URL"])
+    metadata.create_all(engine)  # the console's tables too (their modules are imported now)
+    accounts.upgrade_schema(engine)  # columns added since
     return app
 
 

@@ -19,9 +19,14 @@ from clinic.db import engine_for
 from console import accounts, index
 
 
+def _databases() -> tuple:
+    """The clinic database (also the tracker store's: README) and the event broker's."""
+    return (engine_for(settings.database_url()),
+            index.broker_engine(settings.events_database_url()))
+
+
 def _index(action: str) -> int:
-    clinic_db = engine_for(settings.database_url())  # also the tracker store's (README)
-    broker_db = index.broker_engine(settings.events_database_url())
+    clinic_db, broker_db = _databases()
     if action == "rebuild":
         added = index.rebuild(clinic_db, clinic_db, broker_db)
         print(f"index: rebuilt from the tracker store, {added} messages")
@@ -39,7 +44,7 @@ def _index(action: str) -> int:
 
 def _retention(days: Optional[str], dry_run: bool) -> int:
     from console import retention  # its table is created with the engine's
-    clinic_db = engine_for(settings.database_url())  # also the tracker store's (README)
+    clinic_db, broker_db = _databases()
     try:
         period = (retention.parse_days(days) if days is not None
                   else retention.retention_days(clinic_db))
@@ -47,8 +52,7 @@ def _retention(days: Optional[str], dry_run: bool) -> int:
             raise retention.RetentionError(
                 "no retention period: give --days N, or set one in the console "
                 "(Admin → Retention)")
-        report = retention.purge(clinic_db, index.broker_engine(settings.events_database_url()),
-                                 period, dry_run=dry_run)
+        report = retention.purge(clinic_db, broker_db, period, dry_run=dry_run)
     except retention.RetentionError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -59,13 +63,13 @@ def _retention(days: Optional[str], dry_run: bool) -> int:
 def _start_index_feed() -> None:
     """Keep the conversation index up to date: from RabbitMQ when configured, else from the
     SQL event broker's database."""
-    clinic_db = engine_for(settings.database_url())
+    clinic_db, broker_db = _databases()
     rabbitmq = settings.events_rabbitmq()
     if rabbitmq is not None:
         from console.rabbitmq import start_consumer
         start_consumer(clinic_db, *rabbitmq)
     else:
-        index.start_follower(clinic_db, index.broker_engine(settings.events_database_url()))
+        index.start_follower(clinic_db, broker_db)
 
 
 def _password(from_stdin: bool) -> str:

@@ -19,7 +19,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from clinic.db import UtcDateTime, contact_requests, metadata
 from console import accounts, reveal_requested
-from console.privacy import mask_contacts
+from console.privacy import mask_fields
 
 blueprint = Blueprint("contact_requests", __name__)
 NEW, CONTACTED, BOOKED, CLOSED = "new", "contacted", "booked", "closed"
@@ -157,9 +157,7 @@ def index() -> Any:
         after = None
     rows, next_after = list_requests(g.engine, status, kind, after)
     if not reveal:
-        for row in rows:
-            row["contact"] = mask_contacts(row["contact"])
-            row["preferred_time"] = mask_contacts(row["preferred_time"])
+        mask_fields(rows, "contact", "preferred_time")
     args = {name: value for name, value in (("status", status), ("kind", kind)) if value}
     accounts.audit(g.engine, g.user.username, "reveal_requests" if reveal else "view_requests",
                    f"{len(rows)} requests {json.dumps(args) if args else ''}".strip()[:255])

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
-from typing import Any, Iterable
+from typing import Any
 
 from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template,
                    request, url_for)
@@ -19,7 +19,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
 from clinic.profile import current_profile
 from console import accounts, conversations, reveal_requested
 from console.conversations import AnnotationError, Cursor, Filters
-from console.privacy import group_similar, mask_contacts, nlu_yaml, spreadsheet_safe
+from console.privacy import group_similar, mask_contacts, mask_fields, nlu_yaml, spreadsheet_safe
 from console.takeover import paused_now
 
 blueprint = Blueprint("conversations", __name__)
@@ -34,12 +34,6 @@ def _timezone() -> dt.tzinfo:
     return current_profile().hours.timezone
 
 
-def _masked(rows: Iterable[dict[str, Any]], reveal: bool, field: str) -> None:
-    for row in rows:
-        if row.get(field) and not reveal:
-            row[field] = mask_contacts(row[field])
-
-
 @blueprint.route("/conversations")
 def index() -> Any:
     filters = Filters.from_args(request.args)
@@ -50,10 +44,12 @@ def index() -> Any:
     rows, next_cursor = conversations.list_conversations(
         g.engine, filters, _timezone(), after,
         current_app.config.get("CONSOLE_PAGE_SIZE", conversations.PAGE_SIZE))
-    _masked(rows, reveal, "first_message")
-    accounts.audit(g.engine, g.user.username, "reveal_conversations" if reveal else
-                   "view_conversations", f"{len(rows)} conversations {json.dumps(filters.as_args())}"[:255])
+    if not reveal:
+        mask_fields(rows, "first_message")
     args = filters.as_args()
+    accounts.audit(g.engine, g.user.username,
+                   "reveal_conversations" if reveal else "view_conversations",
+                   f"{len(rows)} conversations {json.dumps(args)}"[:255])
     return render_template(
         "conversations.html", rows=rows, filters=filters, args=args, reveal=reveal,
         facets=conversations.facets(g.engine), crisis_levels=("none", "concern", "urgent"),
@@ -111,7 +107,8 @@ def export(kind: str) -> Any:
     filters = Filters.from_args(request.args)
     reveal = reveal_requested()
     rows = conversations.iter_conversations(g.engine, filters, _timezone(), EXPORT_LIMIT)
-    _masked(rows, reveal, "first_message")
+    if not reveal:
+        mask_fields(rows, "first_message")
     accounts.audit(g.engine, g.user.username, f"export_{kind}" + ("_revealed" if reveal else ""),
                    f"{len(rows)} conversations {json.dumps(filters.as_args())}"[:255])
     records = [_export_record(row) for row in rows]
@@ -148,7 +145,7 @@ def not_understood() -> Any:
     days = days if days in NOT_UNDERSTOOD_DAYS else 30
     since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
     messages = conversations.not_understood_messages(g.engine, since)
-    _masked(messages, False, "text")
+    mask_fields(messages, "text")
     groups = group_similar(messages, lambda m: m["text"])
     accounts.audit(g.engine, g.user.username, "view_not_understood", f"{len(messages)} messages")
     return render_template("not_understood.html", groups=groups, days=days,

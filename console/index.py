@@ -28,9 +28,12 @@ from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
 
-from clinic.db import UtcDateTime, metadata
+from clinic.db import UtcDateTime, metadata, rasa_events
 
 logger = logging.getLogger(__name__)
+# Both sources, Rasa's tracker store and its SQL event broker, keep a table `events` with an
+# autoincrement id, the conversation's sender id and the event as JSON.
+source_events = rasa_events
 
 USER, BOT, STAFF = "user", "bot", "staff"
 # What became of a user's message.
@@ -136,9 +139,6 @@ checkpoints = sa.Table(
     sa.Column("last_id", sa.BigInteger, nullable=False),
 )
 
-# Both sources: Rasa's tracker store and its SQL event broker each keep a table `events` with
-# an autoincrement id, the conversation's sender id and the event as JSON.
-source_events = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("data"))
 
 
 @lru_cache(maxsize=None)
@@ -221,11 +221,11 @@ def user_turn(conversation_id: str, event: dict[str, Any]) -> Turn:
 
 
 def turn_of(conversation_id: str, event: dict[str, Any]) -> Optional[Turn]:
-    """The message an event carries (None for the other events)."""
+    """The message an event (with a numeric timestamp) carries; None for the other events."""
     kind = event.get("event")
-    if kind == "user" and isinstance(event.get("timestamp"), (int, float)):
+    if kind == "user":
         return user_turn(conversation_id, event)
-    if kind == "bot" and isinstance(event.get("timestamp"), (int, float)):
+    if kind == "bot":
         staff = (event.get("metadata") or {}).get("staff")
         text = event.get("text") or _describe_payload(event.get("data") or {})
         if not text:
@@ -296,6 +296,7 @@ def apply_events(connection: sa.engine.Connection, rows: Iterable[tuple[str, Any
         ).mappings()
         summaries.update({row["conversation_id"]: dict(row) for row in found})
     existing = set(summaries)
+    changed = set()
     new_turns = []
     for sender, event, ts in parsed:
         summary = summaries.setdefault(sender, _new_summary(sender, ts))
@@ -304,17 +305,19 @@ def apply_events(connection: sa.engine.Connection, rows: Iterable[tuple[str, Any
         turn = turn_of(sender, event)
         _fold(summary, event, turn)
         summary["last_event_ts"] = ts
+        changed.add(sender)
         if turn is not None:
             new_turns.append(turn.row())
     if new_turns:
         connection.execute(turns.insert(), new_turns)
-    for conversation_id, summary in summaries.items():
+    for conversation_id in sorted(changed):
+        summary = summaries[conversation_id]
         if conversation_id in existing:
             connection.execute(
                 conversations.update()
                 .where(conversations.c.conversation_id == conversation_id)
                 .values({k: v for k, v in summary.items() if k != "conversation_id"}))
-        elif summary["last_event_ts"]:
+        else:
             connection.execute(conversations.insert().values(**summary))
     return len(new_turns)
 

@@ -43,7 +43,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 
 from clinic import sms
-from clinic.db import UtcDateTime, contact_requests, metadata
+from clinic.db import UtcDateTime, contact_requests, metadata, rasa_events
 from clinic.escalations import RESOLVED, deliveries, escalations
 from console import accounts, index
 from console.conversations import reviews, tags
@@ -63,10 +63,8 @@ console_settings = sa.Table(
     sa.Column("updated_by", sa.String(64), nullable=False),
 )
 
-# Rasa's SQLTrackerStore table, in the clinic database (`crisis.sweep` reads it too).
-tracker_events = sa.table("events", sa.column("id"), sa.column("sender_id"),
-                          sa.column("timestamp"))
-broker_events = index.source_events
+# Rasa's SQLTrackerStore table in the clinic database, and the SQL broker's in its own.
+tracker_events = broker_events = rasa_events
 
 
 class RetentionError(ValueError):

@@ -15,6 +15,7 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
+from clinic.db import rasa_events as events
 from clinic.escalations import record_escalation
 from crisis import session
 from crisis.detector import NONE, SESSION_SIGNALS
@@ -28,9 +29,6 @@ checkpoint = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("last_event_id", sa.BigInteger, nullable=False),
 )
-TRACKER_EVENTS = "events"  # the table of Rasa's SQLTrackerStore
-events = sa.table(TRACKER_EVENTS, sa.column("id"), sa.column("sender_id"),
-                  sa.column("type_name"), sa.column("data"))
 
 
 def _interesting(data: dict) -> bool:
@@ -41,7 +39,7 @@ def _interesting(data: dict) -> bool:
 
 def sweep(engine: sa.engine.Engine, targets: Sequence[str], batch: int = 1000) -> int:
     """Record escalations for tracker events not swept yet; returns how many were new."""
-    if not sa.inspect(engine).has_table(TRACKER_EVENTS):
+    if not sa.inspect(engine).has_table(events.name):
         return 0
     checkpoint.create(engine, checkfirst=True)
     created = 0
