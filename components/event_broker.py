@@ -20,17 +20,11 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Optional, Text
 
-import sqlalchemy as sa
 from rasa.core.brokers.sql import SQLEventBroker
 
+from components.sqlite import server_engine
+
 _events = SQLEventBroker.SQLBrokerEvent.__table__
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 class SqlEventBroker(SQLEventBroker):
@@ -49,12 +43,7 @@ class SqlEventBroker(SQLEventBroker):
         super().__init__(dialect, host, port, db, username, password)
         url = self.engine.url
         self.engine.dispose()
-        if url.get_backend_name() == "sqlite":
-            self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=1,
-                                           connect_args={"timeout": 15})
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        else:
-            self.engine = sa.create_engine(url, pool_pre_ping=True)
+        self.engine = server_engine(url)
 
     def publish(self, event: Dict[Text, Any]) -> None:
         """Store one event as Rasa's broker does (sender id, the event as JSON)."""

@@ -54,10 +54,15 @@ class SentenceEncoder:
         self.w = {name: value.astype(np.float32) for name, value in weights.items()}
         # nn.Linear stores (out, in); keep the transposes ready for x @ W.
         for name in list(self.w):
-            if name.endswith(".weight") and "dense" in name or name.endswith(
-                ("query.weight", "key.weight", "value.weight")
-            ):
+            if name.endswith(".weight") and "dense" in name:
                 self.w[name] = np.ascontiguousarray(self.w[name].T)
+        # Query, key and value in one matrix product instead of three.
+        for index in range(self.layers):
+            p = f"encoder.layer.{index}.attention.self."
+            parts = ("query", "key", "value")
+            self.w[p + "qkv.weight"] = np.ascontiguousarray(
+                np.concatenate([self.w.pop(f"{p}{n}.weight").T for n in parts], axis=1))
+            self.w[p + "qkv.bias"] = np.concatenate([self.w.pop(f"{p}{n}.bias") for n in parts])
 
     @property
     def dimensions(self) -> int:
@@ -92,12 +97,8 @@ class SentenceEncoder:
         w = self.w
         n, hidden = x.shape
         size = hidden // self.heads
-
-        def split(name: str) -> np.ndarray:
-            y = x @ w[f"{p}attention.self.{name}.weight"] + w[f"{p}attention.self.{name}.bias"]
-            return y.reshape(n, self.heads, size).transpose(1, 0, 2)
-
-        q, k, v = split("query"), split("key"), split("value")
+        qkv = x @ w[p + "attention.self.qkv.weight"] + w[p + "attention.self.qkv.bias"]
+        q, k, v = qkv.reshape(n, 3, self.heads, size).transpose(1, 2, 0, 3)
         scores = q @ k.transpose(0, 2, 1) / np.sqrt(size)
         scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
         scores /= scores.sum(axis=-1, keepdims=True)

@@ -1,0 +1,31 @@
+"""One SQLite engine setting for the Rasa server's own databases (tracker store, event broker).
+
+Each write on the server's event loop is a commit. In SQLite's default rollback-journal mode a
+commit syncs the file to disk twice and blocks readers (the console, the crisis sweep); with a
+write-ahead log and synchronous=NORMAL it appends to the log and stays safe across a crash of
+the process (a power cut can lose the last commits, never corrupt the file). One kept
+connection, as the server uses them one at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def server_engine(url: sa.engine.URL) -> sa.engine.Engine:
+    """An engine for `url`: on SQLite, one kept connection in WAL mode; elsewhere pre-pinged."""
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=1,
+                              connect_args={"timeout": 15})
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
