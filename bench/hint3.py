@@ -21,6 +21,7 @@ import asyncio
 import csv
 import json
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -33,7 +34,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-HINT3 = ROOT.parent / "shared" / "benchmarks" / "hint3"
+HINT3 = Path(os.environ.get("CLINIC_SHARED_DIR", ROOT.parent / "shared")) / "benchmarks" / "hint3"
 REPORT = ROOT / "reports" / "hint3.json"
 OUT_OF_SCOPE = "NO_NODES_DETECTED"
 THRESHOLDS = tuple(round(0.1 * i, 1) for i in range(1, 10))
