@@ -123,16 +123,22 @@ class NearestExamplesClassifier(IntentClassifier, GraphComponent):
     ) -> NearestExamplesClassifier:
         return cls(config, model_storage, resource)
 
-    def _features(self, messages: List[Message]) -> Tuple[Optional[np.ndarray], Optional[scipy.sparse.csr_matrix]]:
-        """Each message's dense and sparse sentence features, as rows (None where absent)."""
+    def _features(
+        self, messages: List[Message]
+    ) -> Tuple[Optional[np.ndarray], Optional[scipy.sparse.csr_matrix]]:
+        """The messages' dense and sparse sentence features as rows; None for a kind that some
+        message lacks (an empty text has no MiniLM features)."""
         dense_rows, sparse_rows = [], []
         for message in messages:
             dense = message.get_dense_features(TEXT, self.config["dense_featurizers"] or None)[1]
             sparse = message.get_sparse_features(TEXT, self.config["sparse_featurizers"] or None)[1]
             dense_rows.append(None if dense is None else dense.features.reshape(-1))
             sparse_rows.append(None if sparse is None else scipy.sparse.csr_matrix(sparse.features))
-        dense = np.stack(dense_rows).astype(np.float32) if all(r is not None for r in dense_rows) and dense_rows else None
-        sparse = scipy.sparse.vstack(sparse_rows).tocsr() if all(r is not None for r in sparse_rows) and sparse_rows else None
+        dense, sparse = None, None
+        if dense_rows and all(row is not None for row in dense_rows):
+            dense = np.stack(dense_rows).astype(np.float32)
+        if sparse_rows and all(row is not None for row in sparse_rows):
+            sparse = scipy.sparse.vstack(sparse_rows).tocsr()
         return dense, sparse
 
     def train(self, training_data: TrainingData) -> Resource:

@@ -112,3 +112,12 @@ def test_tf_idf_weighting_is_scikit_learns_sublinear_smooth_tf_idf():
 def test_bad_settings_are_refused(config):
     with pytest.raises(ValueError):
         NearestExamplesClassifier.validate_config({**NearestExamplesClassifier.get_default_config(), **config})
+
+
+def test_a_message_without_dense_features_is_scored_on_its_sparse_ones(storage):
+    msg = Message(data={"text": "hello"})
+    msg.add_features(Features(scipy.sparse.coo_matrix(np.array([[0, 0, 3, 0]], dtype=np.float32)),
+                              "sentence", "text", "char"))
+    [result] = trained(storage, neighbours=1).process([msg])
+    assert result.get("intent")["name"] == "greet"
+    assert result.get("intent")["confidence"] == pytest.approx(1.0)  # the same counts as "hello"
