@@ -131,9 +131,7 @@ def start_rasa(command: List[str], cwd: Path, log: Path, env: Dict[str, str],
     url = f"http://127.0.0.1:{port}"
     processes = others + [process]
     deadline = started + 300
-    while time.perf_counter() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"rasa run exited early; see {log}:\n{log.read_text()[-2000:]}")
+    while time.perf_counter() < deadline and process.poll() is None:
         try:
             if requests.get(url, timeout=2).status_code == 200:
                 break
@@ -143,7 +141,8 @@ def start_rasa(command: List[str], cwd: Path, log: Path, env: Dict[str, str],
     else:
         for p in processes:
             p.kill()
-        raise SystemExit(f"{url} did not answer within 300 s; see {log}")
+        raise SystemExit(f"{url} did not answer within 300 s or exited; see {log}:\n"
+                         f"{log.read_text()[-2000:]}")
     server = Server(url, processes, process.pid, time.perf_counter() - started)
     rest(server.url, f"bench-first-{secrets.token_hex(4)}", "hello")
     server.first_reply_s = time.perf_counter() - started
