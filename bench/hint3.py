@@ -17,7 +17,6 @@ published one. Figures go to reports/hint3.json too.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import logging
@@ -33,6 +32,8 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
+from bench.nlu_heldout import FALLBACK, local_parser, read
+
 ROOT = Path(__file__).resolve().parent.parent
 HINT3 = Path(os.environ.get("CLINIC_SHARED_DIR", ROOT.parent / "shared")) / "benchmarks" / "hint3"
 REPORT = ROOT / "reports" / "hint3.json"
@@ -46,9 +47,10 @@ TRAIN_SETS = {  # name: (train file, test file, published file suffix)
     "curekart": ("curekart_train", "curekart_test", "curekart"),
     "curekart_subset": ("curekart_subset_train", "curekart_test", "curekart_subset"),
 }
-# The fallback gate's intent: the classifier's own top intent is read from the ranking instead.
-# (An urgent message's `crisis` intent from the crisis layer stays: a wrong prediction here.)
-PIPELINE_INTENTS = ("nlu_fallback",)
+# The fallback gate's intent: the classifier's own top intent is read from the ranking instead
+# (bench.nlu_heldout.read). An urgent message's `crisis` intent from the crisis layer stays: a
+# wrong prediction here.
+PIPELINE_INTENTS = (FALLBACK,)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,6 @@ def published(name: str, hint3: Path = HINT3) -> Dict[str, Dict[float, float]]:
 def train_and_predict(config_text: str, train: List[Tuple[str, str]], test: List[Tuple[str, str]],
                       workdir: Path) -> Tuple[List[Prediction], Dict[str, float]]:
     """Train an NLU model on `train` with `config_text`, predict every test sentence."""
-    from rasa.core.agent import Agent
     from rasa.model_training import train_nlu
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
@@ -134,21 +135,13 @@ def train_and_predict(config_text: str, train: List[Tuple[str, str]], test: List
     if not model:
         raise RuntimeError("Rasa trained no model; see the log above")
     trained = time.perf_counter() - started
-    agent = Agent.load(model)
-    loop = asyncio.new_event_loop()
+    parse = local_parser(Path(model))
     started = time.perf_counter()
-    predictions = [top_intent(gold, loop.run_until_complete(agent.parse_message(text)))
-                   for text, gold in test]
+    readings = [read(text, gold, parse(text)) for text, gold in test]
     per_message = (time.perf_counter() - started) / len(test)
-    loop.close()
+    # The classifier's own top intent and confidence, before the fallback gate renames it.
+    predictions = [Prediction(r.gold, r.intent, r.intent_confidence) for r in readings]
     return predictions, {"training_s": round(trained, 1), "parse_ms": round(per_message * 1000, 1)}
-
-
-def top_intent(gold: str, parsed: dict) -> Prediction:
-    """The classifier's own top intent and confidence, before the fallback gate renames it."""
-    ranking = [i for i in parsed.get("intent_ranking") or [] if i["name"] not in PIPELINE_INTENTS]
-    top = ranking[0] if ranking else parsed.get("intent") or {"name": OUT_OF_SCOPE, "confidence": 0.0}
-    return Prediction(gold, top["name"], float(top["confidence"]))
 
 
 def summarise(runs: Dict[int, List[Prediction]]) -> Dict[str, Dict]:
@@ -199,14 +192,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         train_file, test_file, _ = TRAIN_SETS[name]
         train = read_csv(args.hint3 / "train" / f"{train_file}.csv")
         test = read_csv(args.hint3 / "test" / f"{test_file}.csv")
-        runs, costs = {}, {}
+        runs, costs, best_by_seed = {}, {}, {}
         for seed in args.seeds:
             with tempfile.TemporaryDirectory(prefix="hint3-") as workdir:
                 runs[seed], costs[seed] = train_and_predict(
                     seeded_config(args.config, seed), train, test, Path(workdir))
-            best = max(scores(runs[seed], t)["mcc"] for t in THRESHOLDS)
-            print(f"{name} seed {seed}: best MCC {best:.3f}, trained in {costs[seed]['training_s']} s, "
-                  f"{costs[seed]['parse_ms']} ms a message", flush=True)
+            best_by_seed[seed] = max(scores(runs[seed], t)["mcc"] for t in THRESHOLDS)
+            print(f"{name} seed {seed}: best MCC {best_by_seed[seed]:.3f}, trained in "
+                  f"{costs[seed]['training_s']} s, {costs[seed]['parse_ms']} ms a message", flush=True)
         summary = summarise(runs)
         reference = published(name, args.hint3)
         print_table(name, summary, reference, args.seeds)
@@ -216,7 +209,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         report["sets"][name] = {
             "summary": {str(t): row for t, row in summary.items()},
             "best": {"threshold": threshold, "mcc_mean": mean, "mcc_sd": sd},
-            "per_seed_best_mcc": {s: max(scores(p, t)["mcc"] for t in THRESHOLDS) for s, p in runs.items()},
+            "per_seed_best_mcc": best_by_seed,
             "published_best": {p: max(reference[p].values()) for p in PLATFORMS},
             "costs": costs,
         }
