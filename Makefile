@@ -6,7 +6,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup train run test browser validate shell lock clean
+CHROMIUM ?= /usr/bin/chromium
+NGINX ?= /usr/sbin/nginx
+
+.PHONY: setup train run scale test browser nginx validate shell lock clean
 
 setup:  ## Python 3.10 venv, pinned packages, clinic profile check
 	@scripts/setup.sh
@@ -17,11 +20,17 @@ train: setup  ## Train the model if it is missing or stale
 run: train  ## Action server + Rasa server (REST channel) on an embedded SQLite database
 	@scripts/run.sh
 
-test: train browser  ## The whole test suite, against the trained model and real servers
+scale: train nginx  ## Rasa replicas and action servers behind nginx, on PostgreSQL and Redis
+	@scripts/run.sh --scale $(or $(REPLICAS),2)
+
+test: train browser nginx  ## The whole test suite, against the trained model and real servers
 	@$(VENV)/pytest
 
 browser:  ## Debian's Chromium for the widget tests
-	@scripts/browser.sh
+	@scripts/debian-package.sh chromium $(CHROMIUM) "the widget tests"
+
+nginx:  ## Debian's nginx, the load balancer of `make scale` and its tests
+	@scripts/debian-package.sh nginx-light $(NGINX) "the scale-out tests"
 
 validate: setup
 	@$(VENV)/python scripts/validate_data.py

@@ -14,6 +14,12 @@ What differs from Rasa's `socketio` channel:
 - Custom payloads arrive as `{"custom": …}` (Rasa's would need `{"data": …}` from the bot).
 - After the bot has answered a message, a `bot_done` event ends the typing indicator; a user
   message is echoed to the session's other tabs as `user_echo`.
+- With CLINIC_REDIS_URL set (replicas), the sockets of every replica share their rooms through
+  Redis (python-socketio's AsyncRedisManager): a message produced on one replica for a session
+  whose socket is connected to another (a staff member's reply, a handoff notice, a reply to
+  a second tab) reaches it. Rasa's channel has no shared manager; such messages were lost.
+  Each socket's own session data stays on the replica it is connected to, which the load
+  balancer's affinity for `/socket.io` keeps it on (its handshake starts on long-polling).
 - `GET /webhooks/webchat/widget.js` serves the built widget (`widget/dist/clinic-chat.js`) and
   `GET /webhooks/webchat/config` the clinic's public details the widget shows.
 """
@@ -32,9 +38,11 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
+from clinic import settings
 from clinic.profile import PROJECT_ROOT, current_profile
+from components.lock_store import check_reachable
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +111,8 @@ class WebChatInput(InputChannel):
         return WebChatOutput(self.sio, BOT_MESSAGE) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
+                          client_manager=shared_rooms())
         self.sio = sio
         blueprint = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
 
@@ -187,6 +196,15 @@ class WebChatInput(InputChannel):
                 f"{self.max_message_chars}). Please shorten it or split it in two.",
             )
         return None
+
+
+def shared_rooms() -> Optional[AsyncRedisManager]:
+    """The Redis manager that shares rooms across replicas (None: one process, rooms in it)."""
+    url = settings.redis_url()
+    if url is None:
+        return None
+    check_reachable(url.reveal())
+    return AsyncRedisManager(url.reveal(), channel="clinic-webchat")
 
 
 def new_session_id() -> str:

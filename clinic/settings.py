@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from clinic.profile import PROJECT_ROOT, ClinicProfile, current_profile
 
@@ -27,6 +28,7 @@ DEFAULT_CONSOLE_SECRET_PATH = PROJECT_ROOT / "var" / "console-secret.key"
 STAFF_API_TOKEN_ENV = "CLINIC_STAFF_API_TOKEN"
 DEFAULT_STAFF_API_TOKEN_PATH = PROJECT_ROOT / "var" / "staff-api.key"
 RASA_URL_ENV = "CLINIC_RASA_URL"
+REDIS_URL_ENV = "CLINIC_REDIS_URL"
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "placeholder", "dev", "development"}
 TWILIO_API_BASE = "https://api.twilio.com"
@@ -185,6 +187,26 @@ def events_database_url() -> str:
     """The database Rasa's SQL event broker writes to (endpoints.yml `event_broker`), which
     feeds the console's conversation index; never the tracker store's (both have `events`)."""
     return os.environ.get(EVENTS_DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_EVENTS_DATABASE_PATH}"
+
+
+def redis_url() -> Optional[Secret]:
+    """Redis for what replicas share (components/lock_store.py, the widget's socket.io rooms);
+    None when CLINIC_REDIS_URL is unset: one process, everything in memory."""
+    url = os.environ.get(REDIS_URL_ENV, "").strip()
+    if not url:
+        return None
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"{REDIS_URL_ENV}: a redis://, rediss:// or unix:// URL is needed")
+    return Secret(url)
+
+
+def redacted_url(url: str) -> str:
+    """`url` with any password replaced, for error messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def events_rabbitmq() -> Optional[tuple[Secret, str]]:

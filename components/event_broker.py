@@ -13,16 +13,22 @@ console) no longer block it. `python -m bench.event_broker` prints both brokers'
       type: components.event_broker.SqlEventBroker
       dialect: sqlite
       db: var/events.db
+
+CLINIC_EVENTS_DATABASE_URL, when set, takes the place of the dialect and database (PostgreSQL
+for replicas); one that cannot be reached stops the server at start-up, in one line.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Dict, Optional, Text
 
 from rasa.core.brokers.sql import SQLEventBroker
+from rasa.core.tracker_store import SQLTrackerStore
 
-from components.sqlite import server_engine
+from clinic import settings
+from components.sqlite import check_reachable, endpoint_kwargs, server_engine
 
 _events = SQLEventBroker.SQLBrokerEvent.__table__
 
@@ -40,10 +46,16 @@ class SqlEventBroker(SQLEventBroker):
         username: Optional[Text] = None,
         password: Optional[Text] = None,
     ) -> None:
-        super().__init__(dialect, host, port, db, username, password)
-        url = self.engine.url
+        configured = dict(dialect=dialect, host=host, port=port, db=db, username=username,
+                          password=password)
+        from_env = endpoint_kwargs(os.environ.get(settings.EVENTS_DATABASE_URL_ENV))
+        from_env.pop("query", None)  # Rasa's broker takes none
+        configured.update(from_env)
+        engine = server_engine(SQLTrackerStore.get_db_url(**configured))
+        check_reachable(engine, settings.EVENTS_DATABASE_URL_ENV)
+        super().__init__(**configured)
         self.engine.dispose()
-        self.engine = server_engine(url)
+        self.engine = engine
 
     def publish(self, event: Dict[Text, Any]) -> None:
         """Store one event as Rasa's broker does (sender id, the event as JSON)."""

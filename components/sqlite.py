@@ -1,4 +1,5 @@
-"""One SQLite engine setting for the Rasa server's own databases (tracker store, event broker).
+"""The Rasa server's own databases (tracker store, event broker): their URL from the
+environment, and one SQLite engine setting.
 
 Each write on the server's event loop is a commit. In SQLite's default rollback-journal mode a
 commit syncs the file to disk twice and blocks readers (the console, the crisis sweep); with a
@@ -9,9 +10,11 @@ connection, as the server uses them one at a time.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Dict, Optional
 
 import sqlalchemy as sa
+
+from clinic import settings
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -22,10 +25,34 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def server_engine(url: sa.engine.URL) -> sa.engine.Engine:
-    """An engine for `url`: on SQLite, one kept connection in WAL mode; elsewhere pre-pinged."""
+    """An engine for `url`: on SQLite, one kept connection in WAL mode; elsewhere each pooled
+    connection is checked before use (a restarted database costs no failed request)."""
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
     engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=1,
                               connect_args={"timeout": 15})
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def endpoint_kwargs(url: Optional[str]) -> Dict[str, Any]:
+    """Rasa's SQL endpoint settings (dialect, host, port, db, username, password, query) for a
+    SQLAlchemy URL, which then takes the place of endpoints.yml's; {} when `url` is None."""
+    if not url:
+        return {}
+    parsed = sa.engine.make_url(url)
+    return {"dialect": parsed.drivername, "host": parsed.host, "port": parsed.port,
+            "db": parsed.database, "username": parsed.username, "password": parsed.password,
+            "query": dict(parsed.query) or None}
+
+
+def check_reachable(engine: sa.engine.Engine, variable: str) -> None:
+    """Fail at start-up, in one line, when the database cannot be reached."""
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise settings.SettingsError(
+            f"{variable}: cannot reach the database at "
+            f"{engine.url.render_as_string(hide_password=True)} ({reason})") from None

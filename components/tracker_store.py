@@ -9,6 +9,11 @@ for the session, the very events `save` then writes. They are the ones published
 On SQLite it keeps one connection in write-ahead-log mode (components/sqlite.py): a save
 appends to the log instead of syncing the database file twice.
 
+CLINIC_DATABASE_URL, when set, takes the place of the dialect and database below: the same
+project runs on PostgreSQL (replicas) with no change to this file. A database that cannot be
+reached stops the server at start-up with one line saying which (Rasa's own store would retry
+every 5 s, for ever, in silence).
+
     tracker_store:
       type: components.tracker_store.SqlTrackerStore
       dialect: sqlite
@@ -17,25 +22,29 @@ appends to the log instead of syncing the database file twice.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from components.sqlite import server_engine
+from clinic import settings
+from components.sqlite import check_reachable, endpoint_kwargs, server_engine
 
 
 class SqlTrackerStore(SQLTrackerStore):
     """SQLTrackerStore whose broker gets exactly the events `save` stores, found by a count."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.engine.url.get_backend_name() == "sqlite":  # elsewhere Rasa's engine settings stay
-            url = self.engine.url
-            self.engine.dispose()
-            self.engine = server_engine(url)
-            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(endpoint_kwargs(os.environ.get(settings.DATABASE_URL_ENV)))
+        engine = server_engine(sa.engine.make_url(self.get_db_url(**{key: kwargs.get(key) for key in (
+            "dialect", "host", "port", "db", "username", "password", "login_db", "query")})))
+        check_reachable(engine, settings.DATABASE_URL_ENV)
+        super().__init__(**kwargs)
+        self.engine.dispose()
+        self.engine = engine
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         if self.event_broker is None:
@@ -43,3 +52,4 @@ class SqlTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             new_events = list(self._additional_events(session, tracker))
         await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+

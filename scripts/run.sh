@@ -2,8 +2,18 @@
 # Runs the assistant: the action server, the Rasa server (REST, web chat and SMS channels), the
 # escalation delivery worker, the staff console and the demo clinic page with the chat widget,
 # on the embedded SQLite database under var/. Ctrl-C stops them all.
+#   scripts/run.sh --scale N   (make scale): N Rasa replicas and two action servers behind nginx
+#   (deploy/cluster.py), on this machine's PostgreSQL and Redis unless CLINIC_DATABASE_URL,
+#   CLINIC_EVENTS_DATABASE_URL and CLINIC_REDIS_URL say otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPLICAS=0
+if [ "${1:-}" = "--scale" ]; then
+  REPLICAS="${2:-2}"
+  export CLINIC_DATABASE_URL="${CLINIC_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/clinic_assistant}"
+  export CLINIC_EVENTS_DATABASE_URL="${CLINIC_EVENTS_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/clinic_events}"
+  export CLINIC_REDIS_URL="${CLINIC_REDIS_URL:-redis://127.0.0.1:6379/0}"
+fi
 
 RASA_PORT="${RASA_PORT:-5005}"
 ACTION_PORT="${ACTION_PORT:-5055}"
@@ -14,10 +24,18 @@ mkdir -p var logs
 cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >logs/actions.log 2>&1 &
+if [ "$REPLICAS" -gt 0 ]; then
+  # The cluster checks PostgreSQL and Redis first and says in one line what it cannot reach.
+  .venv/bin/python -m deploy.cluster --replicas "$REPLICAS" --port "$RASA_PORT" \
+    2>&1 | tee logs/cluster.log &
+  ready_actions() { true; }  # the cluster waits for its action servers itself
+else
+  .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >logs/actions.log 2>&1 &
+  .venv/bin/rasa run --model models/assistant.tar.gz --endpoints endpoints.yml \
+    --credentials credentials.yml --port "$RASA_PORT" --interface 127.0.0.1 >logs/rasa.log 2>&1 &
+  ready_actions() { curl -fsS "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1; }
+fi
 .venv/bin/python -m clinic.delivery >logs/delivery.log 2>&1 &
-.venv/bin/rasa run --model models/assistant.tar.gz --endpoints endpoints.yml \
-  --credentials credentials.yml --port "$RASA_PORT" --interface 127.0.0.1 >logs/rasa.log 2>&1 &
 .venv/bin/python -m demo.server --port "$DEMO_PORT" \
   --assistant-url "http://127.0.0.1:$RASA_PORT" >logs/demo.log 2>&1 &
 # The console takes conversations over through the Rasa server's staff API, with the bearer
@@ -26,9 +44,14 @@ CLINIC_RASA_URL="${CLINIC_RASA_URL:-http://127.0.0.1:$RASA_PORT}" \
   .venv/bin/python -m console run --port "$CONSOLE_PORT" >logs/console.log 2>&1 &
 
 echo "run: starting (logs in logs/) ..."
-for _ in $(seq 1 120); do
+started=$(jobs -p | wc -l)
+for _ in $(seq 1 300); do
+  if [ "$(jobs -rp | wc -l)" -lt "$started" ]; then
+    echo "run: a server stopped while starting; see logs/" >&2
+    exit 1
+  fi
   if curl -fsS "http://127.0.0.1:$RASA_PORT/" >/dev/null 2>&1 && \
-     curl -fsS "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1 && \
+     ready_actions && \
      curl -fsS "http://127.0.0.1:$DEMO_PORT/" >/dev/null 2>&1 && \
      curl -fsS "http://127.0.0.1:$CONSOLE_PORT/login" >/dev/null 2>&1; then
     if [ -n "${TWILIO_AUTH_TOKEN:-}" ]; then
@@ -53,5 +76,5 @@ MSG
   fi
   sleep 1
 done
-echo "run: the servers did not become ready in 120 s; see logs/" >&2
+echo "run: the servers did not become ready in 300 s; see logs/" >&2
 exit 1

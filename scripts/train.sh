@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Trains models/assistant.tar.gz when it is missing or stale: when anything that shapes it
-# (config, domain, data, our components, the pinned packages) changed since it was trained.
+# (config, domain, data, the pipeline's components, the pinned packages) changed since it was
+# trained. The server's other components (tracker store, lock store, …) are not in the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MODEL=models/assistant.tar.gz
-fingerprint=$(cat config.yml domain.yml requirements.lock \
-  $(find data components -type f \( -name '*.yml' -o -name '*.py' \) | sort) | sha256sum | cut -d' ' -f1)
+# The components config.yml names, and the components modules those import.
+named=$(grep -oE 'components\.[a-z_]+' config.yml | sed 's|\.|/|; s|$|.py|' | sort -u)
+pipeline=$(printf '%s\n' $named $(grep -ohE '^from components\.[a-z_]+' $named | \
+  sed 's|from ||; s|\.|/|; s|$|.py|') | sort -u)
+fingerprint=$(cat config.yml domain.yml requirements.lock $pipeline \
+  $(find data -type f -name '*.yml' | sort) | sha256sum | cut -d' ' -f1)
 if [ -f "$MODEL" ] && [ "$(cat models/.fingerprint 2>/dev/null)" = "$fingerprint" ]; then
   echo "train: $MODEL is up to date"
   exit 0

@@ -1,0 +1,329 @@
+"""The assistant scaled out on one machine: Rasa server replicas and action servers behind nginx,
+sharing PostgreSQL and Redis.
+
+    .venv/bin/python -m deploy.cluster [--replicas 2] [--action-servers 2] [--port 5005]
+
+(`make scale` runs it with the console, the delivery worker and the demo page beside it.)
+Every Rasa replica runs the same project with the same endpoints.yml; the environment makes it
+shared (README, settings): CLINIC_DATABASE_URL and CLINIC_EVENTS_DATABASE_URL on PostgreSQL,
+CLINIC_REDIS_URL for the conversation locks and the widget's socket.io rooms. nginx
+(deploy/nginx.conf) sends REST, SMS and the staff API round robin, `/socket.io/` by client
+address (its handshake starts on long-polling, so every request of a socket must reach the
+replica that holds it), and the replicas' calls to the action server round robin over the
+action servers, retrying the other one when one is down. Rasa's HTTP API (`/model`,
+`/conversations`, …) is not published through nginx; each replica serves it on its own port,
+behind the token the cluster was given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Dict, List, Optional
+
+import requests
+import sqlalchemy as sa
+import yaml
+
+from clinic import settings
+from clinic.profile import PROJECT_ROOT
+
+VENV_BIN = Path(sys.executable).parent
+NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf")
+NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
+START_TIMEOUT_SECONDS = 300
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/clinic_assistant"
+DEFAULT_EVENTS_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/clinic_events"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class ClusterError(RuntimeError):
+    """The cluster could not start; the message says what to do."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """One process of the cluster, on its own port, with its own log."""
+
+    name: str
+    port: int
+    command: List[str]
+    log: Path
+    health_path: str
+    process: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, env: Dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            self.command, cwd=PROJECT_ROOT, env=env, stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def ready(self) -> bool:
+        try:
+            return requests.get(self.url + self.health_path, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        if not self.running():
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Cluster:
+    """Replicas, action servers and nginx, started by `start_cluster`."""
+
+    workdir: Path
+    port: int  # nginx: the one public address
+    token: str  # Rasa's HTTP API token on every replica
+    env: Dict[str, str]
+    replicas: List[Server] = field(default_factory=list)
+    action_servers: List[Server] = field(default_factory=list)
+    nginx: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def servers(self) -> List[Server]:
+        return self.action_servers + self.replicas
+
+    def restart(self, server: Server) -> None:
+        """Start a stopped server again and wait until it is ready."""
+        server.start(self.env)
+        _wait_ready([server], self.workdir)
+
+    def stop(self) -> None:
+        for server in self.servers():
+            server.stop()
+        if self.nginx is not None and self.nginx.poll() is None:
+            self.nginx.terminate()
+            self.nginx.wait(timeout=10)
+
+
+def cluster_env(base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The environment of every process: the caller's, with the shared stores defaulting to
+    this machine's PostgreSQL and Redis."""
+    env = dict(os.environ if base is None else base)
+    env.setdefault(settings.DATABASE_URL_ENV, DEFAULT_DATABASE_URL)
+    env.setdefault(settings.EVENTS_DATABASE_URL_ENV, DEFAULT_EVENTS_DATABASE_URL)
+    env.setdefault(settings.REDIS_URL_ENV, DEFAULT_REDIS_URL)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    return env
+
+
+def prepare_stores(env: Dict[str, str]) -> None:
+    """Check PostgreSQL and Redis are reachable (one line each when not), create the databases
+    that do not exist yet, and the tables, once, before replicas race to create them."""
+    from rasa.core.brokers.sql import SQLEventBroker
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    from clinic.db import engine_for
+    from components.lock_store import check_reachable as check_redis
+    from components.sqlite import check_reachable, server_engine
+
+    problems = []
+    for variable, tables in ((settings.DATABASE_URL_ENV, SQLTrackerStore.Base.metadata),
+                             (settings.EVENTS_DATABASE_URL_ENV, SQLEventBroker.Base.metadata)):
+        url = sa.engine.make_url(env[variable])
+        try:
+            _create_database(url)
+            engine = server_engine(url)
+            check_reachable(engine, variable)
+            tables.create_all(engine)
+            engine.dispose()
+        except settings.SettingsError as error:
+            problems.append(str(error))
+    if not problems:
+        engine_for(env[settings.DATABASE_URL_ENV]).dispose()
+    try:
+        check_redis(env[settings.REDIS_URL_ENV])
+    except settings.SettingsError as error:
+        problems.append(str(error))
+    if problems:
+        raise ClusterError("\n".join(problems))
+
+
+def _create_database(url: sa.engine.URL) -> None:
+    """CREATE DATABASE on PostgreSQL when it is missing (a cluster's first start)."""
+    if url.get_backend_name() != "postgresql":
+        return
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                             connect_args={"connect_timeout": 10})
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": url.database}).scalar()
+            if not exists:
+                quoted = admin.dialect.identifier_preparer.quote(url.database)
+                connection.execute(sa.text(f"CREATE DATABASE {quoted}"))
+    except sa.exc.OperationalError:
+        pass  # check_reachable says why, in one line
+    finally:
+        admin.dispose()
+
+
+def start_cluster(
+    workdir: Path,
+    model: Path = PROJECT_ROOT / "models" / "assistant.tar.gz",
+    replicas: int = 2,
+    action_servers: int = 2,
+    port: Optional[int] = None,
+    env: Optional[Dict[str, str]] = None,
+    token: Optional[str] = None,
+) -> Cluster:
+    """Start everything, wait until every server answers, and return the cluster."""
+    if not Path(NGINX).exists():
+        raise ClusterError(f"nginx is not installed at {NGINX}: `apt-get install nginx-light` "
+                           "(make scale installs it), or set NGINX=/path/to/nginx")
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = cluster_env(env)
+    prepare_stores(env)
+    cluster = Cluster(workdir=workdir, port=port or free_port(),
+                      token=token or secrets.token_hex(24), env=env)
+    action_port = free_port()  # nginx, in front of the action servers
+    endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+
+    for number in range(1, action_servers + 1):
+        server_port = free_port()
+        cluster.action_servers.append(Server(
+            f"actions-{number}", server_port,
+            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
+             "--port", str(server_port)],
+            workdir / f"actions-{number}.log", "/health"))
+    for number in range(1, replicas + 1):
+        server_port = free_port()
+        cluster.replicas.append(Server(
+            f"rasa-{number}", server_port,
+            [str(VENV_BIN / "rasa"), "run", "--model", str(model),
+             "--endpoints", str(workdir / "endpoints.yml"),
+             "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+             "--port", str(server_port), "--interface", "127.0.0.1",
+             "--enable-api", "--auth-token", cluster.token],
+            workdir / f"rasa-{number}.log", "/"))
+    try:
+        for server in cluster.servers():
+            server.start(env)
+        cluster.nginx = _start_nginx(cluster, action_port)
+        _wait_ready(cluster.servers(), workdir)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def _start_nginx(cluster: Cluster, action_port: int) -> subprocess.Popen:
+    def upstream(servers: List[Server]) -> str:
+        return "\n".join(f"        server 127.0.0.1:{s.port};" for s in servers)
+
+    conf = Template(NGINX_TEMPLATE.read_text()).substitute(
+        workdir=cluster.workdir,
+        user="user root;" if os.geteuid() == 0 else "",
+        port=cluster.port,
+        action_port=action_port,
+        replicas=upstream(cluster.replicas),
+        action_servers=upstream(cluster.action_servers),
+    )
+    path = cluster.workdir / "nginx.conf"
+    path.write_text(conf)
+    log = (cluster.workdir / "nginx.log").open("a")
+    process = subprocess.Popen([NGINX, "-p", str(cluster.workdir), "-c", str(path)],
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ClusterError(f"nginx did not start; see {cluster.workdir / 'nginx.log'}")
+        try:
+            with socket.create_connection(("127.0.0.1", cluster.port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    raise ClusterError("nginx did not open its port in 10 s")
+
+
+def _wait_ready(servers: List[Server], workdir: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    waiting = list(servers)
+    while waiting:
+        for server in list(waiting):
+            if not server.running():
+                tail = server.log.read_text(errors="replace")[-2000:]
+                raise ClusterError(f"{server.name} exited while starting:\n{tail}")
+            if server.ready():
+                waiting.remove(server)
+        if waiting and time.monotonic() > deadline:
+            names = ", ".join(server.name for server in waiting)
+            raise ClusterError(f"not ready in {START_TIMEOUT_SECONDS} s: {names} (logs in {workdir})")
+        time.sleep(0.5)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.cluster", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument("--action-servers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=5005, help="nginx's port (default 5005)")
+    parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "var" / "cluster")
+    args = parser.parse_args(argv)
+    print(f"cluster: starting {args.replicas} Rasa replicas and {args.action_servers} action "
+          f"servers behind nginx (logs in {args.workdir}) ...", flush=True)
+    try:
+        cluster = start_cluster(args.workdir, replicas=args.replicas,
+                                action_servers=args.action_servers, port=args.port,
+                                token=os.environ.get("CLINIC_RASA_API_TOKEN") or None)
+    except (ClusterError, settings.SettingsError) as error:
+        print(f"cluster: {error}", file=sys.stderr)
+        return 1
+    stopping, failed = [], []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    print(f"cluster: ready at {cluster.url} "
+          + " ".join(f"{s.name}={s.url}" for s in cluster.servers()), flush=True)
+    try:
+        while not stopping:
+            for server in cluster.servers():
+                if not server.running():
+                    print(f"cluster: {server.name} stopped; see {server.log}", file=sys.stderr)
+                    stopping.append(True)
+                    failed.append(server)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cluster.stop()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The scaled-out assistant: replicas share conversations, locks and socket.io rooms."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List
+
+import requests
+
+from deploy.cluster import Cluster, Server
+from test_webchat_channel import Tab
+
+QUESTIONS = [
+    "how long is a session?", "do I need a consultation first?", "what does it feel like?",
+    "what are the side effects?", "how much does it cost?", "will I see results right away?",
+]
+
+
+def send(url: str, sender: str, text: str) -> List[Dict[str, Any]]:
+    response = requests.post(f"{url}/webhooks/rest/webhook",
+                             json={"sender": sender, "message": text}, timeout=120)
+    assert response.status_code == 200, (response.status_code, response.text[:300])
+    return response.json()
+
+
+def tracker(cluster: Cluster, replica: Server, sender: str) -> Dict[str, Any]:
+    response = requests.get(f"{replica.url}/conversations/{sender}/tracker",
+                            params={"token": cluster.token}, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def turns(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Each user message with the bot's replies and actions of its turn, in stored order."""
+    found: List[Dict[str, Any]] = []
+    for event in events:
+        if event["event"] == "user":
+            found.append({"text": event["text"], "bot": 0, "listened": False})
+        elif found and event["event"] == "bot":
+            found[-1]["bot"] += 1
+        elif found and event["event"] == "action" and event["name"] == "action_listen":
+            found[-1]["listened"] = True
+    return found
+
+
+def test_the_api_is_not_published_by_the_load_balancer(cluster):
+    assert requests.get(f"{cluster.url}/", timeout=10).status_code == 200
+    for path in ("/status", "/model/parse", f"/conversations/x/tracker?token={cluster.token}"):
+        assert requests.get(cluster.url + path, timeout=10).status_code == 404, path
+
+
+def test_messages_of_one_conversation_sent_at_once_to_two_replicas_never_interleave(cluster):
+    """RasaHQ/rasa#9213: Rasa's RedisLockStore reads a conversation's tickets, adds one and
+    writes them back; two replicas doing it at once both hold the lock (events interleave, one
+    save drops the other's) or one loses its ticket (a 500, or a 60 s wait)."""
+    first, second = cluster.replicas[:2]
+
+    def conversation(_: int) -> str:
+        sender = f"race-{secrets.token_hex(6)}"
+        for pair in range(0, len(QUESTIONS), 2):
+            both = threading.Barrier(2)
+
+            def one(replica: Server, text: str) -> List[Dict[str, Any]]:
+                both.wait()
+                return send(replica.url, sender, text)
+
+            with ThreadPoolExecutor(2) as pool:
+                replies = list(pool.map(one, (first, second), QUESTIONS[pair:pair + 2]))
+            assert all(replies), "every message got a reply"
+        return sender
+
+    with ThreadPoolExecutor(4) as pool:
+        conversations = list(pool.map(conversation, range(32)))
+    for sender in conversations:
+        stored = turns(tracker(cluster, first, sender)["events"])
+        assert sorted(turn["text"] for turn in stored) == sorted(QUESTIONS), sender
+        assert all(turn["bot"] >= 1 and turn["listened"] for turn in stored), (sender, stored)
+
+
+def test_a_staff_reply_reaches_a_socket_on_another_replica(cluster, staff_api_token):
+    on_first, through_second = cluster.replicas[:2]
+    tab = Tab()
+    session = tab.open(on_first.url)
+    try:
+        tab.say(session, "how long is a session?")
+        tab.wait_for("bot_done")
+        auth = {"Authorization": f"Bearer {staff_api_token}"}
+        base = f"{through_second.url}/webhooks/staff/conversations/{session}"
+        taken = requests.post(f"{base}/take-over", json={"staff": "Dana"}, headers=auth,
+                              timeout=30)
+        assert taken.status_code == 200 and taken.json()["notified"] is True, taken.text
+        reply = "Hi, this is Dana from the clinic. How can I help?"
+        sent = requests.post(f"{base}/reply", json={"staff": "Dana", "text": reply},
+                             headers=auth, timeout=30)
+        assert sent.status_code == 200, sent.text
+        texts = [message.get("text") for message in tab.wait_for("bot_uttered", 3)]
+        assert texts[-1] == reply
+    finally:
+        tab.close()
+
+
+def test_the_widget_connects_through_the_load_balancer_by_long_polling_first(cluster):
+    tab = Tab()
+    tab.client.connect(cluster.url, transports=["polling", "websocket"], wait_timeout=60)
+    try:
+        tab.client.emit("session_request", {"session_id": None})
+        session = tab.wait_for("session_confirm")[-1]
+        tab.say(session, "what are your hours?")
+        assert tab.wait_for("bot_uttered")[0]["text"]
+        assert tab.client.transport() == "websocket"  # upgraded on the replica it started on
+    finally:
+        tab.close()
