@@ -37,9 +37,11 @@ class SqlTrackerStore(SQLTrackerStore):
     """SQLTrackerStore whose broker gets exactly the events `save` stores, found by a count."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.update(endpoint_kwargs(os.environ.get(settings.DATABASE_URL_ENV)))
-        engine = server_engine(sa.engine.make_url(self.get_db_url(**{key: kwargs.get(key) for key in (
-            "dialect", "host", "port", "db", "username", "password", "login_db", "query")})))
+        kwargs = {"dialect": "sqlite", "db": "rasa.db", **kwargs,  # Rasa's defaults
+                  **endpoint_kwargs(os.environ.get(settings.DATABASE_URL_ENV))}
+        url = self.get_db_url(**{key: kwargs.get(key) for key in (
+            "dialect", "host", "port", "db", "username", "password", "login_db", "query")})
+        engine = server_engine(sa.engine.make_url(url))
         check_reachable(engine, settings.DATABASE_URL_ENV)
         super().__init__(**kwargs)
         self.engine.dispose()
