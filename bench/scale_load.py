@@ -2,15 +2,16 @@
 (signed Twilio webhooks), each sending its messages in order; then every conversation's events
 are read back from PostgreSQL and compared with what was sent.
 
-    .venv/bin/python -m bench.scale_load [--conversations 200] [--messages 20] [--replicas 1 2]
+    .venv/bin/python -m bench.scale_load [--conversations 200] [--messages 20] [--runs 1:default 1:1 2:1]
 
-For each replica count it starts the cluster (deploy/cluster.py: Rasa replicas and as many
+For each run (replicas and math threads per replica) it starts the cluster (deploy/cluster.py: Rasa replicas and as many
 action servers behind nginx, on this machine's PostgreSQL and Redis, in databases of its own),
 runs the load and prints throughput, p50/p95/p99, 5xx answers, retries, and what was lost or
 doubled (both must be 0). A message that gets no answer (a connection cut, a 5xx) is sent again
 after a second, as the widget does and as Twilio's retry would (with the same MessageSid,
-which the SMS channel answers once); `run_load` and `check_stored` are what the fault tests
-use too.
+which the SMS channel answers once). An SMS is answered when its reply arrives: in the
+webhook's TwiML, or through (a stand-in for) Twilio's API when it took longer than the reply
+budget. `run_load` and `check_stored` are what the fault tests use too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import os
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -98,9 +100,13 @@ async def run_load(
     url: str,
     conversations: List[Conversation],
     twilio_token: str,
+    texts_sent_to: Callable[[str], int],
     on_progress: Optional[Callable[[int], Awaitable[None]]] = None,
+    rest_token: Optional[str] = None,
 ) -> LoadResult:
-    """Every conversation at once, each message after the answer to the one before."""
+    """Every conversation at once, each message after the answer to the one before. An SMS
+    answer is the webhook's TwiML or, when it is empty (over the reply budget), the next text
+    the assistant sends that number through Twilio's API (`texts_sent_to` counts them)."""
     result = LoadResult(conversations, [], 0.0)
     done = 0
     validator = RequestValidator(twilio_token)
@@ -110,7 +116,9 @@ async def run_load(
         nonlocal done
         if conversation.channel == "rest":
             target, kwargs = f"{url}/webhooks/rest/webhook", {
-                "json": {"sender": conversation.sender, "message": text}}
+                "json": {"sender": conversation.sender, "message": text,
+                         "message_id": secrets.token_hex(8)},  # the same on every retry
+                "headers": {"Authorization": f"Bearer {rest_token}"} if rest_token else {}}
         else:
             form = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32,
                     "From": conversation.sender, "To": CLINIC_NUMBER, "Body": text,
@@ -118,14 +126,15 @@ async def run_load(
             signature = validator.compute_signature(PUBLIC_WEBHOOK, form)
             target, kwargs = f"{url}/webhooks/twilio/webhook", {
                 "data": form, "headers": {"X-Twilio-Signature": signature}}
+        texts_before = texts_sent_to(conversation.sender) if conversation.channel == "sms" else 0
+        started = time.perf_counter()
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
                 result.retries += 1
                 await asyncio.sleep(RETRY_AFTER_SECONDS)
-            started = time.perf_counter()
             try:
                 async with session.post(target, **kwargs) as reply:
-                    await reply.read()
+                    body = await reply.text()
                     status = reply.status
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 result.cut += 1
@@ -136,6 +145,10 @@ async def run_load(
             if status != 200:
                 result.failures.append(f"{conversation.conversation_id}: {status} for {text!r}")
                 return
+            if conversation.channel == "sms" and "<Message" not in body:
+                if not await _texted(texts_sent_to, conversation.sender, texts_before):
+                    result.failures.append(f"{conversation.conversation_id}: no text back")
+                    return
             result.latencies.append(time.perf_counter() - started)
             done += 1
             if on_progress is not None:
@@ -154,6 +167,16 @@ async def run_load(
         await asyncio.gather(*(one_conversation(session, c) for c in conversations))
         result.seconds = time.perf_counter() - started
     return result
+
+
+async def _texted(texts_sent_to: Callable[[str], int], phone: str, before: int,
+                  timeout: float = 120.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while texts_sent_to(phone) <= before:
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 def check_stored(database_url: str, conversations: List[Conversation]) -> Dict[str, int]:
@@ -183,9 +206,14 @@ def _text(data: str) -> str:
     return json.loads(data).get("text") or ""
 
 
-async def twilio_standin() -> tuple[web.AppRunner, str]:
-    """Twilio's REST API on loopback for replies that miss the webhook's budget: accepts all."""
-    async def accept(_: web.Request) -> web.Response:
+async def twilio_standin() -> tuple[web.AppRunner, str, Dict[str, int]]:
+    """Twilio's REST API on loopback, for replies that miss the webhook's budget: accepts all
+    and counts the texts sent to each number."""
+    texts: Dict[str, int] = {}
+
+    async def accept(request: web.Request) -> web.Response:
+        to = (await request.post()).get("To", "")
+        texts[to] = texts.get(to, 0) + 1
         return web.json_response({"sid": "SM" + secrets.token_hex(16), "status": "queued"},
                                  status=201)
 
@@ -196,14 +224,17 @@ async def twilio_standin() -> tuple[web.AppRunner, str]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    return runner, f"http://127.0.0.1:{port}"
+    return runner, f"http://127.0.0.1:{port}", texts
 
 
 def load_env(twilio_api: str, database: str, events: str, phone_key: Secret,
-             twilio_token: str) -> Dict[str, str]:
-    """The cluster's environment for a load: its own databases, SMS on, a known phone key."""
+             twilio_token: str, rest_token: str) -> Dict[str, str]:
+    """The cluster's environment for a load: deployed (not local: REST needs its token), its
+    own databases, SMS on, a known phone key."""
     return {
         **os.environ,
+        "CLINIC_ENV": "production",
+        settings.REST_TOKEN_ENV: rest_token,
         settings.DATABASE_URL_ENV: database,
         settings.EVENTS_DATABASE_URL_ENV: events,
         "CLINIC_PHONE_HASH_KEY": phone_key.reveal(),
@@ -223,30 +254,34 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-async def measure(replicas: int, conversations: int, messages: int, postgres: str) -> LoadResult:
+async def measure(replicas: int, conversations: int, messages: int, postgres: str,
+                  threads: Optional[int]) -> LoadResult:
     from deploy.cluster import start_cluster
 
-    runner, twilio_api = await twilio_standin()
+    runner, twilio_api, texts = await twilio_standin()
     suffix = secrets.token_hex(4)
     database, events = f"{postgres}/clinic_load_{suffix}", f"{postgres}/clinic_load_events_{suffix}"
     phone_key, twilio_token = Secret(secrets.token_hex(32)), secrets.token_hex(16)
+    rest_token = secrets.token_hex(32)
     workdir = Path(tempfile.mkdtemp(prefix=f"scale-load-{replicas}-"))
-    print(f"\n{replicas} replica(s): starting (logs in {workdir}) ...", flush=True)
+    name = f"{replicas} replica(s), {threads or 'default'} thread(s) each"
+    print(f"\n{name}: starting (logs in {workdir}) ...", flush=True)
     started = time.perf_counter()
     cluster = await asyncio.to_thread(
-        start_cluster, workdir, replicas=replicas, action_servers=replicas,
-        env=load_env(twilio_api, database, events, phone_key, twilio_token))
-    print(f"{replicas} replica(s): ready in {time.perf_counter() - started:.0f} s; "
+        start_cluster, workdir, replicas=replicas, action_servers=replicas, threads=threads,
+        env=load_env(twilio_api, database, events, phone_key, twilio_token, rest_token))
+    print(f"{name}: ready in {time.perf_counter() - started:.0f} s; "
           f"{conversations} conversations x {messages} messages ...", flush=True)
     try:
         planned = plan(conversations, messages, phone_key)
-        result = await run_load(cluster.url, planned, twilio_token)
+        result = await run_load(cluster.url, planned, twilio_token,
+                                lambda phone: texts.get(phone, 0), rest_token=rest_token)
     finally:
         await asyncio.to_thread(cluster.stop)
         await runner.cleanup()
     stored = check_stored(database, planned)
-    print(f"{replicas} replica(s): {result.summary()}")
-    print(f"{replicas} replica(s): stored events: lost {stored['lost']} messages, doubled "
+    print(f"{name}: {result.summary()}")
+    print(f"{name}: stored events: lost {stored['lost']} messages, doubled "
           f"{stored['doubled']}, conversations out of order {stored['out_of_order']}", flush=True)
     drop_database(database)
     drop_database(events)
@@ -258,17 +293,23 @@ def main(argv: Optional[List[str]] = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--messages", type=int, default=20)
-    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--runs", nargs="+", default=["1:default", "1:1", "2:1"],
+                        help="REPLICAS:THREADS each (THREADS: math threads per replica, or "
+                             "`default` for the libraries' own, every core)")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     args = parser.parse_args(argv)
-    results = {n: asyncio.run(measure(n, args.conversations, args.messages, args.postgres))
-               for n in args.replicas}
-    if len(results) > 1:
-        base = min(results)
-        for n, result in results.items():
-            ratio = (result.messages / result.seconds) / (
-                results[base].messages / results[base].seconds)
-            print(f"throughput, {n} replica(s) / {base}: {ratio:.2f}x")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the cluster on the way out
+    results = []
+    for run in args.runs:
+        replicas, threads = run.split(":")
+        result = asyncio.run(measure(int(replicas), args.conversations, args.messages,
+                                     args.postgres, None if threads == "default" else int(threads)))
+        results.append((run, result.messages / result.seconds))
+    for run, throughput in results[1:]:
+        for base, base_throughput in results[:1] + results[1:2]:
+            if base != run:
+                print(f"throughput {run} / {base} (replicas:threads): "
+                      f"{throughput / base_throughput:.2f}x")
     return 0
 
 

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -39,10 +41,13 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from channels.rate_limit import SenderRateLimiter
+from channels.replies import replies_to
 from channels.sms_text import format_for_sms, match_reply
 from clinic import settings, sms
 from clinic.db import engine_for
 from clinic.profile import current_profile
+from crisis.detector import URGENT, detect
 
 logger = logging.getLogger(__name__)
 
@@ -199,6 +204,7 @@ class TwilioSmsInput(InputChannel):
         blueprint = Blueprint("twilio_sms_webhook", __name__)
         config = settings.twilio_settings()
         engine = engine_for(settings.database_url())
+        limiter = SenderRateLimiter.from_environment()
         if config is None:
             logger.info("twilio: SMS is off (TWILIO_AUTH_TOKEN is not set)")
             hash_key = None
@@ -234,6 +240,11 @@ class TwilioSmsInput(InputChannel):
                 return response.text(
                     f"Bad request: Body is longer than {MAX_BODY_CHARS} characters.", status=400
                 )
+            conversation_id = sms.conversation_id_for(form["From"][0], hash_key)
+            wait = await limiter.wait_seconds(self.name(), conversation_id)
+            if wait and detect(body).level != URGENT:  # a crisis is always answered
+                return response.text("Too many messages from this number; retry later.",
+                                     status=429, headers={"Retry-After": str(math.ceil(wait))})
             try:
                 return await self._handle(
                     request, on_new_message, engine, hash_key, config, deadline,
@@ -243,7 +254,55 @@ class TwilioSmsInput(InputChannel):
                 logger.error("twilio: the database is unavailable (%s)", type(error).__name__)
                 return response.text("The assistant's database is unavailable.", status=503)
 
+        @blueprint.listener("after_server_start")
+        async def start_recovery(app: Any, _: Any) -> None:
+            if config is not None:
+                task = asyncio.create_task(self._recover(app, on_new_message, engine, config))
+                self._background.add(task)
+
         return blueprint
+
+    async def _recover(
+        self, app: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], engine: Any,
+        config: settings.TwilioSettings,
+    ) -> None:
+        """Take over messages whose replica died before processing them (a 200 was already
+        sent, so Twilio will not send them again), and answer them through the API."""
+        lease = dt.timedelta(seconds=config.claim_lease_seconds)
+        while True:
+            await asyncio.sleep(min(5.0, config.claim_lease_seconds / 2))
+            try:
+                for pending in await asyncio.to_thread(sms.stale_messages, engine, lease):
+                    now = dt.datetime.now(dt.timezone.utc)
+                    if await asyncio.to_thread(sms.take_over, engine, pending.message_sid,
+                                               pending.received_at, now):
+                        await self._answer_taken_over(app, on_new_message, engine, config,
+                                                      pending)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database may be down: try again next round
+                logger.warning("twilio: recovery of unanswered messages failed (%s)",
+                               type(error).__name__)
+
+    async def _answer_taken_over(
+        self, app: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], engine: Any,
+        config: settings.TwilioSettings, pending: sms.Pending,
+    ) -> None:
+        stored = await self._stored_replies(app, pending.conversation_id, pending.message_sid)
+        if stored is not None:  # handled just before its replica died: send, do not re-run
+            turn = asyncio.get_running_loop().create_future()
+            turn.set_result(stored)
+            await self._send_later(turn, engine, config, pending.conversation_id,
+                                   pending.message_sid)
+            return
+        logger.info("twilio: answering %s, left unanswered by a stopped replica",
+                    pending.message_sid)
+        message = UserMessage(pending.body, SmsCollector(), pending.conversation_id,
+                              input_channel=CHANNEL, message_id=pending.message_sid, metadata={})
+        turn = asyncio.create_task(self._run_turn(on_new_message, message, engine,
+                                                  message.output_channel))
+        await self._send_later(turn, engine, config, pending.conversation_id,
+                               pending.message_sid)
 
     async def _handle(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
@@ -251,7 +310,18 @@ class TwilioSmsInput(InputChannel):
         deadline: float, sid: str, phone: str, body: str,
     ) -> HTTPResponse:
         conversation_id = sms.conversation_id_for(phone, hash_key)
-        claim = await asyncio.to_thread(sms.claim_message, engine, sid, conversation_id)
+        claim = await asyncio.to_thread(
+            sms.claim_message, engine, sid, conversation_id,
+            lease=dt.timedelta(seconds=config.claim_lease_seconds), body=body)
+        if not claim.first and claim.status == sms.RECEIVED:
+            # Being answered (Twilio gets the reply from the first request or through the
+            # API), or its process died: a retry after the lease takes it over.
+            return response.text("This message is still being answered; retry later.",
+                                 status=503, headers={"Retry-After": "5"})
+        if claim.taken_over:
+            stored = await self._stored_replies(request.app, conversation_id, sid)
+            if stored is not None:  # handled before its replica died: answer, do not re-run
+                return await self._finish(engine, sid, stored, sms.ANSWERED)
         if not claim.first:
             logger.info("twilio: message %s was already handled (%s)", sid, claim.status)
             return twiml(claim.replies if claim.status == sms.ANSWERED and claim.replies else [])
@@ -326,7 +396,7 @@ class TwilioSmsInput(InputChannel):
         return bodies
 
     async def _send_later(
-        self, turn: asyncio.Task, engine: Any, config: settings.TwilioSettings,
+        self, turn: Awaitable[List[str]], engine: Any, config: settings.TwilioSettings,
         conversation_id: str, sid: str,
     ) -> None:
         try:
@@ -351,6 +421,19 @@ class TwilioSmsInput(InputChannel):
             await asyncio.to_thread(
                 sms.finish_message, engine, sid, sms.FAILED, None, type(error).__name__
             )
+
+    @staticmethod
+    async def _stored_replies(app: Any, conversation_id: str, sid: str) -> Optional[List[str]]:
+        """The SMS bodies answered to message `sid`, if the tracker has it (None: it has not)."""
+        tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)
+        replies = replies_to(tracker.events if tracker else [], sid)
+        if replies is None:
+            return None
+        bodies: List[str] = []
+        for reply in replies:
+            if reply.get("text"):
+                bodies.extend(format_for_sms(reply["text"], reply.get("buttons"))[0])
+        return bodies
 
     async def _domain_reply(self, request: Request, conversation_id: str, name: str) -> List[str]:
         """A response of the domain, for SMS, without a turn of the assistant."""

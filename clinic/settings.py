@@ -29,6 +29,7 @@ STAFF_API_TOKEN_ENV = "CLINIC_STAFF_API_TOKEN"
 DEFAULT_STAFF_API_TOKEN_PATH = PROJECT_ROOT / "var" / "staff-api.key"
 RASA_URL_ENV = "CLINIC_RASA_URL"
 REDIS_URL_ENV = "CLINIC_REDIS_URL"
+REST_TOKEN_ENV = "CLINIC_REST_TOKEN"
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "placeholder", "dev", "development"}
 TWILIO_API_BASE = "https://api.twilio.com"
@@ -78,6 +79,7 @@ class TwilioSettings:
     api_base: str
     reply_budget_seconds: float  # longer than this, the reply goes out through the REST API
     concurrent_turns: int  # SMS turns the assistant works on at once; the others wait
+    claim_lease_seconds: float  # a retry takes over a message unanswered this long (died)
 
 
 def twilio_settings() -> Optional[TwilioSettings]:
@@ -99,6 +101,7 @@ def twilio_settings() -> Optional[TwilioSettings]:
         api_base=(os.environ.get("TWILIO_API_BASE") or TWILIO_API_BASE).rstrip("/"),
         reply_budget_seconds=_positive_number("TWILIO_REPLY_BUDGET_SECONDS", 8.0, float),
         concurrent_turns=_positive_number("TWILIO_CONCURRENT_TURNS", 4, int),
+        claim_lease_seconds=_positive_number("TWILIO_CLAIM_LEASE_SECONDS", 30.0, float),
     )
 
 
@@ -198,6 +201,29 @@ def redis_url() -> Optional[Secret]:
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"{REDIS_URL_ENV}: a redis://, rediss:// or unix:// URL is needed")
     return Secret(url)
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    burst: int  # messages a sender may send at once
+    per_minute: float  # and then at this rate
+
+
+def rate_limits() -> RateLimits:
+    """Per-sender limits of the public channels (channels/rate_limit.py)."""
+    return RateLimits(burst=_positive_number("CLINIC_RATE_BURST", 20, int),
+                      per_minute=_positive_number("CLINIC_RATE_PER_MINUTE", 60.0, float))
+
+
+def rest_token() -> Optional[Secret]:
+    """The bearer token of the REST channel (channels/rest.py). In local mode, when unset, the
+    channel is open (development, tests); outside local mode it is off without one."""
+    value = os.environ.get(REST_TOKEN_ENV, "").strip()
+    if not value:
+        return None
+    if len(value) < 32 or value.lower() in _PLACEHOLDERS or len(set(value)) <= 8:
+        raise SettingsError(_weak_secret_message(REST_TOKEN_ENV))
+    return Secret(value)
 
 
 def redacted_url(url: str) -> str:

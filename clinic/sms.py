@@ -60,6 +60,15 @@ messages = sa.Table(
     sa.Column("error", sa.String(200)),
 )
 
+# The text of a message taken but not yet processed, so that a replica that dies with it in
+# hand loses nothing (another takes it over after the lease); deleted once it is processed.
+inbox = sa.Table(
+    "clinic_sms_inbox",
+    metadata,
+    sa.Column("message_sid", sa.String(64), primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+)
+
 menus = sa.Table(
     "clinic_sms_menus",
     metadata,
@@ -162,29 +171,76 @@ class Claim:
     first: bool
     status: str
     replies: Optional[list[str]]
+    taken_over: bool = False  # from a process that died with it: it may be in the tracker
 
 
 def claim_message(
     engine: sa.engine.Engine, message_sid: str, conversation_id: str,
-    now: Optional[dt.datetime] = None,
+    now: Optional[dt.datetime] = None, lease: Optional[dt.timedelta] = None, body: str = "",
 ) -> Claim:
-    """Claim a message by its MessageSid; a second claim (Twilio's retry) says it was taken."""
+    """Claim a message by its MessageSid; a second claim (Twilio's retry) says it was taken.
+
+    A claim still `received` after `lease` was taken by a process that died before answering
+    (a replica killed in the middle of a turn): the retry takes it over, so it is not lost.
+    The body is kept in the inbox until `finish_message`, for `stale_messages`.
+    """
+    current = now or _utc_now()
     try:
         with engine.begin() as connection:
             connection.execute(
                 sa.insert(messages).values(
                     message_sid=message_sid, conversation_id=conversation_id,
-                    received_at=now or _utc_now(), status=RECEIVED,
+                    received_at=current, status=RECEIVED,
                 )
             )
+            connection.execute(sa.insert(inbox).values(message_sid=message_sid, body=body))
         return Claim(first=True, status=RECEIVED, replies=None)
     except sa.exc.IntegrityError:
         with engine.connect() as connection:
             row = connection.execute(
-                sa.select(messages.c.status, messages.c.replies)
+                sa.select(messages.c.status, messages.c.replies, messages.c.received_at)
                 .where(messages.c.message_sid == message_sid)
             ).one()
+        stale = lease is not None and current - row.received_at > lease
+        if row.status == RECEIVED and stale and take_over(engine, message_sid, row.received_at,
+                                                          current):
+            return Claim(first=True, status=RECEIVED, replies=None, taken_over=True)
         return Claim(first=False, status=row.status, replies=row.replies)
+
+
+def take_over(engine: sa.engine.Engine, message_sid: str, received_at: dt.datetime,
+              now: dt.datetime) -> bool:
+    """Take a stale claim (compare-and-set on its time): True for exactly one taker."""
+    with engine.begin() as connection:
+        return connection.execute(
+            sa.update(messages)
+            .where(messages.c.message_sid == message_sid, messages.c.status == RECEIVED,
+                   messages.c.received_at == received_at)
+            .values(received_at=now)
+        ).rowcount == 1
+
+
+@dataclass(frozen=True)
+class Pending:
+    message_sid: str
+    conversation_id: str
+    received_at: dt.datetime
+    body: str
+
+
+def stale_messages(engine: sa.engine.Engine, lease: dt.timedelta,
+                   now: Optional[dt.datetime] = None, limit: int = 20) -> list[Pending]:
+    """Messages claimed more than `lease` ago and never finished: their process died."""
+    cutoff = (now or _utc_now()) - lease
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(messages.c.message_sid, messages.c.conversation_id,
+                      messages.c.received_at, inbox.c.body)
+            .join(inbox, inbox.c.message_sid == messages.c.message_sid)
+            .where(messages.c.status == RECEIVED, messages.c.received_at < cutoff)
+            .order_by(messages.c.received_at).limit(limit)
+        ).all()
+    return [Pending(*row) for row in rows]
 
 
 def finish_message(
@@ -197,6 +253,7 @@ def finish_message(
             .where(messages.c.message_sid == message_sid)
             .values(status=status, replies=replies, error=error[:200] if error else None)
         )
+        connection.execute(sa.delete(inbox).where(inbox.c.message_sid == message_sid))
 
 
 def offer_menu(

@@ -34,6 +34,7 @@ CONCERN_FOOTER = "utter_concern_footer"
 ALERT_OPEN, ALERT_CLOSED = "utter_staff_alert_open", "utter_staff_alert_closed"
 NO_FOOTER = {CRISIS_REPLY, CRISIS_FOOTER, CONCERN_FOOTER, ALERT_OPEN, ALERT_CLOSED}
 STAFF_ALERT_NOTE = "staff_alert_note"  # a placeholder this generator fills, not a slot
+HOURS_SLOTS = ("clinic_open", "next_opening")  # set by action_check_hours
 
 
 def _utc_now() -> dt.datetime:
@@ -71,7 +72,8 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
     ) -> Optional[Dict[Text, Any]]:
         if utter_action == CRISIS_REPLY:
             kwargs.setdefault(STAFF_ALERT_NOTE, self._staff_alert_note(output_channel))
-        message = await super().generate(utter_action, tracker, output_channel, **kwargs)
+        slots = self._with_hours(tracker.current_slot_values())
+        message = self.generate_from_slots(utter_action, slots, output_channel, **kwargs)
         if message is None or utter_action in NO_FOOTER or not message.get("text"):
             return message
         footer = self._footer_for(tracker)
@@ -80,6 +82,18 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
             if line and line.get("text"):
                 message["text"] = f"{message['text']}\n\n{line['text']}"
         return message
+
+    def _with_hours(self, slots: Dict[Text, Any]) -> Dict[Text, Any]:
+        """The slots, with `clinic_open` and `next_opening` from the profile's hours where
+        action_check_hours has not set them (the action server is down): `utter_handoff`
+        then still says truly whether the clinic is open."""
+        if all(slots.get(name) is not None for name in HOURS_SLOTS):
+            return slots
+        now, hours = self.clock(), self.profile.hours
+        computed = {"clinic_open": hours.is_open(now),
+                    "next_opening": hours.describe_next_opening(now)}
+        return {**slots, **{name: computed[name] for name in HOURS_SLOTS
+                            if slots.get(name) is None}}
 
     def _staff_alert_note(self, output_channel: Text) -> str:
         now = self.clock()

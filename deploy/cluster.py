@@ -74,7 +74,7 @@ class Server:
     def start(self, env: Dict[str, str]) -> None:
         self.process = subprocess.Popen(
             self.command, cwd=PROJECT_ROOT, env=env, stdout=self.log.open("a"),
-            stderr=subprocess.STDOUT, start_new_session=True)
+            stderr=subprocess.STDOUT)
 
     def ready(self) -> bool:
         try:
@@ -128,10 +128,24 @@ class Cluster:
             self.nginx.wait(timeout=10)
 
 
-def cluster_env(base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def threads_per_replica(replicas: int) -> int:
+    """The machine's cores shared out: a replica's NumPy and TensorFlow threads beyond its
+    share only contend with the other replicas'."""
+    return max(1, (os.cpu_count() or 1) // max(1, replicas))
+
+
+def cluster_env(base: Optional[Dict[str, str]] = None,
+                threads: Optional[int] = None) -> Dict[str, str]:
     """The environment of every process: the caller's, with the shared stores defaulting to
-    this machine's PostgreSQL and Redis."""
+    this machine's PostgreSQL and Redis, and, given `threads`, each process's math libraries
+    held to that many threads."""
     env = dict(os.environ if base is None else base)
+    for variable in THREAD_VARIABLES if threads else ():
+        env[variable] = str(threads)
     env.setdefault(settings.DATABASE_URL_ENV, DEFAULT_DATABASE_URL)
     env.setdefault(settings.EVENTS_DATABASE_URL_ENV, DEFAULT_EVENTS_DATABASE_URL)
     env.setdefault(settings.REDIS_URL_ENV, DEFAULT_REDIS_URL)
@@ -201,13 +215,16 @@ def start_cluster(
     port: Optional[int] = None,
     env: Optional[Dict[str, str]] = None,
     token: Optional[str] = None,
+    threads: Optional[int] = -1,
 ) -> Cluster:
-    """Start everything, wait until every server answers, and return the cluster."""
+    """Start everything, wait until every server answers, and return the cluster. `threads`:
+    each process's math threads (-1: the cores shared out among the replicas; None: the
+    libraries' own choice, every core each)."""
     if not Path(NGINX).exists():
         raise ClusterError(f"nginx is not installed at {NGINX}: `apt-get install nginx-light` "
                            "(make scale installs it), or set NGINX=/path/to/nginx")
     workdir.mkdir(parents=True, exist_ok=True)
-    env = cluster_env(env)
+    env = cluster_env(env, threads_per_replica(replicas) if threads == -1 else threads)
     prepare_stores(env)
     cluster = Cluster(workdir=workdir, port=port or free_port(),
                       token=token or secrets.token_hex(24), env=env)
@@ -245,8 +262,8 @@ def start_cluster(
 
 
 def _start_nginx(cluster: Cluster, action_port: int) -> subprocess.Popen:
-    def upstream(servers: List[Server]) -> str:
-        return "\n".join(f"        server 127.0.0.1:{s.port};" for s in servers)
+    def upstream(servers: List[Server], options: str = "") -> str:
+        return "\n".join(f"        server 127.0.0.1:{s.port}{options};" for s in servers)
 
     conf = Template(NGINX_TEMPLATE.read_text()).substitute(
         workdir=cluster.workdir,
@@ -254,13 +271,14 @@ def _start_nginx(cluster: Cluster, action_port: int) -> subprocess.Popen:
         port=cluster.port,
         action_port=action_port,
         replicas=upstream(cluster.replicas),
-        action_servers=upstream(cluster.action_servers),
+        # always tried (a refused connection costs nothing), so one that is back is used at once
+        action_servers=upstream(cluster.action_servers, " max_fails=0"),
     )
     path = cluster.workdir / "nginx.conf"
     path.write_text(conf)
     log = (cluster.workdir / "nginx.log").open("a")
     process = subprocess.Popen([NGINX, "-p", str(cluster.workdir), "-c", str(path)],
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                               stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if process.poll() is not None:

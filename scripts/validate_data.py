@@ -28,7 +28,8 @@ _DUPLICATED = re.compile(r"duplicated intents have been found across multiple do
 
 
 def explained(warning: str, domain: dict, action_sources: str) -> bool:
-    """`action_sources`: the Python of actions/, components/, channels/ (names in quotes)."""
+    """`action_sources`: the Python of actions/, components/, channels/ and the load balancer's
+    configuration in deploy/ (names in quotes)."""
     unused = _UNUSED.search(warning)
     if unused:
         response = unused.group(1)
@@ -58,8 +59,9 @@ def main() -> int:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     action_sources = "\n".join(
         p.read_text()
-        for folder in ("actions", "components", "channels")
-        for p in (ROOT / folder).rglob("*.py")
+        for folder, pattern in (("actions", "*.py"), ("components", "*.py"), ("channels", "*.py"),
+                                ("deploy", "*.conf"))  # nginx answers for unreachable actions
+        for p in (ROOT / folder).rglob(pattern)
     )
     # Each warning is one "UserWarning: …" up to the next blank line or log line.
     warnings = re.findall(r"UserWarning: (.*?)(?=\n\S*\d{4}-\d\d-\d\d |\n\x1b|\Z)", output, re.S)

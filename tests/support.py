@@ -6,6 +6,7 @@ directory's conftest.py takes that name in turn)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -17,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 from urllib.parse import parse_qs
 
 import pytest
@@ -51,6 +52,28 @@ def nlu_examples(path: Path) -> Dict[str, List[str]]:
                 line[2:].strip() for line in lines if line.startswith("- ")
             )
     return examples
+
+
+POSTGRES = os.environ.get("CLINIC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+
+
+@contextlib.contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on this machine's PostgreSQL, dropped afterwards: its URL."""
+    import sqlalchemy as sa
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    # no pool: a connection kept across a test that restarts PostgreSQL would be dead
+    admin = sa.create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def free_port() -> int:
@@ -215,6 +238,7 @@ TWILIO_NUMBER = "+15550100199"
 TWILIO_WEBHOOK_URL = "https://assistant.example.test/webhooks/twilio/webhook"
 PHONE_HASH_KEY = secrets.token_hex(32)
 STAFF_API_TOKEN = secrets.token_hex(32)  # the staff API's bearer token (channels/staff.py)
+REST_TOKEN = secrets.token_hex(32)  # the REST channel's, outside local mode (channels/rest.py)
 
 
 def _twilio_handler(cloud: "TwilioCloud"):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Iterator
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,7 +29,7 @@ from clinic.db import engine_for
 from clinic.delivery import NO_TARGET_MESSAGE, configured_targets, run_once
 from clinic.escalations import acknowledge, list_deliveries, record_escalation
 from clinic.profile import load_profile
-from support import ROOT, free_port
+from support import ROOT, free_port, postgres_database
 
 WEBHOOK_ENV = "TEST_CLINIC_ALERT_WEBHOOK_URL"
 WEBHOOK_SECRET = "T000/B000/xoxb-not-a-real-secret"
@@ -133,9 +134,14 @@ def profile(profile_path):
     return load_profile(profile_path)
 
 
-@pytest.fixture()
-def database_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'clinic.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """The embedded default, and the PostgreSQL a scaled-out clinic shares."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'clinic.db'}"
+    else:
+        with postgres_database("clinic_test_delivery") as url:
+            yield url
 
 
 @pytest.fixture()

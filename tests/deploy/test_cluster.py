@@ -10,6 +10,7 @@ from typing import Any, Dict, List
 import requests
 
 from deploy.cluster import Cluster, Server
+from support import REST_TOKEN
 from test_webchat_channel import Tab
 
 QUESTIONS = [
@@ -19,8 +20,10 @@ QUESTIONS = [
 
 
 def send(url: str, sender: str, text: str) -> List[Dict[str, Any]]:
+    """One message over the REST channel, with its token (the cluster is not in local mode)."""
     response = requests.post(f"{url}/webhooks/rest/webhook",
-                             json={"sender": sender, "message": text}, timeout=120)
+                             json={"sender": sender, "message": text},
+                             headers={"Authorization": f"Bearer {REST_TOKEN}"}, timeout=120)
     assert response.status_code == 200, (response.status_code, response.text[:300])
     return response.json()
 
@@ -49,6 +52,30 @@ def test_the_api_is_not_published_by_the_load_balancer(cluster):
     assert requests.get(f"{cluster.url}/", timeout=10).status_code == 200
     for path in ("/status", "/model/parse", f"/conversations/x/tracker?token={cluster.token}"):
         assert requests.get(cluster.url + path, timeout=10).status_code == 404, path
+
+
+def test_rasas_http_api_refuses_requests_without_its_token(cluster):
+    replica = cluster.replicas[0]
+    for token in (None, "wrong-" + secrets.token_hex(8)):
+        params = {"token": token} if token else {}
+        tracker = requests.get(f"{replica.url}/conversations/someone/tracker", params=params,
+                               timeout=10)
+        parse = requests.post(f"{replica.url}/model/parse", params=params,
+                              json={"text": "hi"}, timeout=10)
+        assert (tracker.status_code, parse.status_code) == (401, 401), token
+    allowed = requests.post(f"{replica.url}/model/parse", params={"token": cluster.token},
+                            json={"text": "how long is a session?"}, timeout=30)
+    assert allowed.status_code == 200
+
+
+def test_outside_local_mode_the_rest_channel_needs_its_token(cluster):
+    """Rasa's REST channel lets any client write into, and read replies of, any `sender`."""
+    body = {"sender": "someone-else", "message": "how long is a session?"}
+    for headers in ({}, {"Authorization": "Bearer " + secrets.token_hex(32)}):
+        refused = requests.post(f"{cluster.url}/webhooks/rest/webhook", json=body,
+                                headers=headers, timeout=30)
+        assert refused.status_code == 401, headers
+    assert send(cluster.url, "someone-else", "how long is a session?")
 
 
 def test_messages_of_one_conversation_sent_at_once_to_two_replicas_never_interleave(cluster):
