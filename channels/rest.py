@@ -37,7 +37,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.rate_limit import SenderRateLimiter
-from channels.replies import replies_to
+from channels.replies import SeenMessages, replies_to
 from clinic import settings
 from crisis.detector import URGENT, detect
 
@@ -77,6 +77,7 @@ class RestInput(InputChannel):
         token = settings.rest_token()
         open_without_token = settings.local_mode()
         limiter = SenderRateLimiter.from_environment()
+        seen = SeenMessages.from_environment()
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -103,7 +104,7 @@ class RestInput(InputChannel):
             message = UserMessage(text, collector, sender, input_channel=self.name(),
                                   message_id=message_id, metadata={})
             try:
-                if message_id is None:
+                if message_id is None or await seen.first_time(self.name(), sender, message_id):
                     await on_new_message(message)
                 else:
                     await self._once(request.app.ctx.agent, message)
@@ -149,8 +150,8 @@ class RestInput(InputChannel):
 
     @staticmethod
     async def _once(agent: Any, message: UserMessage) -> None:
-        """Handle a message with a client's id at most once: a retry of one already handled
-        (its answer lost with a replica that stopped) gets the replies stored for it."""
+        """Handle a retried message at most once: if the first attempt was handled (its answer
+        lost with a replica that stopped), the replies stored for it."""
         async with agent.lock_store.lock(message.sender_id):
             tracker = await agent.tracker_store.retrieve(message.sender_id)
             replies = replies_to(tracker.events if tracker else [], message.message_id)

@@ -42,7 +42,7 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from clinic import settings
 from clinic.profile import PROJECT_ROOT, current_profile
-from components.lock_store import check_reachable
+from components.lock_store import check_redis_reachable
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ def shared_rooms() -> Optional[AsyncRedisManager]:
     url = settings.redis_url()
     if url is None:
         return None
-    check_reachable(url.reveal())
+    check_redis_reachable(url.reveal())
     return AsyncRedisManager(url.reveal(), channel="clinic-webchat")
 
 

@@ -14,6 +14,8 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 
+from clinic import settings
+
 metadata = sa.MetaData()
 # The other modules that declare clinic tables: one of each module's tables → the module.
 TABLE_MODULES = {"clinic_escalations": "clinic.escalations", "clinic_sms_numbers": "clinic.sms"}
@@ -79,13 +81,26 @@ contact_requests = sa.Table(
 @lru_cache(maxsize=None)
 def engine_for(url: str) -> sa.engine.Engine:
     """One engine per database URL, with the clinic's tables created if missing."""
-    connect_args = {"timeout": 15} if url.startswith("sqlite") else {}
+    connect_args = {"timeout": 15} if url.startswith("sqlite") else {"connect_timeout": 10}
     engine = sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
     for table, module in TABLE_MODULES.items():  # all tables exist, whoever asks first
         if table not in metadata.tables:  # (that module may be running as __main__)
             importlib.import_module(module)
+    check_reachable(engine, settings.DATABASE_URL_ENV)
     metadata.create_all(engine)
     return engine
+
+
+def check_reachable(engine: sa.engine.Engine, variable: str) -> None:
+    """Fail at start-up, in one line naming `variable`, when the database cannot be reached."""
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise settings.SettingsError(
+            f"{variable}: cannot reach the database at "
+            f"{engine.url.render_as_string(hide_password=True)} ({reason})") from None
 
 
 def save_contact_request(

@@ -28,7 +28,8 @@ from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 
 from clinic import settings
-from components.sqlite import check_reachable, endpoint_kwargs, server_engine
+from clinic.db import check_reachable
+from components.sqlite import endpoint_kwargs, server_engine
 
 _events = SQLEventBroker.SQLBrokerEvent.__table__
 

@@ -110,7 +110,7 @@ class RedisTicketQueue:
     """First-in-first-out tickets per conversation, on Redis's atomic scripts."""
 
     def __init__(self, url: str) -> None:
-        check_reachable(url)
+        check_redis_reachable(url)
         self.client = redis.asyncio.from_url(url, socket_timeout=10)
         self._issue = self.client.register_script(_ISSUE)
         self._head = self.client.register_script(_HEAD)
@@ -165,7 +165,7 @@ class RedisTicketQueue:
                 logger.warning("lock store: could not renew a ticket: %s", type(error).__name__)
 
 
-def check_reachable(url: str) -> None:
+def check_redis_reachable(url: str) -> None:
     """Fail at start-up, in one line, when Redis cannot be reached."""
     client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
     try:

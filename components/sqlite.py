@@ -44,15 +44,3 @@ def endpoint_kwargs(url: Optional[str]) -> Dict[str, Any]:
     return {"dialect": parsed.drivername, "host": parsed.host, "port": parsed.port,
             "db": parsed.database, "username": parsed.username, "password": parsed.password,
             "query": dict(parsed.query) or None}
-
-
-def check_reachable(engine: sa.engine.Engine, variable: str) -> None:
-    """Fail at start-up, in one line, when the database cannot be reached."""
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise settings.SettingsError(
-            f"{variable}: cannot reach the database at "
-            f"{engine.url.render_as_string(hide_password=True)} ({reason})") from None

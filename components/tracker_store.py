@@ -30,7 +30,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic import settings
-from components.sqlite import check_reachable, endpoint_kwargs, server_engine
+from clinic.db import check_reachable
+from components.sqlite import endpoint_kwargs, server_engine
 
 
 class SqlTrackerStore(SQLTrackerStore):

@@ -161,9 +161,9 @@ def prepare_stores(env: Dict[str, str]) -> None:
     from rasa.core.brokers.sql import SQLEventBroker
     from rasa.core.tracker_store import SQLTrackerStore
 
-    from clinic.db import engine_for
-    from components.lock_store import check_reachable as check_redis
-    from components.sqlite import check_reachable, server_engine
+    from clinic.db import check_reachable, engine_for
+    from components.lock_store import check_redis_reachable
+    from components.sqlite import server_engine
 
     problems = []
     for variable, tables in ((settings.DATABASE_URL_ENV, SQLTrackerStore.Base.metadata),
@@ -180,7 +180,7 @@ def prepare_stores(env: Dict[str, str]) -> None:
     if not problems:
         engine_for(env[settings.DATABASE_URL_ENV]).dispose()
     try:
-        check_redis(env[settings.REDIS_URL_ENV])
+        check_redis_reachable(env[settings.REDIS_URL_ENV])
     except settings.SettingsError as error:
         problems.append(str(error))
     if problems:
