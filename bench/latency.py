@@ -24,7 +24,6 @@ import asyncio
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,8 @@ from typing import Dict, List, Optional
 import aiohttp
 import requests
 import yaml
+
+from deploy.cluster import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = Path(sys.executable).parent / "rasa"
@@ -109,12 +110,6 @@ def _proc_status_kb(pid: int, key: str) -> float:
         if line.startswith(key + ":"):
             return float(line.split()[1])
     return float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _environment() -> Dict[str, str]:

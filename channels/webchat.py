@@ -19,7 +19,7 @@ What differs from Rasa's `socketio` channel:
   whose socket is connected to another (a staff member's reply, a handoff notice, a reply to
   a second tab) reaches it. Rasa's channel has no shared manager; such messages were lost.
   Each socket's own session data stays on the replica it is connected to, which the load
-  balancer's affinity for `/socket.io` keeps it on (its handshake starts on long-polling).
+  balancer's affinity for `/socket.io` keeps it on (a polling socket makes many requests).
 - `GET /webhooks/webchat/widget.js` serves the built widget (`widget/dist/clinic-chat.js`) and
   `GET /webhooks/webchat/config` the clinic's public details the widget shows.
 """

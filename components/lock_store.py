@@ -34,8 +34,8 @@ from clinic import settings
 
 logger = logging.getLogger(__name__)
 
-TICKET_SECONDS = 20.0  # a ticket nobody renews is dropped after this long (a dead replica's)
-RENEW_EVERY_SECONDS = 5.0
+TICKET_SECONDS = 20.0  # a ticket nobody renews is dropped after this long (a dead replica's);
+# its holder renews it four times as often
 POLL_SECONDS = 0.01
 IDLE_KEY_SECONDS = 3600  # keys of a conversation nobody touches go away
 
@@ -86,10 +86,11 @@ class ClinicLockStore(InMemoryLockStore):
     """Rasa's in-memory lock store in one process; a Redis ticket queue when CLINIC_REDIS_URL
     is set (replicas)."""
 
-    def __init__(self, endpoint_config: Any = None, redis_url: Optional[str] = None) -> None:
+    def __init__(self, endpoint_config: Any = None,
+                 redis_url: Optional[settings.Secret] = None) -> None:
         super().__init__()
-        url = redis_url if redis_url is not None else settings.redis_url()
-        self.redis = RedisTicketQueue(url.reveal() if url else None) if url else None
+        url = redis_url or settings.redis_url()
+        self.redis = RedisTicketQueue(url.reveal()) if url else None
 
     @asynccontextmanager
     async def lock(
@@ -158,7 +159,7 @@ class RedisTicketQueue:
     async def _keep_alive(self, conversation_id: str, ticket: int) -> None:
         _, queue, expiry = self.keys(conversation_id)
         while True:
-            await asyncio.sleep(RENEW_EVERY_SECONDS)
+            await asyncio.sleep(TICKET_SECONDS / 4)
             try:
                 await self._renew(keys=[queue, expiry], args=[ticket, int(TICKET_SECONDS * 1000)])
             except redis.RedisError as error:  # the next renewal may get through

@@ -8,7 +8,8 @@ Every Rasa replica runs the same project with the same endpoints.yml; the enviro
 shared (README, settings): CLINIC_DATABASE_URL and CLINIC_EVENTS_DATABASE_URL on PostgreSQL,
 CLINIC_REDIS_URL for the conversation locks and the widget's socket.io rooms. nginx
 (deploy/nginx.conf) sends REST, SMS and the staff API round robin, `/socket.io/` by client
-address (its handshake starts on long-polling, so every request of a socket must reach the
+address (a socket that polls, socket.io's default start and the widget's fallback when
+WebSocket is blocked, makes many requests, and every one must reach the
 replica that holds it), and the replicas' calls to the action server round robin over the
 action servers, retrying the other one when one is down. Rasa's HTTP API (`/model`,
 `/conversations`, …) is not published through nginx; each replica serves it on its own port,
@@ -314,7 +315,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--action-servers", type=int, default=2)
     parser.add_argument("--port", type=int, default=5005, help="nginx's port (default 5005)")
     parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "var" / "cluster")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="check PostgreSQL and Redis, create the databases and tables, exit")
     args = parser.parse_args(argv)
+    if args.prepare_only:
+        try:
+            prepare_stores(cluster_env())
+        except (ClusterError, settings.SettingsError) as error:
+            print(f"cluster: {error}", file=sys.stderr)
+            return 1
+        return 0
     print(f"cluster: starting {args.replicas} Rasa replicas and {args.action_servers} action "
           f"servers behind nginx (logs in {args.workdir}) ...", flush=True)
     try:

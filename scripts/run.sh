@@ -25,7 +25,9 @@ cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 if [ "$REPLICAS" -gt 0 ]; then
-  # The cluster checks PostgreSQL and Redis first and says in one line what it cannot reach.
+  # PostgreSQL and Redis first (one line for what cannot be reached), the databases and tables
+  # created once, before the console and the worker open them.
+  .venv/bin/python -m deploy.cluster --prepare-only
   .venv/bin/python -m deploy.cluster --replicas "$REPLICAS" --port "$RASA_PORT" \
     2>&1 | tee logs/cluster.log &
   ready_actions() { true; }  # the cluster waits for its action servers itself

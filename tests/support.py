@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,8 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 import yaml
+
+from deploy.cluster import free_port  # noqa: F401 (the tests' helper too)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("CLINIC_SHARED_DIR", ROOT.parent / "shared"))
@@ -74,12 +75,6 @@ def postgres_database(prefix: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -7,23 +7,25 @@ numbers; fields left out; unknown fields) and arbitrary ids in its path. The pro
 
 1. the console never answers 5xx and never raises (TESTING propagates exceptions);
 2. a form it cannot take gets a clear 4xx, or a redirect to a console page with a flash
-   message, and nothing of it is stored (the whole database is compared with before);
+   message, and nothing of it is stored (every row of every table is compared with before);
 3. anyone not logged in is sent to /login (or gets 401/403) and nothing changes;
 4. a form without its CSRF token, or with a wrong one, gets 400 and nothing changes.
+Redirects never leave the console. (An id such as "/a" makes a path with "//", which Werkzeug's
+routing answers with a 308 to the same path with one slash: allowed, and nothing is stored.)
 
-Bound: 40 examples a test (`SETTINGS`), no deadline, no example database (nothing is written
-into the tree); the file takes about 40 s on 2 cores. The app is built once for the module;
-every example starts from the same seeded database (restored with SQLite's backup API) and a
-session set directly (the login form is fuzzed on its own), so examples never leak into each
-other.
+Bound: 40 examples a test (`SETTINGS`), no deadline, no example database; the file takes
+35-55 s on 2 cores (CPU about 37 s). The app is built once for the module, with Argon2 at its
+cheapest; every example starts from the same seeded database (restored with SQLite's backup
+API) and a session set directly (the login form is fuzzed on its own), so examples never leak
+into each other.
 
-The take-over routes call the Rasa server's staff API: here RASA_URL is a port nothing listens
-on, so they must give its clear error — a redirect with "could not be reached", or the reply
-form again with 503 (the one 5xx allowed, by design: the draft is kept).
+The take-over routes call the Rasa server's staff API: here RASA_URL is a port bound but not
+listening, so they must give its clear error — a redirect with "could not be reached", or the
+reply form again with 503 (the one 5xx allowed, by design: the draft is kept). No live server.
 
-The redirect targets (`next`, `back`) are fuzzed without tab, CR and LF in the main tests;
-those characters, non-ASCII CSRF tokens and ids beyond SQLite's integers are console bugs, each
-pinned by a `pytest.mark.xfail(strict=True)` test at the end.
+Console bugs the fuzz found are pinned by `pytest.mark.xfail(strict=True)` tests at the end:
+non-ASCII CSRF tokens, ids of 2**63 or more, and tab, CR or LF in a redirect target. The main
+tests keep those values out (`fits_sqlite`, `TARGETS`) so that they pass whatever the seed.
 """
 
 from __future__ import annotations
@@ -37,12 +39,12 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from werkzeug import urls  # noqa: F401 (registers the "werkzeug.url_quote" codec error handler)
 
@@ -81,19 +83,32 @@ NUMBERS = st.integers() | st.floats()  # sent as text, as a browser would
 RAW = st.binary(max_size=200)  # sent percent-encoded as they are: the console decodes them
 
 
+NOISE = st.one_of(TEXT, LONG, CONTROLS, NUMBERS, RAW)
+
+
+def half_the_time(sensible: st.SearchStrategy[Any], other: st.SearchStrategy[Any]
+                  ) -> st.SearchStrategy[Any]:
+    """`sensible` or `other`, even odds (`|` would give each branch of `other` the same odds
+    as `sensible`, and rarely reach the code behind a form that is accepted)."""
+    return st.booleans().flatmap(lambda pick: sensible if pick else other)
+
+
 def anything(*meaningful: str) -> st.SearchStrategy[Any]:
-    """Any value of a field, now and then one the console understands."""
-    return st.one_of(st.sampled_from(meaningful or ("",)), TEXT, LONG, CONTROLS, NUMBERS, RAW)
+    """Any value of a field; half the time one the console understands."""
+    return half_the_time(st.sampled_from(meaningful), NOISE) if meaningful else NOISE
 
 
 # A redirect target (`next`, `back`): anything but tab, CR and LF (see the xfail tests).
 NO_TAB_CR_LF = str.maketrans("", "", "\t\r\n")
-TARGETS = st.one_of(
+TARGETS = half_the_time(
     st.sampled_from(["/", "/requests?status=new", "//evil.example", "/\\evil.example",
-                     "https://evil.example/", "/requests/..//evil.example", "javascript:x"]),
-    TEXT.map("/".__add__), TEXT.map("/requests".__add__), TEXT, LONG, NUMBERS,
+                     "https://evil.example/", "/requests//evil.example", "javascript:x"]),
+    st.one_of(TEXT.map("/".__add__), TEXT.map("/requests".__add__), TEXT, LONG, NUMBERS),
 ).map(lambda target: str(target).translate(NO_TAB_CR_LF))
-EXTRA = st.dictionaries(st.text(max_size=12).filter(lambda name: name != "csrf_token"),
+FIELDS = {"csrf_token", "username", "password", "password_again", "role", "status", "back",
+          "note", "add_tag", "remove_tag", "reviewed", "intent", "message", "text", "channel",
+          "days", "clear"}  # every field of every form
+EXTRA = st.dictionaries(st.text(max_size=12).filter(lambda name: name not in FIELDS),
                         anything(), max_size=2)  # fields no form has
 
 
@@ -119,6 +134,15 @@ def seen(value: Any) -> Any:
 
 def field(fields: dict[str, Any], name: str) -> str:
     return seen(fields.get(name, ""))
+
+
+def fits_sqlite(value: Any) -> bool:
+    """False for a number that SQLite cannot hold (2**63 or more): a console bug pinned by an
+    xfail test below, kept out of the other tests so that they pass whatever the seed."""
+    try:
+        return abs(int(seen(value))) < 2**63
+    except ValueError:
+        return True
 
 
 # When a form must be refused (nothing stored). Deliberately conservative: True only where the
@@ -171,10 +195,14 @@ def change_access(action: str) -> Route:
 
 
 LOGIN_FORM = form(username=anything("sam", "alex", " sam\t", "SAM"), password=anything(PASSWORD))
-LOGIN = Route("/login", LOGIN_FORM, answers=(302,), flashes=False)
+RIGHT_LOGIN = st.fixed_dictionaries({"username": st.sampled_from(["sam", "alex", " alex\n"]),
+                                     "password": st.just(PASSWORD)})
+LOGIN = Route("/login", LOGIN_FORM, flashes=False)
+MESSAGE_ONE = st.sampled_from(["1", " 1 ", "\u0661"])  # as int() reads them: all message 1
 EXPORT = Route("/not-understood/export", form(
     intent=anything("faq/parking", "out_of_scope"),
-    message=st.lists(anything("1", " 1 "), max_size=4)),
+    message=half_the_time(st.lists(MESSAGE_ONE, min_size=1, max_size=3),
+                          st.lists(anything("1").filter(fits_sqlite), max_size=4))),
     refuses=export_refused, answers=(200, 302))  # 200: the YAML download
 ROUTES = [
     Route("/logout", form(), flashes=False),
@@ -208,8 +236,9 @@ def path_ids(kind: str) -> st.SearchStrategy[str]:
     """Ids in a path: one that names a record, or anything (SQLite's integers, see the xfail)."""
     known = st.sampled_from(KNOWN[kind]).map(str)
     if kind == "conversation":
-        return known | TEXT.filter(bool) | LONG
-    return known | st.integers(-2**63, 2**63 - 1).map(str) | st.text(min_size=1, max_size=30)
+        return half_the_time(known, TEXT.filter(bool) | LONG)
+    return half_the_time(known, st.integers(-2**63, 2**63 - 1).map(str)
+                         | st.text(min_size=1, max_size=30).filter(fits_sqlite))
 
 
 def names_a_record(kind: str, raw_id: str) -> bool:
@@ -292,12 +321,6 @@ def escalate(engine: sa.engine.Engine) -> int:
         last_turns=[{"role": "user", "text": "i want to die"}], targets=[])[0]
 
 
-def unused_port_url() -> str:
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
 @pytest.fixture(scope="module")
 def console(tmp_path_factory) -> Iterator[Console]:
     with pytest.MonkeyPatch.context() as patch:
@@ -306,18 +329,22 @@ def console(tmp_path_factory) -> Iterator[Console]:
         cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
         patch.setattr(accounts, "_hasher", cheap)
         patch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not a password anyone has"))
-        console = seeded_console(tmp_path_factory.mktemp("form-fuzz"))
-        yield console
-        console.watcher.close()
+        # The Rasa server's staff API: a port bound, so no one else takes it, but not listening.
+        with socket.socket() as nothing:
+            nothing.bind(("127.0.0.1", 0))
+            rasa_url = f"http://127.0.0.1:{nothing.getsockname()[1]}"
+            console = seeded_console(tmp_path_factory.mktemp("form-fuzz"), rasa_url)
+            yield console
+            console.watcher.close()
 
 
-def seeded_console(folder: Path) -> Console:
+def seeded_console(folder: Path, rasa_url: str) -> Console:
     url = f"sqlite:///{folder / 'console.db'}"
     engine = engine_for(url)
     accounts.create_user(engine, "sam", PASSWORD, accounts.STAFF)
     accounts.create_user(engine, "alex", PASSWORD, accounts.ADMIN)
     app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": secrets.token_hex(32),
-                      "RASA_URL": unused_port_url(), "STAFF_API_TOKEN": Secret("0" * 64)})
+                      "RASA_URL": rasa_url, "STAFF_API_TOKEN": Secret("0" * 64)})
     escalate(engine)
     request_from(engine, conversation=CONVERSATION)
     with engine.begin() as connection:
@@ -343,7 +370,7 @@ def described(reply: Any, **context: Any) -> str:
 # 1 and 2: logged in, any form.
 
 @SETTINGS
-@given(fields=LOGIN_FORM, extra=EXTRA, target=st.none() | TARGETS)
+@given(fields=half_the_time(RIGHT_LOGIN, LOGIN_FORM), extra=EXTRA, target=st.none() | TARGETS)
 def test_login_lets_in_only_the_right_password_and_stores_nothing_else(console, fields, extra,
                                                                        target):
     console.reset(None)
@@ -373,16 +400,19 @@ def test_any_form_gets_a_clear_answer_and_a_refused_one_stores_nothing(console, 
     reply = console.post(route.path.format(quote(raw_id, safe="")), fields)
     why = described(reply, user=user, id=raw_id, form=fields)
     status = reply.status_code
+    event(f"HTTP {status}")  # what the fuzz reached: pytest --hypothesis-show-statistics
     unreachable = (route.calls_rasa and status == 503
                    and "could not be reached" in reply.get_data(as_text=True))
-    assert status in (*route.answers, *CLEAR_4XX) or unreachable, why
+    assert status in (*route.answers, 308, *CLEAR_4XX) or unreachable, why
     if status == 302:
         assert on_console(reply.location), why
         assert console.flashes() or not route.flashes, why
+    if status == 308:  # Werkzeug's merge_slashes: an id like "/a" makes "//", sent to one "/"
+        assert urlsplit(reply.location).netloc in ("", "localhost"), why
     must_refuse = ((route.admin and user != "alex")
                    or (route.ids and not names_a_record(route.ids, raw_id))
                    or route.refuses(fields))
-    if status >= 400 or must_refuse:
+    if status not in route.answers or must_refuse:
         assert console.unchanged(), why
 
 
@@ -409,7 +439,7 @@ def test_not_logged_in_every_form_goes_to_the_login_page_and_changes_nothing(con
 
 WRONG_TOKENS = st.one_of(
     st.none(),  # no csrf_token field at all
-    st.sampled_from(["", " ", TOKEN + " ", " " + TOKEN, TOKEN[:-1], TOKEN + TOKEN, TOKEN.swapcase()]),
+    st.sampled_from(["", " ", TOKEN + " ", " " + TOKEN, TOKEN[:-1], TOKEN * 2, TOKEN.swapcase()]),
     st.text(st.characters(max_codepoint=0x7F), max_size=64),  # ASCII, controls too
     st.builds(lambda at, char: TOKEN[:at] + char + TOKEN[at + 1:],  # one character changed
               st.integers(0, len(TOKEN) - 1), st.characters(max_codepoint=0x7F)),
