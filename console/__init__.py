@@ -15,6 +15,7 @@ import secrets
 from typing import Any, Optional
 
 from flask import Flask, abort, g, redirect, request, session, url_for
+from werkzeug.routing import IntegerConverter
 
 from clinic import settings
 from clinic.db import engine_for, metadata
@@ -25,9 +26,22 @@ SESSION_HOURS = 8
 PUBLIC_ENDPOINTS = {"views.login", "static"}
 
 
+MAX_ID = 2**63 - 1  # the largest id SQL stores; a larger one is no record (404), not a crash
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in the console's routes, bounded to ids SQL can hold (SQLite's driver raises
+    OverflowError beyond)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
     """The console; `config` overrides settings (tests give their own database URL)."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter  # before the blueprints add their routes
     console_url = settings.console_url()
     app.config.update(
         SECRET_KEY=settings.console_secret().reveal(),
@@ -47,7 +61,9 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
         g.user = accounts.get_user(g.engine, user_id) if user_id else None
         if request.method == "POST":
             sent = request.form.get("csrf_token", "")
-            if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+            expected = session.get("csrf", "")
+            # as bytes: compare_digest refuses a str with non-ASCII characters (a TypeError)
+            if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
                 abort(400, "This form was not sent by the console or has expired (CSRF check). "
                            "Go back, reload the page and try again.")
         if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:

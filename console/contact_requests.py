@@ -20,6 +20,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from clinic.db import UtcDateTime, contact_requests, metadata
 from console import accounts, reveal_requested
 from console.privacy import mask_fields
+from console.views import is_console_path
 
 blueprint = Blueprint("contact_requests", __name__)
 NEW, CONTACTED, BOOKED, CLOSED = "new", "contacted", "booked", "closed"
@@ -193,6 +194,6 @@ def change_status(request_id: int) -> Any:
                        f"request {request_id}: {before} → {status}")
         flash(f"Request #{request_id}: {before} → {status}.")
     back = request.form.get("back", "")
-    if not (back.startswith(url_for(".index")) and "//" not in back and "\\" not in back):
+    if not (back.startswith(url_for(".index")) and "//" not in back and is_console_path(back)):
         back = url_for(".detail", request_id=request_id)
     return redirect(back)

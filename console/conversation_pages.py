@@ -17,7 +17,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
                    request, url_for)
 
 from clinic.profile import current_profile
-from console import accounts, conversations, reveal_requested
+from console import MAX_ID, accounts, conversations, reveal_requested
 from console.conversations import AnnotationError, Cursor, Filters
 from console.privacy import group_similar, mask_contacts, mask_fields, nlu_yaml, spreadsheet_safe
 from console.takeover import paused_now
@@ -160,6 +160,8 @@ def export_training_data() -> Any:
         ids = [int(v) for v in request.form.getlist("message")]
     except ValueError:
         abort(400, "A message id is not a number.")
+    if any(not 0 < i <= MAX_ID for i in ids):
+        abort(400, "A message id is out of range.")
     messages = conversations.messages_by_id(g.engine, ids)
     if not messages:
         flash("Choose at least one message to export.")

@@ -22,9 +22,15 @@ def clinic_time(moment: Any) -> str:
 
 def _safe_next(target: str) -> str:
     """Only a path of this console: never another site (an open redirect)."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("views.queue")
+    return target if is_console_path(target) else url_for("views.queue")
+
+
+def is_console_path(target: str) -> bool:
+    """A path on this site: one leading slash, no backslash, no control character (browsers and
+    Werkzeug drop tabs and line breaks, so "/\t/evil.example" would become "//evil.example",
+    and a line break cannot go into a Location header)."""
+    return (target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 32 or ord(c) == 127 for c in target))
 
 
 @blueprint.route("/login", methods=["GET", "POST"])

@@ -23,9 +23,11 @@ The take-over routes call the Rasa server's staff API: here RASA_URL is a port b
 listening, so they must give its clear error — a redirect with "could not be reached", or the
 reply form again with 503 (the one 5xx allowed, by design: the draft is kept). No live server.
 
-Console bugs the fuzz found are pinned by `pytest.mark.xfail(strict=True)` tests at the end:
-non-ASCII CSRF tokens, ids of 2**63 or more, and tab, CR or LF in a redirect target. The main
-tests keep those values out (`fits_sqlite`, `TARGETS`) so that they pass whatever the seed.
+The fuzz found four console bugs, fixed since and kept as the tests at the end: a non-ASCII
+CSRF token was a 500 (compare_digest on str), an id of 2**63 or more a 500 (SQLite's
+OverflowError), a line break in a redirect target a 500, and a tab in one an open redirect
+(`/\t/evil.example` became `//evil.example`). The main tests keep those values out
+(`fits_sqlite`, `TARGETS`) so that each bug has one test of its own.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from test_contact_requests import request_from
 
 SETTINGS = settings(max_examples=40, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
-# A pinned bug fails at once: no shrinking (minutes) of what the xfail reason already says.
+# A bug's own test fails at once if it comes back: no shrinking (minutes).
 BUG_SETTINGS = settings(SETTINGS, phases=[Phase.explicit, Phase.generate])
 PASSWORD = "correct horse battery staple"  # as in conftest.py
 TOKEN = secrets.token_urlsafe(32)  # every example's session has this CSRF token
@@ -98,7 +100,7 @@ def anything(*meaningful: str) -> st.SearchStrategy[Any]:
     return half_the_time(st.sampled_from(meaningful), NOISE) if meaningful else NOISE
 
 
-# A redirect target (`next`, `back`): anything but tab, CR and LF (see the xfail tests).
+# A redirect target (`next`, `back`): anything but tab, CR and LF (their own tests, below).
 NO_TAB_CR_LF = str.maketrans("", "", "\t\r\n")
 TARGETS = half_the_time(
     st.sampled_from(["/", "/requests?status=new", "//evil.example", "/\\evil.example",
@@ -138,7 +140,7 @@ def field(fields: dict[str, Any], name: str) -> str:
 
 def fits_sqlite(value: Any) -> bool:
     """False for a number that SQLite cannot hold (2**63 or more): a console bug pinned by an
-    xfail test below, kept out of the other tests so that they pass whatever the seed."""
+    test below, kept out of the other tests."""
     try:
         return abs(int(seen(value))) < 2**63
     except ValueError:
@@ -233,7 +235,7 @@ ROUTES = [
 
 
 def path_ids(kind: str) -> st.SearchStrategy[str]:
-    """Ids in a path: one that names a record, or anything (SQLite's integers, see the xfail)."""
+    """Ids in a path: one that names a record, or anything (SQLite's integers; larger ones: their own test)."""
     known = st.sampled_from(KNOWN[kind]).map(str)
     if kind == "conversation":
         return half_the_time(known, TEXT.filter(bool) | LONG)
@@ -471,17 +473,13 @@ def test_a_body_that_is_no_form_at_all_is_refused(console, route, body):
     assert console.unchanged()
 
 
-# Console bugs the fuzz found: strict xfails, so the suite passes until they are fixed.
+# Console bugs the fuzz found, fixed: each keeps a test of its own.
 
 NON_ASCII_TOKENS = st.builds(lambda before, char, after: before + char + after,
                              TEXT.map(lambda t: t[:20]), st.characters(min_codepoint=0x80),
                              TEXT.map(lambda t: t[:20]))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "console/__init__.py load_user_and_check_csrf: hmac.compare_digest(sent, session csrf) "
-    "raises TypeError for a non-ASCII csrf_token, so any POST (even /login, not logged in) "
-    "with csrf_token=é is a 500 instead of 400"))
 @BUG_SETTINGS
 @given(route=st.sampled_from([LOGIN, *ROUTES]), token=NON_ASCII_TOKENS,
        user=st.sampled_from([None, "alex"]))
@@ -497,10 +495,6 @@ INT_ID_ROUTES = [route for route in ROUTES if route.ids in ("user", "escalation"
                  and not route.path.endswith("/password")]
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "an id of 2**63 or more — in the path of /requests/<id>/status, /escalations/<id>/..., "
-    "/admin/users/<id>/role|unlock|disable|enable, or a `message` of /not-understood/export — "
-    "reaches SQLite, whose driver raises OverflowError: a 500 instead of 404 (or a flash)"))
 @BUG_SETTINGS
 @given(route=st.sampled_from([*INT_ID_ROUTES, EXPORT]), huge=st.integers(2**63, 10**40))
 def test_an_id_beyond_sqlite_integers_is_a_clear_answer(console, route, huge):
@@ -521,10 +515,6 @@ def redirect_form(where: str, target: str) -> tuple[Optional[str], str, dict[str
     return "sam", "/requests/1/status", {"status": "closed", "back": "/requests" + target}
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "views._safe_next (login `next`, an escalation's `back`) and contact_requests.change_status "
-    "(`back` under /requests) let CR/LF through to redirect(); Werkzeug refuses a header with a "
-    "newline (ValueError): /login?next=/%0A/x with the right password is a 500"))
 @pytest.mark.parametrize("where", ["login next", "escalation back", "request back"])
 @BUG_SETTINGS
 @given(newline=st.sampled_from(["\n", "\r", "\r\n"]),
@@ -536,10 +526,6 @@ def test_a_redirect_target_with_a_newline_is_not_a_crash(console, where, newline
     assert reply.status_code == 302 and on_console(reply.location)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open redirect: views._safe_next accepts '/\\t/evil.example' (it starts with one slash); "
-    "Werkzeug's iri_to_uri drops the tab, so /login?next=/%09/evil.example sends whoever logs "
-    "in to Location: //evil.example (an escalation's `back` likewise)"))
 @pytest.mark.parametrize("where", ["login next", "escalation back"])
 @BUG_SETTINGS
 @given(tabs=st.text("\t", min_size=1, max_size=3), host=st.sampled_from(
