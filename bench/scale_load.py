@@ -2,7 +2,7 @@
 (signed Twilio webhooks), each sending its messages in order; then every conversation's events
 are read back from PostgreSQL and compared with what was sent.
 
-    .venv/bin/python -m bench.scale_load [--conversations 200] [--messages 20] [--runs 1:default 1:1 2:1]
+    .venv/bin/python -m bench.scale_load [--conversations 200] [--messages 20] [--runs 1:auto 2:auto]
 
 For each run (replicas and math threads per replica) it starts the cluster (deploy/cluster.py: Rasa replicas and as many
 action servers behind nginx, on this machine's PostgreSQL and Redis, in databases of its own),
@@ -256,7 +256,7 @@ def drop_database(url: str) -> None:
 
 async def measure(replicas: int, conversations: int, messages: int, postgres: str,
                   threads: Optional[int]) -> LoadResult:
-    from deploy.cluster import start_cluster
+    from deploy.cluster import start_cluster, threads_per_replica
 
     runner, twilio_api, texts = await twilio_standin()
     suffix = secrets.token_hex(4)
@@ -264,7 +264,8 @@ async def measure(replicas: int, conversations: int, messages: int, postgres: st
     phone_key, twilio_token = Secret(secrets.token_hex(32)), secrets.token_hex(16)
     rest_token = secrets.token_hex(32)
     workdir = Path(tempfile.mkdtemp(prefix=f"scale-load-{replicas}-"))
-    name = f"{replicas} replica(s), {threads or 'default'} thread(s) each"
+    shown = {None: "the libraries' default", -1: threads_per_replica(replicas)}.get(threads, threads)
+    name = f"{replicas} replica(s), {shown} math thread(s) each"
     print(f"\n{name}: starting (logs in {workdir}) ...", flush=True)
     started = time.perf_counter()
     cluster = await asyncio.to_thread(
@@ -293,17 +294,19 @@ def main(argv: Optional[List[str]] = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--messages", type=int, default=20)
-    parser.add_argument("--runs", nargs="+", default=["1:default", "1:1", "2:1"],
-                        help="REPLICAS:THREADS each (THREADS: math threads per replica, or "
-                             "`default` for the libraries' own, every core)")
+    parser.add_argument("--runs", nargs="+", default=["1:auto", "2:auto"],
+                        help="REPLICAS:THREADS each; THREADS: math threads per replica, `auto` "
+                             "for the cores shared out (as make scale does: 2 for one replica "
+                             "on 2 cores, 1 each for two), `default` for the libraries' own")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the cluster on the way out
     results = []
     for run in args.runs:
         replicas, threads = run.split(":")
+        chosen = {"auto": -1, "default": None}.get(threads) if not threads.isdigit() else int(threads)
         result = asyncio.run(measure(int(replicas), args.conversations, args.messages,
-                                     args.postgres, None if threads == "default" else int(threads)))
+                                     args.postgres, chosen))
         results.append((run, result.messages / result.seconds))
     for run, throughput in results[1:]:
         for base, base_throughput in results[:1] + results[1:2]:

@@ -199,6 +199,7 @@ class TwilioSmsInput(InputChannel):
     def __init__(self) -> None:
         self._background: Set[asyncio.Task] = set()
         self._turns: Optional[asyncio.Semaphore] = None
+        self._claim_lease_seconds = 30.0
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("twilio_sms_webhook", __name__)
@@ -214,6 +215,7 @@ class TwilioSmsInput(InputChannel):
             # at work at once, a webhook's timer fires seconds late, past Twilio's 15 s. A few
             # at a time keep the reply budget honest; the rest wait their turn.
             self._turns = asyncio.Semaphore(config.concurrent_turns)
+            self._claim_lease_seconds = config.claim_lease_seconds
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -381,9 +383,14 @@ class TwilioSmsInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage,
         engine: Any, collector: SmsCollector,
     ) -> List[str]:
-        """The assistant's answer to one message, as SMS bodies (menus remembered)."""
-        async with self._turns:
-            await on_new_message(message)
+        """The assistant's answer to one message, as SMS bodies (menus remembered). While it
+        waits and runs, its claim is renewed: only a dead process's claim goes stale."""
+        renewing = asyncio.create_task(self._keep_claim(engine, message.message_id))
+        try:
+            async with self._turns:
+                await on_new_message(message)
+        finally:
+            renewing.cancel()
         bodies: List[str] = []
         options: Dict[str, str] = {}
         for reply in collector.messages:
@@ -394,6 +401,14 @@ class TwilioSmsInput(InputChannel):
             options = offered or options
         await asyncio.to_thread(sms.offer_menu, engine, message.sender_id, options)
         return bodies
+
+    async def _keep_claim(self, engine: Any, sid: str) -> None:
+        while True:
+            await asyncio.sleep(self._claim_lease_seconds / 3)
+            try:
+                await asyncio.to_thread(sms.renew_claim, engine, sid)
+            except sa.exc.SQLAlchemyError as error:  # the next renewal may get through
+                logger.warning("twilio: could not renew a claim (%s)", type(error).__name__)
 
     async def _send_later(
         self, turn: Awaitable[List[str]], engine: Any, config: settings.TwilioSettings,

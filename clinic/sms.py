@@ -220,6 +220,17 @@ def take_over(engine: sa.engine.Engine, message_sid: str, received_at: dt.dateti
         ).rowcount == 1
 
 
+def renew_claim(engine: sa.engine.Engine, message_sid: str,
+                now: Optional[dt.datetime] = None) -> None:
+    """Keep a claim fresh while its message is being handled (so it is never taken over)."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(messages)
+            .where(messages.c.message_sid == message_sid, messages.c.status == RECEIVED)
+            .values(received_at=now or _utc_now())
+        )
+
+
 @dataclass(frozen=True)
 class Pending:
     message_sid: str

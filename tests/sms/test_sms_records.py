@@ -35,3 +35,14 @@ def test_an_answered_message_is_never_taken_over(tmp_path):
     retry = sms.claim_message(engine, "SM1", "c1", now=T0 + dt.timedelta(days=1), lease=LEASE)
     assert (retry.first, retry.status, retry.replies) == (
         False, sms.ANSWERED, ["It takes about an hour."])
+
+
+def test_a_renewed_claim_is_not_taken_over(tmp_path):
+    engine = engine_for(f"sqlite:///{tmp_path / 'clinic.db'}")
+    sms.claim_message(engine, "SM1", "c1", now=T0, lease=LEASE, body="hi")
+    sms.renew_claim(engine, "SM1", now=T0 + dt.timedelta(seconds=25))  # its handler is alive
+    later = T0 + LEASE + dt.timedelta(seconds=1)
+    assert not sms.claim_message(engine, "SM1", "c1", now=later, lease=LEASE).first
+    assert sms.stale_messages(engine, LEASE, now=later) == []
+    stale = sms.stale_messages(engine, LEASE, now=later + LEASE)
+    assert [(p.message_sid, p.body) for p in stale] == [("SM1", "hi")]
