@@ -91,16 +91,30 @@ def engine_for(url: str) -> sa.engine.Engine:
     return engine
 
 
+class DatabaseUnreachable(settings.SettingsError, sa.exc.OperationalError):
+    """A database that cannot be reached, said in one line naming its setting. Also an
+    OperationalError, so code that waits for the database and retries keeps doing so."""
+
+    def __init__(self, message: str, orig: BaseException) -> None:
+        sa.exc.OperationalError.__init__(self, None, None, orig)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def check_reachable(engine: sa.engine.Engine, variable: str) -> None:
-    """Fail at start-up, in one line naming `variable`, when the database cannot be reached."""
+    """Raise DatabaseUnreachable, in one line naming `variable`, when the database cannot be
+    reached (at start-up: instead of a retry loop or a page of traceback)."""
     try:
         with engine.connect():
             pass
     except sa.exc.SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise settings.SettingsError(
+        orig = getattr(error, "orig", None) or error
+        reason = str(orig).strip().splitlines()[0]
+        raise DatabaseUnreachable(
             f"{variable}: cannot reach the database at "
-            f"{engine.url.render_as_string(hide_password=True)} ({reason})") from None
+            f"{engine.url.render_as_string(hide_password=True)} ({reason})", orig) from None
 
 
 def save_contact_request(

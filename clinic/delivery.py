@@ -416,8 +416,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             passed = True
         except sa.exc.SQLAlchemyError as error:
             if not database_down:
+                reason = type(getattr(error, "orig", None) or error).__name__  # the driver's
                 logger.error("cannot reach the database (%s); retrying every %g s",
-                             type(error).__name__, args.poll)
+                             reason, args.poll)
             database_down = True
         except Exception as error:  # logged by type only: its text may hold private data
             logger.error("delivery pass failed (%s); retrying in %g s", type(error).__name__,
