@@ -149,7 +149,10 @@ async def run_load(
                 if not await _texted(texts_sent_to, conversation.sender, texts_before):
                     result.failures.append(f"{conversation.conversation_id}: no text back")
                     return
-            result.latencies.append(time.perf_counter() - started)
+                result.latencies.append(time.perf_counter() - started)
+                await asyncio.sleep(0.3)  # the reply's other segments, if any, land before the next
+            else:
+                result.latencies.append(time.perf_counter() - started)
             done += 1
             if on_progress is not None:
                 await on_progress(done)

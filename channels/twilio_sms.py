@@ -200,6 +200,7 @@ class TwilioSmsInput(InputChannel):
         self._background: Set[asyncio.Task] = set()
         self._turns: Optional[asyncio.Semaphore] = None
         self._claim_lease_seconds = 30.0
+        self._app: Any = None  # the Sanic app, once the server has started
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("twilio_sms_webhook", __name__)
@@ -258,6 +259,7 @@ class TwilioSmsInput(InputChannel):
 
         @blueprint.listener("after_server_start")
         async def start_recovery(app: Any, _: Any) -> None:
+            self._app = app
             if config is not None:
                 task = asyncio.create_task(self._recover(app, on_new_message, engine, config))
                 self._background.add(task)
@@ -384,11 +386,22 @@ class TwilioSmsInput(InputChannel):
         engine: Any, collector: SmsCollector,
     ) -> List[str]:
         """The assistant's answer to one message, as SMS bodies (menus remembered). While it
-        waits and runs, its claim is renewed: only a dead process's claim goes stale."""
+        waits and runs, its claim is renewed: only a dead process's claim goes stale.
+
+        The message takes its place in the conversation's queue (the lock store's ticket) on
+        arrival, before it waits for one of the SMS turns: two texts sent in a row and taken by
+        two replicas are answered in the order they came (Rasa's handler would queue them for
+        the lock only after the wait)."""
         renewing = asyncio.create_task(self._keep_claim(engine, message.message_id))
+        agent = self._app.ctx.agent if self._app is not None else None
         try:
-            async with self._turns:
-                await on_new_message(message)
+            if agent is None or not agent.is_ready():
+                async with self._turns:
+                    await on_new_message(message)
+            else:
+                async with agent.lock_store.lock(message.sender_id):
+                    async with self._turns:
+                        await agent.processor.handle_message(message)
         finally:
             renewing.cancel()
         bodies: List[str] = []
