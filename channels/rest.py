@@ -118,7 +118,7 @@ class RestInput(InputChannel):
         return blueprint
 
     def _parse(self, request: Request) -> Any:
-        """(sender, text), or the 4xx response saying what is wrong with the request."""
+        """(sender, text, message_id or None), or the 4xx response saying what is wrong."""
         if len(request.body) > MAX_BODY_BYTES:
             return _error(413, f"The request is larger than {MAX_BODY_BYTES} bytes.")
         try:

@@ -364,6 +364,10 @@ class TwilioSmsInput(InputChannel):
         turn = asyncio.create_task(self._run_turn(on_new_message, message, engine, collector))
         done, _ = await asyncio.wait({turn}, timeout=max(0.0, deadline - time.monotonic()))
         if done:
+            if isinstance(turn.exception(), sa.exc.SQLAlchemyError):
+                # Not lost: the claim stays `received`; Twilio's retry or a replica's recovery
+                # loop takes it over after the lease, once the database is back.
+                raise turn.exception()
             if turn.exception() is not None:
                 logger.error("twilio: the assistant failed on %s", sid, exc_info=turn.exception())
                 bodies = [] if opted_out else await self._domain_reply(
@@ -444,6 +448,9 @@ class TwilioSmsInput(InputChannel):
             await asyncio.to_thread(sms.finish_message, engine, sid, status, bodies, error)
         except OptedOutError:
             await asyncio.to_thread(sms.finish_message, engine, sid, sms.NO_REPLY)
+        except sa.exc.SQLAlchemyError as error:  # left `received`: taken over after the lease
+            logger.error("twilio: the late reply to %s waits for the database (%s)", sid,
+                         type(error).__name__)
         except Exception as error:  # recorded for staff; the user's message is in the tracker
             logger.exception("twilio: the late reply to %s failed", sid)
             await asyncio.to_thread(
