@@ -250,8 +250,8 @@ class TwilioSmsInput(InputChannel):
                                      status=429, headers={"Retry-After": str(math.ceil(wait))})
             try:
                 return await self._handle(
-                    request, on_new_message, engine, hash_key, config, deadline,
-                    sid=form["MessageSid"][0], phone=form["From"][0], body=body,
+                    request, on_new_message, engine, config, deadline, sid=form["MessageSid"][0],
+                    phone=form["From"][0], conversation_id=conversation_id, body=body,
                 )
             except sa.exc.SQLAlchemyError as error:  # Twilio's log keeps the message
                 logger.error("twilio: the database is unavailable (%s)", type(error).__name__)
@@ -310,10 +310,9 @@ class TwilioSmsInput(InputChannel):
 
     async def _handle(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        engine: Any, hash_key: settings.Secret, config: settings.TwilioSettings,
-        deadline: float, sid: str, phone: str, body: str,
+        engine: Any, config: settings.TwilioSettings, deadline: float, sid: str, phone: str,
+        conversation_id: str, body: str,
     ) -> HTTPResponse:
-        conversation_id = sms.conversation_id_for(phone, hash_key)
         claim = await asyncio.to_thread(
             sms.claim_message, engine, sid, conversation_id,
             lease=dt.timedelta(seconds=config.claim_lease_seconds), body=body)
