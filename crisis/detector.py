@@ -28,9 +28,13 @@ from crisis import lexicon
 URGENT, CONCERN, NONE = "urgent", "concern", "none"
 LEVEL_ORDER = {NONE: 0, CONCERN: 1, URGENT: 2}
 
-# Only the first MAX_CHARS characters are read: a bound on the work for absurd input (the
-# channels refuse far shorter messages).
-MAX_CHARS = 20_000
+# Bounds on one message's work, so that no input can hold up the server's event loop
+# (python -m bench.crisis_adversarial prints the worst case). Only the first MAX_CHARS characters
+# are read: the channels refuse longer messages (web chat and REST 1,000, SMS 1,600). The rules
+# run over at most MATCH_BUDGET tokens of context windows, nearest the start first: a real
+# message uses a few hundred; text stuffed with risk words would use thousands.
+MAX_CHARS = 5_000
+MATCH_BUDGET = 3_000
 # Signals that raise a message to a concern after a crisis earlier in the session.
 SESSION_SIGNALS = frozenset({"distress", "retraction"})
 
@@ -76,7 +80,8 @@ class CrisisResult:
 _LEET = str.maketrans({"1": "i", "!": "i", "|": "i", "3": "e", "0": "o", "4": "a", "@": "a",
                        "$": "s", "5": "s", "7": "t", "*": "", ".": ""})
 # A word mixing letters with digits or symbols ("su1c1de", "k!ll", "s*icide", "s.u.i.c.i.d.e").
-_LEET_WORD = re.compile(r"\b[a-z](?:[a-z]|[0-9!|@$*.](?=[a-z0-9!|@$*.]*[a-z]))+[a-z!]?", re.I)
+# (The look-ahead is bounded: unbounded, a long run of such characters takes quadratic time.)
+_LEET_WORD = re.compile(r"\b[a-z](?:[a-z]|[0-9!|@$*.](?=[a-z0-9!|@$*.]{0,30}[a-z]))+[a-z!]?", re.I)
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _DOUBLE = re.compile(r"([a-z])\1+")
 _BLANKS = re.compile(r"[ \t]{2,}")
@@ -103,15 +108,21 @@ def _unstretch(match: re.Match) -> str:
     return single if lemma(single) in _known_stems() else _REPEATS.sub(r"\1\1", word)
 
 
-_EMOJI_WORDS = str.maketrans({"🔫": " gun ", "💊": " pills ", "🔪": " knife ", "🪢": " rope ",
-                              "🩸": " blood "})
+_EMOJI_WORDS = {"🔫": "gun", "💊": "pills", "🔪": "knife", "🪢": "rope", "🩸": "blood"}
+_EMOJI_RUN = re.compile("[" + "".join(_EMOJI_WORDS) + "]+")
+
+
+def _emoji_words(match: re.Match) -> str:
+    """A run of these emoji as its words, each once ("🔫🔫💊" → " gun pills ")."""
+    return " " + " ".join(_EMOJI_WORDS[c] for c in dict.fromkeys(match.group(0))) + " "
 
 
 def normalize(text: str) -> str:
     """Lower case, plain letters, no stretched or disguised spelling; same words otherwise."""
     text = text[:MAX_CHARS].lower()
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).casefold().translate(_EMOJI_WORDS)
+        text = unicodedata.normalize("NFKC", text).casefold()
+        text = _EMOJI_RUN.sub(_emoji_words, text)
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
         text = text.replace("\u2019", "'").replace("\u2018", "'")
     text = text.replace("`", "'")
@@ -158,10 +169,18 @@ def _damerau(a: str, b: str) -> int:
     return rows[-1][-1]
 
 
+# No target is longer than this, and no correction changes a length by more than 2: a longer
+# token is never corrected (the deletion variants grow with the cube of a token's length).
+_LONGEST_CORRECTABLE = max(map(len, lexicon.FUZZY_TARGETS)) + 2
+# At most this many distinct tokens are corrected per message: a bound on one message's work.
+CORRECTION_BUDGET = 200
+
+
 @lru_cache(maxsize=50_000)
 def correct(word: str) -> str:
     """The risk word a misspelt token stands for ("sucidal" → "suicidal"), or the token itself."""
-    if len(word) < 6 or word in lexicon.FUZZY_PROTECTED or not word.isalpha():
+    if not 6 <= len(word) <= _LONGEST_CORRECTABLE or word in lexicon.FUZZY_PROTECTED \
+            or not word.isalpha():
         return word
     index = _fuzzy_index()
     candidates: set[str] = set()
@@ -346,22 +365,30 @@ class Detector:
         for word, where in positions.items():
             for rule in self.by_anchor.get(word, ()):
                 hits.setdefault(rule, []).extend(where)
+        work = sorted(
+            (start, end, rule) for rule, where in hits.items()
+            for start, end in _windows(sorted(where), self.matchers[rule][1], len(doc))
+        )
         found: set[tuple[int, int, int]] = set()
-        for rule, where in hits.items():
-            matcher, reach = self.matchers[rule]
-            if len(doc) <= 2 * reach:
-                found.update(matcher(doc))
-                continue
-            for start, end in _windows(sorted(where), reach, len(doc)):
-                found.update((k, start + s, start + e) for k, s, e in matcher(doc[start:end]))
+        budget = MATCH_BUDGET
+        for start, end, rule in work:
+            budget -= end - start
+            if budget < 0:
+                break
+            matcher = self.matchers[rule][0]
+            found.update((k, start + s, start + e) for k, s, e in matcher(doc[start:end]))
         return found
 
     def _doc(self, text: str) -> Doc:
         doc = self.nlp.make_doc(normalize(text))
         doc.user_data["big_numbers"] = []
+        corrected: dict[str, str] = {}
         for token in doc:
-            word = correct(token.norm_)
-            if word != token.norm_:
+            norm = token.norm_
+            if norm not in corrected and len(corrected) < CORRECTION_BUDGET:
+                corrected[norm] = correct(norm)
+            word = corrected.get(norm, norm)
+            if word != norm:
                 token.norm_ = word
             token.lemma_ = lemma(token.norm_)
             if token.like_num and (len(token.text) >= 2 or token.lower_ in _NUMBER_WORDS):
@@ -376,10 +403,10 @@ class Detector:
         ctx = _Context(doc)
         matches = [
             _Match(self.rules[doc.vocab.strings[key]], start, end, doc[start:end])
-            for key, start, end in self._find(doc, ctx)
+            for key, start, end in sorted(self._find(doc, ctx), key=lambda m: (m[1], m[2], m[0]))
         ]
         idioms = [m for m in matches if m.rule.kind == "idiom"]
-        ctx.spans = [(m.start, m.end) for m in matches if m.rule.kind in _STATEMENTS]
+        ctx.set_spans((m.start, m.end) for m in matches if m.rule.kind in _STATEMENTS)
         signals = sorted({m.rule.kind for m in matches if m.rule.kind in SESSION_SIGNALS})
         evidence: list[Evidence] = []
         for match in matches:
@@ -391,6 +418,8 @@ class Detector:
             level, reason, subject = _judge(match, ctx)
             evidence.append(Evidence(match.span.text, match.rule.name, match.rule.category,
                                      level, reason, subject))
+            if level == URGENT and subject == "self":
+                break  # nothing later can raise the level or change who is in danger
         if not any(e.level == URGENT for e in evidence):
             evidence.extend(_means_with_intent(matches, idioms, ctx))
         if not any(e.level == URGENT for e in evidence):
@@ -482,8 +511,31 @@ class _Context:
             self.ranges[-1][1] = i + 1
             self.clause.append(len(self.ranges) - 1)
         self._questions: dict[int, bool] = {}
+        self._timings: dict[int, tuple[bool, bool, bool, bool]] = {}
         self.big_numbers: list[int] = doc.user_data.get("big_numbers", [])
-        self.spans: list[tuple[int, int]] = []  # statements matched, for _negated
+        self._span_ends: dict[int, int] = {}  # statements matched: start → furthest end
+        self._longest_span = 0
+
+    def set_spans(self, spans: Iterable[tuple[int, int]]) -> None:
+        """The statements matched, for `outermost_start`."""
+        for start, end in spans:
+            self._span_ends[start] = max(end, self._span_ends.get(start, end))
+            self._longest_span = max(self._longest_span, end - start)
+
+    def outermost_start(self, start: int, end: int) -> int:
+        """The start of the longest matched statement holding tokens start..end."""
+        for first in range(max(0, end - self._longest_span), start):
+            if self._span_ends.get(first, -1) >= end:
+                return first
+        return start
+
+    def timing_words(self, index: int) -> tuple[bool, bool, bool, bool]:
+        """`_clause_timing` of the clause holding token `index`, computed once per clause."""
+        clause = self.clause[index]
+        if clause not in self._timings:
+            start, end = self.ranges[clause]
+            self._timings[clause] = _clause_timing(self.lowers[start:end], self.lemmas[start:end])
+        return self._timings[clause]
 
     def clause_of(self, index: int) -> range:
         start, end = self.ranges[self.clause[index]]
@@ -514,6 +566,10 @@ _CURRENT_PAIRS = frozenset({
 _YEARS = re.compile(r"(19|20)\d\d|(19|20)?\d0s")
 
 
+# How far back a subject is looked for in a sentence with no full stop (a bound on the work).
+_SUBJECT_REACH = 60
+
+
 def _subject(match: _Match, ctx: _Context) -> str | None:
     """Who the matched words are about: "self", "other", "generic" or None if unsaid."""
     if match.rule.forced_subject:
@@ -523,7 +579,7 @@ def _subject(match: _Match, ctx: _Context) -> str | None:
         return "self"
     if span_words & {"him", "her", "them", "his", "their"}:
         return "other"
-    for i in range(match.start - 1, -1, -1):
+    for i in range(match.start - 1, max(-1, match.start - 1 - _SUBJECT_REACH), -1):
         found = _subject_word(ctx.lemmas[i])
         if found:
             return found
@@ -553,8 +609,7 @@ def _negated(match: _Match, ctx: _Context) -> bool:
     """A negation word just before the match, or before a longer match that contains it
     ("no thoughts of hurting myself")."""
     width = 5 if match.rule.kind == "term" else 3
-    start = min((s for s, e in ctx.spans if s <= match.start and match.end <= e),
-                default=match.start)
+    start = ctx.outermost_start(match.start, match.end)
     clause = ctx.clause[match.start]
     return any(ctx.lemmas[i] in lexicon.NEGATIONS and ctx.clause[i] == clause
                for i in range(max(0, start - width), start))
@@ -562,9 +617,16 @@ def _negated(match: _Match, ctx: _Context) -> bool:
 
 def _timing(match: _Match, ctx: _Context) -> str:
     """"history", "current" or "" from the words of the match's clause."""
-    clause = ctx.clause_of(match.start)
-    words = ctx.lowers[clause.start:clause.stop]
-    lemmas = ctx.lemmas[clause.start:clause.stop]
+    current, history, was, recovered = ctx.timing_words(match.start)
+    if current:
+        return "current"
+    if history or (was and recovered) or (recovered and match.rule.kind == "term"):
+        return "history"
+    return ""
+
+
+def _clause_timing(words: list[str], lemmas: list[str]) -> tuple[bool, bool, bool, bool]:
+    """What a clause says about time: (current, history, "was", recovered)."""
     pairs = set(zip(words, words[1:]))
     recovered = any(w in lexicon.RECOVERY and not (w == "better" and after == "off")
                     for w, after in zip(lemmas, lemmas[1:] + [""]))
@@ -575,7 +637,7 @@ def _timing(match: _Match, ctx: _Context) -> str:
         or any(a == "still" and b in _STILL_CURRENT for a, b in zip(words, lemmas[1:]))
     )
     if current:
-        return "current"
+        return True, False, False, recovered
     was = "was" in words or "were" in words or "had" in words
     history = (
         any(w in lexicon.HISTORY for w in words)
@@ -583,9 +645,7 @@ def _timing(match: _Match, ctx: _Context) -> str:
         or (was and bool(pairs & lexicon.WEAK_HISTORY_PAIRS))
         or any(_YEARS.fullmatch(w) for w in words)
     )
-    if history or (was and recovered) or (recovered and match.rule.kind == "term"):
-        return "history"
-    return ""
+    return False, history, was, recovered
 
 
 def _hypothetical(match: _Match, ctx: _Context) -> bool:

@@ -2,7 +2,8 @@
 
 import pytest
 
-from crisis.detector import CONCERN, NONE, URGENT, correct, detect, normalize
+from crisis import detector
+from crisis.detector import CONCERN, MAX_CHARS, NONE, URGENT, correct, detect, normalize
 
 
 def level(text):
@@ -123,8 +124,10 @@ def test_evidence_says_which_words_matched_and_why():
 
 
 def test_very_long_input_is_read_to_the_end():
-    filler = "I have a question about the consultation and the cost of sessions. " * 150
-    assert len(filler) > 9000
+    ending = "Honestly I want to kill myself."
+    sentence = "I have a question about the consultation and the cost of sessions. "
+    filler = sentence * ((MAX_CHARS - len(ending)) // len(sentence))
+    assert len(filler) > 3 * 1600  # three times the longest message a channel accepts
     assert level(filler + "Honestly I want to kill myself.") == URGENT
     assert level(filler) == NONE
 
@@ -158,3 +161,44 @@ def test_same_text_same_result():
     text = "my friend told me she's going to overdose tonight"
     assert detect(text) == detect(text)
     assert detect(text).level == URGENT
+
+
+def test_a_token_longer_than_any_risk_word_is_not_spell_corrected(monkeypatch):
+    """Correcting a 1,600-letter word took seconds (its deletion variants grow with the
+    cube of its length) and held up every conversation on the server."""
+    def fail(word, distance):
+        raise AssertionError(f"deletion variants computed for a {len(word)}-letter token")
+
+    monkeypatch.setattr(detector, "_deletes", fail)
+    detector.correct.cache_clear()
+    word = "abcdefghij" * 160
+    assert correct(word) == word
+    assert detect(word).level == NONE
+
+
+def test_spelling_correction_has_a_budget_per_message(monkeypatch):
+    calls = []
+    real = detector.correct
+
+    def counting(word):
+        calls.append(word)
+        return real(word)
+
+    monkeypatch.setattr(detector, "correct", counting)
+    words = [f"wordnumber{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(600)]
+    detect(" ".join(words))
+    assert len(calls) == detector.CORRECTION_BUDGET
+
+
+def test_rule_matching_has_a_budget_per_message(monkeypatch):
+    """Text stuffed with risk words wakes every rule over the whole message; the windows the
+    rules run over are capped (a real 900-token post uses under 3,000)."""
+    scanned = []
+    detector_ = detector.Detector()
+    for index, (matcher, reach) in enumerate(detector_.matchers):
+        def counting(span, _matcher=matcher):
+            scanned.append(len(span))
+            return _matcher(span)
+        detector_.matchers[index] = (counting, reach)
+    detector_.detect("kill myself die pills tonight " * 150)
+    assert 0 < sum(scanned) <= detector.MATCH_BUDGET
