@@ -5,6 +5,9 @@ VENV := .venv/bin
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_OFFLINE := 1
+# The developer's targets run in local mode (clinic/settings.py local_mode); unset, a server
+# takes a deployment's settings.
+run scale test shell: export CLINIC_ENV ?= local
 
 CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx

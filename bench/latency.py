@@ -113,8 +113,9 @@ def _proc_status_kb(pid: int, key: str) -> float:
 
 
 def _environment() -> Dict[str, str]:
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TRANSFORMERS_OFFLINE": "1",
-            "HF_HUB_OFFLINE": "1"}
+    # Local mode (the REST channel open on loopback) unless the caller said otherwise.
+    return {"CLINIC_ENV": "local", **os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TRANSFORMERS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
 
 
 def start_rasa(command: List[str], cwd: Path, log: Path, env: Dict[str, str],

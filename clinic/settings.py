@@ -116,8 +116,13 @@ def phone_hash_key() -> Secret:
 
 
 def local_mode() -> bool:
-    """Running on a developer's machine (CLINIC_ENV=local, the default), not for a clinic."""
-    return (os.environ.get(ENV_ENV) or "local").strip().lower() == "local"
+    """Running on a developer's machine (CLINIC_ENV=local), not for a clinic.
+
+    Only when said explicitly (`make run`, `make test` and the tests' conftest say it): unset,
+    a server takes a deployment's settings, which refuse to run open (the REST channel without
+    its token, generated keys) rather than fail open.
+    """
+    return (os.environ.get(ENV_ENV) or "").strip().lower() == "local"
 
 
 def console_secret() -> Secret:

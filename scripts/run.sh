@@ -7,6 +7,9 @@
 #   CLINIC_EVENTS_DATABASE_URL and CLINIC_REDIS_URL say otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A developer's machine: generated keys under var/, the REST channel open on loopback. A
+# clinic's deployment leaves CLINIC_ENV unset (or sets it to production) and sets the secrets.
+export CLINIC_ENV="${CLINIC_ENV:-local}"
 REPLICAS=0
 if [ "${1:-}" = "--scale" ]; then
   REPLICAS="${2:-2}"

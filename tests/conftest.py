@@ -3,6 +3,7 @@ stand-in Twilio cloud and Debian's Chromium. Their helpers are in support.py."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from http.server import ThreadingHTTPServer
@@ -16,6 +17,9 @@ from support import (
     CHROMIUM, CHROMIUM_FLAGS, MODEL, ROOT, SHARED, STAFF_API_TOKEN, RunningAssistant,
     TwilioCloud, _twilio_handler, load_yaml, start_assistant, stop,
 )
+
+# The tests run in local mode unless a test says otherwise (the servers they start inherit it).
+os.environ.setdefault("CLINIC_ENV", "local")
 
 
 @pytest.fixture(scope="session")
