@@ -82,7 +82,8 @@ contact_requests = sa.Table(
 def engine_for(url: str) -> sa.engine.Engine:
     """One engine per database URL, with the clinic's tables created if missing."""
     connect_args = {"timeout": 15} if url.startswith("sqlite") else {"connect_timeout": 10}
-    engine = sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
+    engine = sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args,
+                           hide_parameters=True)  # errors never log what people wrote
     for table, module in TABLE_MODULES.items():  # all tables exist, whoever asks first
         if table not in metadata.tables:  # (that module may be running as __main__)
             importlib.import_module(module)

@@ -26,10 +26,12 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 def server_engine(url: sa.engine.URL) -> sa.engine.Engine:
     """An engine for `url`: on SQLite, one kept connection in WAL mode; elsewhere each pooled
-    connection is checked before use (a restarted database costs no failed request)."""
+    connection is checked before use (a restarted database costs no failed request). Its
+    errors never carry the bound values (what people wrote, phone numbers) into a log."""
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
-    engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=1,
+        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                                connect_args={"connect_timeout": 10})
+    engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=1, hide_parameters=True,
                               connect_args={"timeout": 15})
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine

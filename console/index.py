@@ -147,7 +147,8 @@ checkpoints = sa.Table(
 def broker_engine(url: str) -> sa.engine.Engine:
     """The event broker's database, only read here (no clinic tables are created in it)."""
     connect_args = {"timeout": 15} if url.startswith("sqlite") else {}
-    return sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
+    return sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args,
+                            hide_parameters=True)  # errors never log what people wrote
 
 
 @dataclass
