@@ -10,7 +10,10 @@ What differs from Rasa's `socketio` channel:
 - A message that cannot be handled gets an `error_message` event back saying why (Rasa's
   channel drops a message without a `session_id` with only a server-side warning, and crashes
   on a payload that is not an object); nothing is silently lost.
-- Session ids are checked (random, 32 to 64 URL-safe characters), messages have a size limit.
+- Session ids are issued and signed by the server (channels/conversation_ids.py): an id it
+  did not issue for the web chat (another channel's, a made-up one) is refused and a new
+  conversation started; a socket that changes conversation leaves the old one's room.
+  Messages have a size limit.
 - Custom payloads arrive as `{"custom": …}` (Rasa's would need `{"data": …}` from the bot).
 - After the bot has answered a message, a `bot_done` event ends the typing indicator; a user
   message is echoed to the session's other tabs as `user_echo`.
@@ -27,8 +30,6 @@ What differs from Rasa's `socketio` channel:
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
@@ -40,6 +41,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
+from channels import conversation_ids
 from clinic import settings
 from clinic.profile import PROJECT_ROOT, current_profile
 from components.lock_store import check_redis_reachable
@@ -47,7 +49,6 @@ from components.lock_store import check_redis_reachable
 logger = logging.getLogger(__name__)
 
 WIDGET_BUNDLE = PROJECT_ROOT / "widget" / "dist" / "clinic-chat.js"
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 DEFAULT_MAX_MESSAGE_CHARS = 1000
 
 USER_MESSAGE = "user_uttered"
@@ -139,11 +140,14 @@ class WebChatInput(InputChannel):
         @sio.on(SESSION_REQUEST)
         async def session_request(sid: Text, data: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
-            if not (isinstance(requested, str) and SESSION_ID.match(requested)):
+            if not conversation_ids.is_issued(self.name(), requested):
                 if requested is not None:
                     notice = _error("bad_session", "A new conversation was started.")
                     await sio.emit(ERROR, notice, room=sid)
                 requested = new_session_id()
+            previous = (await sio.get_session(sid) or {}).get("session_id")
+            if previous and previous != requested:
+                await sio.leave_room(sid, previous)  # no more replies of the old conversation
             await sio.enter_room(sid, requested)  # a coroutine in python-socketio 5.x
             await sio.save_session(sid, {"session_id": requested})
             await sio.emit(SESSION_CONFIRM, requested, room=sid)
@@ -208,7 +212,7 @@ def shared_rooms() -> Optional[AsyncRedisManager]:
 
 
 def new_session_id() -> str:
-    return secrets.token_hex(16)
+    return conversation_ids.issue(WebChatInput.name())
 
 
 def public_config() -> Dict[str, Any]:

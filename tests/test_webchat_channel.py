@@ -5,12 +5,23 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, List, Optional
 
+import pytest
 import requests
 import socketio
 
+from channels import conversation_ids
+from clinic import settings
 from clinic.profile import current_profile
+from clinic.sms import conversation_id_for
+from support import PHONE_HASH_KEY
 
 TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def server_key(monkeypatch):
+    """The running server's key, with which it signs conversation ids (and hashes phones)."""
+    monkeypatch.setenv("CLINIC_PHONE_HASH_KEY", PHONE_HASH_KEY)
 
 
 class Tab:
@@ -41,6 +52,11 @@ class Tab:
         self.client.emit("session_request", {"session_id": session_id})
         return self.wait_for("session_confirm")[-1]
 
+    def open_again(self, session_id: str) -> str:
+        """Ask this connected socket for another conversation."""
+        self.client.emit("session_request", {"session_id": session_id})
+        return self.wait_for("session_confirm", 2)[-1]
+
     def say(self, session_id: Optional[str], message: Any) -> None:
         self.client.emit("user_uttered", {"session_id": session_id, "message": message})
 
@@ -58,7 +74,7 @@ def test_a_question_gets_its_answer_then_bot_done(assistant):
         return session, tab.events
 
     session, events = scenario()
-    assert len(session) == 32
+    assert conversation_ids.is_issued("webchat", session)
     assert current_profile().session_minutes in events["bot_uttered"][0]["text"]
     tracker = assistant.tracker(session)
     assert [e["input_channel"] for e in tracker["events"] if e["event"] == "user"] == ["webchat"]
@@ -117,17 +133,66 @@ def test_bad_messages_get_a_reason_and_never_reach_the_bot(assistant):
     assert not [e for e in tracker["events"] if e["event"] == "user"]
 
 
-def test_a_made_up_session_id_is_replaced_by_a_new_one(assistant):
+@pytest.mark.parametrize("made_up", [
+    "../../etc/passwd",
+    "sms-" + "0123456789abcdef" * 4,                      # an SMS conversation's shape
+    "webchat-" + "ab" * 12 + "-" + "0" * 20,               # the web chat's, not signed here
+    conversation_ids.issue("rest"),                      # signed, but for another channel
+])
+def test_an_id_not_issued_here_for_the_web_chat_is_replaced_by_a_new_one(assistant, made_up):
     def scenario():
         tab = Tab()
-        session = tab.open(assistant.url, "../../etc/passwd")
+        session = tab.open(assistant.url, made_up)
         errors = tab.wait_for("error_message")
         tab.close()
         return session, errors
 
     session, errors = scenario()
-    assert session != "../../etc/passwd" and len(session) == 32
+    assert session != made_up and conversation_ids.is_issued("webchat", session)
     assert errors[0]["code"] == "bad_session"
+
+
+def test_an_sms_conversation_cannot_be_joined_from_the_web(assistant):
+    """Whoever learnt an SMS conversation id (a console URL, a log line) could join it from
+    the public web, write into it and receive the staff's replies meant for the patient."""
+    sms_conversation = conversation_id_for("+15550104477", settings.phone_hash_key())
+
+    def scenario():
+        tab = Tab()
+        session = tab.open(assistant.url, sms_conversation)
+        tab.say(sms_conversation, "hello")
+        errors = tab.wait_for("error_message", 2)
+        tab.close()
+        return session, errors
+
+    session, errors = scenario()
+    assert session != sms_conversation
+    assert [e["code"] for e in errors] == ["bad_session", "no_session"]
+    assert not [e for e in assistant.tracker(sms_conversation)["events"] if e["event"] == "user"]
+
+
+def test_a_socket_that_changes_conversation_leaves_the_old_one(assistant):
+    def scenario():
+        mover, other = Tab(), Tab()
+        first = mover.open(assistant.url)
+        second = other.open(assistant.url)
+        assert mover.open_again(second) == second
+        stayer = Tab()
+        assert stayer.open(assistant.url, first) == first
+        stayer.say(first, "how long is a session?")
+        stayer.wait_for("bot_done")
+        # The first conversation's replies were sent before this turn starts, and one
+        # socket's events arrive in order: had it stayed, they would be here by now.
+        mover.say(second, "what does it cost?")
+        mover.wait_for("bot_done")
+        for tab in (mover, other, stayer):
+            tab.close()
+        return mover.events
+
+    events = scenario()
+    assert not any(current_profile().session_minutes in e.get("text", "")
+                   for e in events["bot_uttered"])
+    assert len(events["bot_done"]) == 1 and "user_echo" not in events
 
 
 def test_the_widget_and_the_clinic_details_are_served(assistant):
