@@ -89,7 +89,35 @@ def engine_for(url: str) -> sa.engine.Engine:
             importlib.import_module(module)
     check_reachable(engine, settings.DATABASE_URL_ENV)
     metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
+
+
+def add_missing_columns(engine: sa.engine.Engine) -> list[str]:
+    """Add the nullable columns a table of an earlier release lacks (`create_all` makes only
+    missing tables); "table.column" of each column added."""
+    inspector = sa.inspect(engine)
+    preparer = engine.dialect.identifier_preparer
+    added = []
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable:
+                continue
+            ddl = (f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN "
+                   f"{preparer.format_column(column)} {column.type.compile(dialect=engine.dialect)}")
+            try:
+                with engine.begin() as connection:
+                    connection.execute(sa.text(ddl))
+            except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+                # Another process starting at the same time added it first.
+                if column.name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
+                    raise
+            else:
+                added.append(f"{table.name}.{column.name}")
+    return added
 
 
 class DatabaseUnreachable(settings.SettingsError, sa.exc.OperationalError):

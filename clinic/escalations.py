@@ -35,6 +35,8 @@ TARGETS = (settings.WEBHOOK, settings.EMAIL)
 NEW, REMINDER = "new", "reminder"
 PENDING, SENT, CANCELLED = "pending", "sent", "cancelled"
 MAX_STAFF_NAME_LENGTH = 120
+MAX_EVIDENCE = 50  # evidence items kept on one escalation, however many messages it collects
+MAX_COLLECTED_TURNS = 30
 
 
 escalations = sa.Table(
@@ -59,6 +61,8 @@ escalations = sa.Table(
     sa.Column("note", sa.Text),
     sa.Column("reminders_sent", sa.Integer, nullable=False, default=0),
     sa.Column("last_notified_at", UtcDateTime),
+    # Later messages of the conversation collected while it was not resolved (their ids).
+    sa.Column("collected", JsonText),
     sa.UniqueConstraint("conversation_id", "message_id", name="uq_clinic_escalations_message"),
 )
 
@@ -108,7 +112,11 @@ def record_escalation(
     """Store an escalation and a pending delivery per target; (id, created).
 
     Recording the same message again returns the first escalation's id and adds nothing.
-    `targets` defaults to the targets configured in this process (`configured_targets()`).
+    While the conversation has an escalation that staff have not resolved, at this level or
+    higher, a new message is collected into it (its evidence and last turns, no new alert):
+    a script repeating a crisis message in one conversation pages staff once, and whoever
+    opens the escalation sees every message. `targets` defaults to the targets configured in
+    this process (`configured_targets()`).
     """
     targets = list(dict.fromkeys(settings.configured_targets() if targets is None else targets))
     _check(level, LEVELS, "level")
@@ -121,9 +129,14 @@ def record_escalation(
     now = now or utc_now()
     try:
         with engine.begin() as connection:
+            _serialize(connection, conversation_id)
             existing = _find(connection, conversation_id, message_id)
             if existing is not None:
                 return existing, False
+            collecting = _unresolved_at_least(connection, conversation_id, level)
+            if collecting is not None:
+                _collect(connection, collecting, message_id, categories, evidence, turns)
+                return int(collecting["id"]), False
             result = connection.execute(
                 escalations.insert().values(
                     created_at=now,
@@ -271,12 +284,58 @@ def _get(connection: sa.engine.Connection, escalation_id: int) -> dict[str, Any]
 
 
 def _find(connection: sa.engine.Connection, conversation_id: str, message_id: str) -> Optional[int]:
-    return connection.execute(
-        sa.select(escalations.c.id).where(
-            escalations.c.conversation_id == conversation_id,
-            escalations.c.message_id == message_id,
+    """The escalation that recorded or collected this message."""
+    rows = connection.execute(
+        sa.select(escalations.c.id, escalations.c.message_id, escalations.c.collected)
+        .where(escalations.c.conversation_id == conversation_id)
+        .order_by(escalations.c.id)
+    ).all()
+    for row in rows:
+        if row.message_id == message_id or message_id in (row.collected or []):
+            return int(row.id)
+    return None
+
+
+def _serialize(connection: sa.engine.Connection, conversation_id: str) -> None:
+    """Hold the conversation's escalations until this transaction ends, so that two messages
+    recorded at once see each other (one collects the other) instead of paging twice."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                           {"key": f"clinic-escalation:{conversation_id}"})
+    elif dialect == "sqlite":  # a write statement takes the database's write lock now
+        connection.execute(escalations.update().where(sa.false()).values(id=escalations.c.id))
+
+
+def _unresolved_at_least(connection: sa.engine.Connection, conversation_id: str,
+                         level: str) -> Optional[dict[str, Any]]:
+    """The conversation's newest escalation not yet resolved, if its level is `level` or
+    higher (a concern never collects an urgent message: that one pages staff)."""
+    row = connection.execute(
+        sa.select(escalations)
+        .where(escalations.c.conversation_id == conversation_id,
+               escalations.c.status != RESOLVED)
+        .order_by(escalations.c.id.desc()).limit(1)
+    ).mappings().first()
+    if row is None or LEVELS.index(row["level"]) > LEVELS.index(level):
+        return None
+    return dict(row)
+
+
+def _collect(connection: sa.engine.Connection, escalation: dict[str, Any], message_id: str,
+             categories: Sequence[str], evidence: Sequence[dict[str, Any]],
+             turns: list[dict[str, str]]) -> None:
+    known = escalation["last_turns"]
+    overlap = next((n for n in range(min(len(known), len(turns)), 0, -1)
+                    if known[-n:] == turns[:n]), 0)
+    connection.execute(
+        escalations.update().where(escalations.c.id == escalation["id"]).values(
+            collected=(escalation["collected"] or []) + [message_id],
+            categories=list(dict.fromkeys([*escalation["categories"], *categories])),
+            evidence=[*escalation["evidence"], *evidence][:MAX_EVIDENCE],
+            last_turns=(known + turns[overlap:])[-MAX_COLLECTED_TURNS:],
         )
-    ).scalar()
+    )
 
 
 def _check(value: Any, allowed: Sequence[str], what: str) -> None:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from clinic.db import UtcDateTime, metadata
+from clinic.db import UtcDateTime, add_missing_columns, metadata
 
 STAFF, ADMIN = "staff", "admin"
 ROLES = (STAFF, ADMIN)
@@ -44,8 +44,6 @@ users = sa.Table(
     # Set: the account cannot log in and its open sessions stop working (`get_user`).
     sa.Column("disabled_at", UtcDateTime),
 )
-# Columns added after `console_users` was first released, for `upgrade_schema()`.
-ADDED_USER_COLUMNS = ("disabled_at",)
 
 audit_log = sa.Table(
     "console_audit_log",
@@ -82,25 +80,8 @@ def upgrade_schema(engine: sa.engine.Engine) -> list[str]:
     nullable, so existing rows stay valid); the names of the columns added."""
     if not sa.inspect(engine).has_table(users.name):
         return []  # `metadata.create_all` makes it whole
-    added = []
-    for name in ADDED_USER_COLUMNS:
-        present = {c["name"] for c in sa.inspect(engine).get_columns(users.name)}
-        if name in present:
-            continue
-        column = users.c[name]
-        preparer = engine.dialect.identifier_preparer
-        ddl = (f"ALTER TABLE {preparer.format_table(users)} ADD COLUMN "
-               f"{preparer.format_column(column)} {column.type.compile(dialect=engine.dialect)}")
-        try:
-            with engine.begin() as connection:
-                connection.execute(sa.text(ddl))
-        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-            # Another process starting at the same time added it first.
-            if name not in {c["name"] for c in sa.inspect(engine).get_columns(users.name)}:
-                raise
-        else:
-            added.append(name)
-    return added
+    prefix = f"{users.name}."
+    return [name[len(prefix):] for name in add_missing_columns(engine) if name.startswith(prefix)]
 
 
 def _check_password(password: str) -> None:

@@ -20,7 +20,7 @@ from clinic.escalations import (
     record_escalation,
     resolve,
 )
-from support import ROOT
+from support import ROOT, postgres_database
 
 USER_TEXT = "honestly I have the pills lined up for tonight"
 PHONE = "+15550100123"
@@ -49,6 +49,17 @@ def facts(**changes):
 @pytest.fixture()
 def database_url(tmp_path):
     return f"sqlite:///{tmp_path / 'clinic.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request, tmp_path):
+    if request.param == "sqlite":
+        yield engine_for(f"sqlite:///{tmp_path / 'clinic.db'}")
+        return
+    with postgres_database("escalations") as url:
+        engine = engine_for(url)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture()
@@ -94,7 +105,8 @@ def test_concurrent_recording_creates_each_message_once(engine):
     def record(message_id):
         try:
             barrier.wait()
-            results.append((message_id, record_escalation(engine, **facts(message_id=message_id))))
+            results.append((message_id, record_escalation(
+                engine, **facts(message_id=message_id, conversation_id=f"c-{message_id}"))))
         except Exception as error:  # surfaced by the assertion below
             errors.append(error)
 
@@ -164,9 +176,10 @@ def test_listing_shows_urgent_first_then_newest(engine):
     def at(minutes, **changes):
         return record_escalation(
             engine, now=T0 + dt.timedelta(minutes=minutes),
-            **facts(message_id=f"m-{minutes}", **changes),
+            **facts(message_id=f"m-{minutes}", conversation_id=f"c-{minutes}", **changes),
         )[0]
 
+    # Each in a conversation of its own (one conversation's later messages are collected).
     old_urgent = at(0)
     concern = at(5, level="concern")
     new_urgent = at(10)
@@ -194,8 +207,8 @@ def test_the_command_line_lists_shows_acknowledges_and_resolves(engine, database
     urgent_id, _ = record_escalation(engine, now=T0, **facts())
     concern_id, _ = record_escalation(
         engine, now=T0 + dt.timedelta(minutes=1),
-        **facts(message_id="m-2", level="concern", channel="rest", reach_back=None,
-                categories=["past_ideation"]),
+        **facts(message_id="m-2", conversation_id="rest-2", level="concern", channel="rest",
+                reach_back=None, categories=["past_ideation"]),
     )
 
     listing = cli(database_url, "list")
@@ -256,3 +269,58 @@ def test_the_command_line_refuses_an_invalid_transition(engine, database_url):
 def test_an_empty_store_says_so(database_url):
     result = cli(database_url, "list")
     assert result.returncode == 0 and result.stdout.strip() == "No escalations."
+
+
+def turns(*texts):
+    return [{"role": "user", "text": text} for text in texts]
+
+
+def test_a_flood_in_one_conversation_pages_staff_once_and_keeps_every_message(engine):
+    """A script repeating a crisis message made an escalation, and alerts, per message."""
+    first, created = record_escalation(engine, **facts(message_id="m-1", last_turns=turns("a")))
+    for n in range(2, 40):
+        again, created = record_escalation(
+            engine, **facts(message_id=f"m-{n}", last_turns=turns(*"abcdefgh"[:n % 8 + 1])))
+        assert (again, created) == (first, False)
+    assert len(list_escalations(engine)) == 1
+    assert len(list_deliveries(engine, first)) == 2  # one alert per target, not 39
+    stored = get_escalation(engine, first)
+    assert stored["collected"] == [f"m-{n}" for n in range(2, 40)]
+    assert len(stored["evidence"]) <= 50 and len(stored["last_turns"]) <= 30
+    # The sweep recording the same messages again changes nothing.
+    assert record_escalation(engine, **facts(message_id="m-7")) == (first, False)
+    assert get_escalation(engine, first)["collected"] == [f"m-{n}" for n in range(2, 40)]
+
+
+def test_a_concern_does_not_collect_an_urgent_message_and_resolved_collects_nothing(engine):
+    concern, _ = record_escalation(engine, **facts(message_id="m-1", level="concern"))
+    urgent, created = record_escalation(engine, **facts(message_id="m-2"))
+    assert created and urgent != concern
+    assert record_escalation(engine, **facts(message_id="m-3", level="concern")) == (urgent, False)
+    resolve(engine, urgent, by="Sam")
+    resolve(engine, concern, by="Sam")
+    later, created = record_escalation(engine, **facts(message_id="m-4"))
+    assert created and later not in (concern, urgent)
+
+
+def test_messages_of_one_conversation_recorded_at_once_make_one_escalation(any_engine):
+    engine = any_engine
+    barrier = threading.Barrier(8)
+    results, errors = [], []
+
+    def record(n):
+        try:
+            barrier.wait()
+            results.append(record_escalation(engine, **facts(message_id=f"m-{n}")))
+        except Exception as error:  # surfaced by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=record, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len({escalation_id for escalation_id, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert len(get_escalation(engine, results[0][0])["collected"]) == 7
