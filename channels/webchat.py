@@ -29,7 +29,9 @@ What differs from Rasa's `socketio` channel:
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
@@ -42,14 +44,19 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from channels import conversation_ids
+from channels.rate_limit import SenderRateLimiter
 from clinic import settings
 from clinic.profile import PROJECT_ROOT, current_profile
 from components.lock_store import check_redis_reachable
+from crisis.detector import URGENT, detect
 
 logger = logging.getLogger(__name__)
 
 WIDGET_BUNDLE = PROJECT_ROOT / "widget" / "dist" / "clinic-chat.js"
 DEFAULT_MAX_MESSAGE_CHARS = 1000
+ADDRESS_FACTOR = 3  # one address may send this many times what one conversation may
+NEW_CONVERSATIONS_BURST = 10  # new conversations one address may start at once
+NEW_CONVERSATIONS_PER_MINUTE = 6.0  # and then at this rate
 
 USER_MESSAGE = "user_uttered"
 BOT_MESSAGE = "bot_uttered"
@@ -115,6 +122,24 @@ class WebChatInput(InputChannel):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
                           client_manager=shared_rooms())
         self.sio = sio
+        limits = settings.rate_limits()
+        # Per socket and per conversation, as REST and SMS limit a sender; per address too,
+        # looser (a clinic's waiting room may share one), since a new socket costs nothing.
+        per_sender = SenderRateLimiter(limits, settings.redis_url())
+        per_address = SenderRateLimiter(
+            settings.RateLimits(limits.burst * ADDRESS_FACTOR, limits.per_minute * ADDRESS_FACTOR),
+            settings.redis_url())
+        new_conversations = SenderRateLimiter(
+            settings.RateLimits(NEW_CONVERSATIONS_BURST, NEW_CONVERSATIONS_PER_MINUTE),
+            settings.redis_url())
+
+        async def wait_seconds(sid: Text, session_id: Text) -> float:
+            address = _client_address(sio, sid)
+            waits = [await per_sender.wait_seconds("webchat-socket", sid),
+                     await per_sender.wait_seconds(self.name(), session_id)]
+            if address:
+                waits.append(await per_address.wait_seconds("webchat-address", address))
+            return max(waits)
         blueprint = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
 
         @blueprint.route("/", methods=["GET"])
@@ -141,6 +166,12 @@ class WebChatInput(InputChannel):
         async def session_request(sid: Text, data: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             if not conversation_ids.is_issued(self.name(), requested):
+                address = _client_address(sio, sid)
+                if address and await new_conversations.wait_seconds("webchat-new", address):
+                    await sio.emit(ERROR, _error(
+                        "rate_limited", "Too many new conversations from here: please wait a "
+                        "minute and reload the page."), room=sid)
+                    return
                 if requested is not None:
                     notice = _error("bad_session", "A new conversation was started.")
                     await sio.emit(ERROR, notice, room=sid)
@@ -159,6 +190,12 @@ class WebChatInput(InputChannel):
                 await sio.emit(ERROR, problem, room=sid)
                 return
             session_id, text = data["session_id"], data["message"].strip()
+            wait = await wait_seconds(sid, session_id)
+            if wait and detect(text).level != URGENT:  # a crisis message is always answered
+                await sio.emit(ERROR, _error(
+                    "rate_limited", f"Too many messages: please wait {max(1, math.ceil(wait))} "
+                    "seconds and send it again."), room=sid)
+                return
             await sio.emit(
                 ECHO, {"text": text, "ts": time.time()}, room=session_id, skip_sid=sid
             )
@@ -199,6 +236,22 @@ class WebChatInput(InputChannel):
                 f"That message is too long ({len(text)} characters; the limit is "
                 f"{self.max_message_chars}). Please shorten it or split it in two.",
             )
+        return None
+
+
+def _client_address(sio: AsyncServer, sid: Text) -> Optional[str]:
+    """The visitor's address, when it is known: the one a trusted proxy forwarded (Sanic's
+    `SANIC_PROXIES_COUNT` / `SANIC_REAL_IP_HEADER`), or the peer's unless that is this
+    machine (behind nginx without those settings every visitor would share nginx's
+    address, and one visitor's flood would silence all the others)."""
+    request = (sio.get_environ(sid) or {}).get("sanic.request")
+    if request is None:
+        return None
+    if request.remote_addr:
+        return request.remote_addr
+    try:
+        return None if ipaddress.ip_address(request.ip).is_loopback else request.ip
+    except ValueError:
         return None
 
 

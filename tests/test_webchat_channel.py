@@ -52,6 +52,11 @@ class Tab:
         self.client.emit("session_request", {"session_id": session_id})
         return self.wait_for("session_confirm")[-1]
 
+    def wait_until(self, condition) -> None:
+        with self.changed:
+            if not self.changed.wait_for(condition, TIMEOUT):
+                raise AssertionError(f"not within {TIMEOUT} s: {self.events}")
+
     def open_again(self, session_id: str) -> str:
         """Ask this connected socket for another conversation."""
         self.client.emit("session_request", {"session_id": session_id})
@@ -202,3 +207,28 @@ def test_the_widget_and_the_clinic_details_are_served(assistant):
     widget = requests.get(f"{assistant.url}/webhooks/webchat/widget.js", timeout=10)
     assert widget.status_code == 200, "build the widget: make setup"
     assert widget.headers["Content-Type"].startswith("application/javascript")
+
+
+def test_a_flood_from_one_socket_is_slowed_and_a_crisis_still_answered(assistant):
+    """Web chat had no rate limit: a script could page staff and load the server at will."""
+    def scenario():
+        flooder, other = Tab(), Tab()
+        session = flooder.open(assistant.url)
+        for _ in range(30):
+            flooder.say(session, "how long is a session?")
+        limited = flooder.wait_for("error_message", 5)
+        flooder.say(session, "i want to kill myself")
+        second = other.open(assistant.url)
+        other.say(second, "how long is a session?")
+        other.wait_for("bot_done")
+        flooder.wait_until(lambda: any("988" in e.get("text", "")
+                                       for e in flooder.events.get("bot_uttered", [])))
+        for tab in (flooder, other):
+            tab.close()
+        return limited, flooder.events, other.events
+
+    limited, flooder, other = scenario()
+    assert {e["code"] for e in limited} == {"rate_limited"}
+    assert "wait" in limited[0]["text"]
+    assert any("988" in e.get("text", "") for e in flooder["bot_uttered"])
+    assert "error_message" not in other and other["bot_uttered"]
