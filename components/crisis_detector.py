@@ -1,20 +1,33 @@
 """The crisis layer inside the NLU pipeline: every message, every channel, before dialogue.
 
-Adds `crisis` ({level, categories, evidence, subject, signals}; see crisis.detector) to the
-parse output of every message. On an urgent level it overrides whatever was predicted,
-however confident: the intent becomes `crisis` (the dialogue answers with the crisis reply
-from the domain) and the entity `crisis_subject` says whether the user or someone else is in
-danger. Last in the pipeline, so nothing after it can undo the override.
+Two detectors, and the higher level wins (neither can lower what the other found):
+- the rules (crisis.detector): spaCy token patterns with context, which name what matched;
+- the risk model (crisis.model), trained by `rasa train` on `data/crisis/*.jsonl`: the whole
+  message over the MiniLM sentence vector the pipeline computed and its character and word
+  n-grams, and each sentence of a long message over its n-grams alone (a second model without
+  the sentence vector, so a 500-word message costs no extra encoder pass).
+
+Adds `crisis` ({level, categories, evidence, subject, signals, model}) to the parse output of
+every message. On an urgent level it overrides whatever was predicted, however confident: the
+intent becomes `crisis` (the dialogue answers with the crisis reply from the domain) and the
+entity `crisis_subject` says whether the user or someone else is in danger. Last in the
+pipeline, so nothing after it can undo the override.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text, Type
 
+import joblib
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.nlu.constants import (
     ENTITIES,
     INTENT,
@@ -24,40 +37,143 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.sentence_encoder import shared_encoder
+from crisis import model as risk
 from crisis.detector import URGENT, default_detector
+
+logger = logging.getLogger(__name__)
 
 CRISIS_KEY = "crisis"
 CRISIS_INTENT = "crisis"
 SUBJECT_ENTITY = "crisis_subject"
+FILE = "crisis_model.joblib"
+THIRD_PERSON_KINDS = frozenset({"third_person"})
 
 
 @DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
 class CrisisDetector(GraphComponent):
-    """Rule-based crisis detection (spaCy token patterns) that overrides NLU on urgent."""
+    """Rules and a learned risk model; overrides NLU on an urgent message."""
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "CrisisDetector":
-        return cls()
+    def required_components(cls) -> List[Type]:
+        return [Featurizer]
 
-    def __init__(self) -> None:
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "examples": "data/crisis",  # the risk model's training examples (*.jsonl)
+            "dense_featurizer": "minilm",  # whose sentence vector the whole-message model reads
+            "dense_weight": 1.0,
+            "C": 4.0,
+            "urgent_threshold": 0.5,  # P(urgent) from which the model says urgent
+            "any_threshold": 0.5,  # P(not none) from which it says check (or concern)
+            "neighbours": 3,  # training examples recorded beside the model's score
+        }
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The examples' content: Rasa retrains this component when they change."""
+        digest = hashlib.sha256()
+        for path in sorted(Path(config.get("examples") or "data/crisis").glob("*.jsonl")):
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 models: Optional[Dict[str, risk.RiskModel]] = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
         self.detector = default_detector()
+        self.models = models or {}
+        self.thresholds = risk.Thresholds(self.config["urgent_threshold"],
+                                          self.config["any_threshold"])
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "CrisisDetector":
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = risk.load_examples(Path(self.config["examples"]))
+        if not examples:
+            raise ValueError(f"CrisisDetector: no examples in {self.config['examples']}/*.jsonl")
+        dense = shared_encoder().sentence_vectors([example.text for example in examples])
+        self.models = {
+            "whole": risk.RiskModel(self.config["dense_weight"], self.config["C"]).fit(examples, dense),
+            "sentence": risk.RiskModel(C=self.config["C"]).fit(examples, None),
+        }
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self.models, directory / FILE)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "CrisisDetector":
+        try:
+            with model_storage.read_from(resource) as directory:
+                models = joblib.load(directory / FILE)
+        except (ValueError, FileNotFoundError):
+            logger.warning("CrisisDetector: no trained risk model; the rules work alone")
+            models = None
+        return cls(config, model_storage, resource, models)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            result = self.detector.detect(message.get(TEXT) or "")
-            message.set(CRISIS_KEY, result.as_dict(), add_to_output=True)
-            if result.level == URGENT:
-                override(message, result.subject)
+            text = message.get(TEXT) or ""
+            result = self.detector.detect(text).as_dict()
+            result["rules_level"] = result["level"]
+            learned = self.assess(text, self._dense(message)) if text.strip() else None
+            if learned is not None:
+                result["model"] = learned
+                level = risk.highest([result["level"], learned["level"]])
+                if level != result["level"]:
+                    result["level"] = level
+                    result["categories"] = sorted(set(result["categories"]) | {"model"})
+                    if level == URGENT:
+                        result["subject"] = learned["subject"]
+            message.set(CRISIS_KEY, result, add_to_output=True)
+            if result["level"] == URGENT:
+                override(message, result["subject"])
         return messages
+
+    def assess(self, text: str, dense: Optional[np.ndarray]) -> Optional[Dict[str, Any]]:
+        """The risk model's level for a message: whole, and each sentence of a long one; the
+        scores are the highest of any of them."""
+        if not self.models:
+            return None
+        rows = self.models["whole"].probabilities([text], dense)
+        pieces = risk.sentences(text)
+        if len(pieces) > 1:
+            rows = np.vstack([rows, self.models["sentence"].probabilities(pieces, None)])
+        urgent, none = risk.CLASSES.index(URGENT), risk.CLASSES.index(risk.NONE)
+        deciding = int(np.argmax(rows[:, urgent]))
+        if rows[deciding, urgent] < self.thresholds.urgent:
+            deciding = int(np.argmin(rows[:, none]))
+        level = self.thresholds.level(rows[deciding])
+        sentence = None if deciding == 0 else pieces[deciding - 1]
+        neighbours = (self.models["whole"].nearest(text, dense, self.config["neighbours"])
+                      if sentence is None else
+                      self.models["sentence"].nearest(sentence, None, self.config["neighbours"]))
+        return {
+            "level": level,
+            "score": round(float(rows[:, urgent].max()), 4),
+            "any": round(float(1.0 - rows[:, none].min()), 4),
+            "probabilities": {c: round(float(p), 4) for c, p in zip(risk.CLASSES, rows[deciding])},
+            "sentence": sentence,
+            "nearest": [n.as_dict() for n in neighbours],
+            "subject": "other" if neighbours and neighbours[0].kind in THIRD_PERSON_KINDS
+            else "self",
+        }
+
+    def _dense(self, message: Message) -> Optional[np.ndarray]:
+        sentence = message.get_dense_features(TEXT, [self.config["dense_featurizer"]])[1]
+        if sentence is None:  # no featurizer ran (an empty text): encode it here
+            return shared_encoder().sentence_vectors([message.get(TEXT) or ""])
+        return sentence.features.reshape(1, -1).astype(np.float32)
 
 
 def override(message: Message, subject: Text) -> None:

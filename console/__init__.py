@@ -90,6 +90,8 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
                          views)
     for feature in (views, takeover, conversation_pages, admin, contact_requests, analytics):
         app.register_blueprint(feature.blueprint)
+    app.extensions["login_attempts"] = views.AttemptsPerAddress(
+        burst=app.config.get("LOGIN_BURST", 10), per_minute=app.config.get("LOGIN_PER_MINUTE", 10))
     engine = engine_for(app.config["DATABASE_URL"])
     metadata.create_all(engine)  # the console's tables too (their modules are imported now)
     accounts.upgrade_schema(engine)  # columns added since

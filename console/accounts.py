@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -23,10 +24,15 @@ STAFF, ADMIN = "staff", "admin"
 ROLES = (STAFF, ADMIN)
 MAX_FAILURES = 5  # failed logins in a row before the account is locked
 LOCK_MINUTES = 15
+REFUSED = (f"Wrong username or password, or too many attempts: after {MAX_FAILURES} an account "
+           f"is locked for {LOCK_MINUTES} minutes (an administrator can unlock it).")
+HASHING_AT_ONCE = 2  # password checks at once in one process (Argon2: 64 MiB each)
+HASHING_WAIT_SECONDS = 10.0
 MIN_PASSWORD_LENGTH = 12
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{2,64}$")
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+_hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
 # Verified when the username does not exist, so that a login takes as long either way.
 _DUMMY_HASH = _hasher.hash("not a password anyone has")
 
@@ -120,36 +126,39 @@ def get_user(engine: sa.engine.Engine, user_id: int) -> Optional[Staff]:
 def authenticate(
     engine: sa.engine.Engine, username: str, password: str, now: Optional[dt.datetime] = None
 ) -> Staff:
-    """The user whose password this is; AccountError saying only what a visitor may know."""
+    """The user whose password this is; AccountError saying only what a visitor may know.
+
+    Each attempt is counted before its password is checked, in one conditional UPDATE, so
+    guesses sent in parallel count one each (read, hash, then write counted them once); the
+    MAX_FAILURES-th failure locks the account for LOCK_MINUTES. A locked account and a wrong
+    password get the same answer, and at most HASHING_AT_ONCE checks run at a time (Argon2
+    takes 64 MiB each).
+    """
     now = now or _now()
-    refused = AccountError("Wrong username or password.")
     with engine.connect() as connection:
         row = connection.execute(
             sa.select(users).where(users.c.username == username)
         ).mappings().first()
     if row is None:
-        try:
-            _hasher.verify(_DUMMY_HASH, password or "-")
-        except VerificationError:
-            pass
-        raise refused
-    if row["locked_until"] and row["locked_until"] > now:
-        raise AccountError(
-            "Too many failed attempts: this account is locked for a few minutes. "
-            "Ask an administrator if you need in now."
-        )
-    try:
-        _hasher.verify(row["password_hash"], password or "")
-    except (VerificationError, InvalidHashError):
-        failures = row["failed_logins"] + 1
-        locked = now + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
+        _verify(_DUMMY_HASH, password or "-")
+        raise AccountError(REFUSED)
+    not_locked = sa.or_(users.c.locked_until.is_(None), users.c.locked_until <= now)
+    with engine.begin() as connection:
+        counted = connection.execute(
+            sa.update(users)
+            .where(users.c.id == row["id"], not_locked, users.c.failed_logins < MAX_FAILURES)
+            .values(failed_logins=users.c.failed_logins + 1)
+        ).rowcount
+    if counted != 1:  # locked, or its last allowed attempts are being checked right now
+        raise AccountError(REFUSED)
+    if not _verify(row["password_hash"], password or ""):
         with engine.begin() as connection:
             connection.execute(
-                sa.update(users).where(users.c.id == row["id"]).values(
-                    failed_logins=0 if locked else failures, locked_until=locked
-                )
+                sa.update(users)
+                .where(users.c.id == row["id"], users.c.failed_logins >= MAX_FAILURES)
+                .values(failed_logins=0, locked_until=now + dt.timedelta(minutes=LOCK_MINUTES))
             )
-        raise refused from None
+        raise AccountError(REFUSED)
     if row["disabled_at"] is not None:  # said only to whoever knows the password
         raise AccountError("This account is disabled. Ask an administrator.")
     values: dict[str, Any] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
@@ -158,6 +167,18 @@ def authenticate(
     with engine.begin() as connection:
         connection.execute(sa.update(users).where(users.c.id == row["id"]).values(**values))
     return Staff(id=row["id"], username=row["username"], role=row["role"])
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    """Whether `password` matches, with at most HASHING_AT_ONCE checks in this process."""
+    if not _hashing.acquire(timeout=HASHING_WAIT_SECONDS):
+        raise AccountError("The console is busy: please try again in a moment.")
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    finally:
+        _hashing.release()
 
 
 def audit(engine: sa.engine.Engine, username: str, action: str, target: Optional[str] = None) -> None:

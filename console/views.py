@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, session
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
+                   request, session)
 from flask import url_for
 
 from clinic import escalations
@@ -33,13 +36,40 @@ def is_console_path(target: str) -> bool:
             and not any(ord(c) < 32 or ord(c) == 127 for c in target))
 
 
+class AttemptsPerAddress:
+    """At most `burst` log-in attempts at once from one address, then `per_minute`: a token
+    bucket per address, in this process (each worker of the console's server has its own)."""
+
+    def __init__(self, burst: int, per_minute: float) -> None:
+        self.burst, self.per_second = burst, per_minute / 60
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, address: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._buckets) > 10_000:
+                self._buckets.clear()  # a bound on memory; buckets refill within a minute
+            tokens, at = self._buckets.get(address, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - at) * self.per_second)
+            allowed = tokens >= 1
+            self._buckets[address] = (tokens - 1 if allowed else tokens, now)
+            return allowed
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
+        address = request.remote_addr or "unknown"
+        if not current_app.extensions["login_attempts"].allow(address):
+            accounts.audit(g.engine, username[:64] or "-", "login_throttled", address)
+            flash("Too many log-in attempts from here: please wait a minute.")
+            return render_template("login.html", username=username), 429
         try:
             staff = accounts.authenticate(g.engine, username, request.form.get("password", ""))
         except accounts.AccountError as error:
+            accounts.audit(g.engine, username[:64] or "-", "login_failed", address)
             flash(str(error))
             return render_template("login.html", username=username), 401
         session.clear()  # a new session on login: nothing of the anonymous one is kept

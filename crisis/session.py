@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional
 
 from crisis.detector import CONCERN, NONE, SESSION_SIGNALS, URGENT, detect
+from crisis.model import CHECK
 
 LAST_TURNS = 6
 
@@ -51,6 +52,8 @@ def levels(events: Iterable[dict[str, Any]]) -> Iterator[TurnLevel]:
             turns = (turns + [{"role": "user", "text": event.get("text") or ""}])[-LAST_TURNS:]
             crisis = crisis_of(event)
             level, reason = crisis.get("level", NONE), ""
+            if level == CHECK:  # the risk model's middle band: escalated as a concern
+                level = CONCERN
             signals = set(crisis.get("signals", ()))
             if level == URGENT:
                 flagged = True
@@ -92,6 +95,13 @@ def escalation_facts(conversation_id: str, turn: TurnLevel) -> Optional[Escalati
     channel = turn.event.get("input_channel")
     crisis = turn.crisis
     evidence = [e for e in crisis.get("evidence", []) if e.get("level") != NONE]
+    model = crisis.get("model") or {}
+    if model.get("level", NONE) != NONE:
+        evidence.append({"text": model.get("sentence") or turn.event.get("text", ""),
+                         "rule": "risk model", "category": "model", "level": model["level"],
+                         "reason": f"score {model.get('score', 0):.2f}",
+                         "subject": model.get("subject", "self"),
+                         "nearest": model.get("nearest", [])})
     if turn.reason:
         evidence.append({"text": turn.event.get("text", ""), "rule": "session",
                          "category": "after_crisis", "level": turn.level,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trains models/assistant.tar.gz when it is missing or stale: when anything that shapes it
-# (config, domain, data, the pipeline's components, the pinned packages) changed since it was
-# trained. The server's other components (tracker store, lock store, …) are not in the model.
+# (config, domain, data, the pipeline's components and the crisis layer they run, the pinned
+# packages) changed since it was trained. The server's other components (tracker store, lock store,
+# …) are not in the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,7 @@ named=$(grep -oE 'components\.[a-z_]+' config.yml | sed 's|\.|/|; s|$|.py|' | so
 pipeline=$(printf '%s\n' $named $(grep -ohE '^from components\.[a-z_]+' $named | \
   sed 's|from ||; s|\.|/|; s|$|.py|') | sort -u)
 fingerprint=$(cat config.yml domain.yml requirements.lock $pipeline \
-  $(find data -type f -name '*.yml' | sort) | sha256sum | cut -d' ' -f1)
+  $(find data -type f \( -name '*.yml' -o -name '*.jsonl' \) | sort) crisis/*.py | sha256sum | cut -d' ' -f1)
 if [ -f "$MODEL" ] && [ "$(cat models/.fingerprint 2>/dev/null)" = "$fingerprint" ]; then
   echo "train: $MODEL is up to date"
   exit 0

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -24,9 +26,9 @@ def csrf(client, path="/login"):
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def log_in(client, username="sam", password=PASSWORD):
+def log_in(client, username="sam", password=PASSWORD, environ=None):
     return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf(client)})
+                                       "csrf_token": csrf(client)}, environ_base=environ or {})
 
 
 def escalate(engine, text, channel="webchat", conversation="c-1", message="m-1"):
@@ -49,6 +51,43 @@ def test_a_wrong_password_is_refused_and_five_lock_the_account(client):
         assert log_in(client, password="wrong password!!").status_code == 401
     reply = log_in(client)  # the right password, but locked now
     assert reply.status_code == 401 and "locked" in reply.get_data(as_text=True)
+
+
+def test_a_locked_account_and_a_wrong_password_get_the_same_answer(client, engine):
+    wrong = log_in(client, password="wrong password!!").get_data(as_text=True)
+    for _ in range(accounts.MAX_FAILURES):
+        log_in(client, password="wrong password!!")
+    locked = log_in(client).get_data(as_text=True)
+    assert accounts.REFUSED in wrong and accounts.REFUSED in locked
+    failed = [row for row in accounts.audit_entries(engine) if row["action"] == "login_failed"]
+    assert len(failed) == accounts.MAX_FAILURES + 2
+
+
+def test_guesses_sent_in_parallel_each_count(app, engine):
+    """The counter was read, then Argon2 ran, then failures + 1 written: parallel guesses
+    counted once, so a guesser could try far more than five passwords."""
+    barrier = threading.Barrier(12)
+
+    def guess(_):
+        barrier.wait()
+        try:
+            accounts.authenticate(engine, "sam", "wrong password!!")
+        except accounts.AccountError:
+            pass
+
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(guess, range(12)))
+    with pytest.raises(accounts.AccountError):
+        accounts.authenticate(engine, "sam", PASSWORD)  # locked by now
+
+
+def test_log_ins_from_one_address_are_throttled(app):
+    client = app.test_client()
+    statuses = [log_in(client, password="wrong password!!",
+                       environ={"REMOTE_ADDR": "203.0.113.9"}).status_code for _ in range(14)]
+    assert statuses[:10] == [401] * 10 and 429 in statuses[10:]
+    other = app.test_client()
+    assert log_in(other, "alex", environ={"REMOTE_ADDR": "203.0.113.10"}).status_code == 302
 
 
 def test_passwords_are_stored_as_argon2id(app, engine):
