@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
+import time
 from typing import Any, Optional
 
 from flask import Flask, abort, g, redirect, request, session, url_for
@@ -22,8 +23,10 @@ from clinic.db import engine_for, metadata
 from clinic.profile import current_profile
 from console import accounts, conversations, index  # noqa: F401 (their tables)
 
-SESSION_HOURS = 8
+SESSION_HOURS = 8  # a session's absolute lifetime, however active
+SESSION_IDLE_MINUTES = 15  # logged off after this long without a person using the console
 PUBLIC_ENDPOINTS = {"views.login", "static"}
+BACKGROUND_ENDPOINTS = {"views.latest"}  # requests a page makes by itself (polling)
 
 
 MAX_ID = 2**63 - 1  # the largest id SQL stores; a larger one is no record (404), not a crash
@@ -50,6 +53,7 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=console_url.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
+        SESSION_IDLE_MINUTES=SESSION_IDLE_MINUTES,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(config or {})
@@ -59,6 +63,9 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
         g.engine = engine_for(app.config["DATABASE_URL"])
         user_id = session.get("user_id")
         g.user = accounts.get_user(g.engine, user_id) if user_id else None
+        if g.user is not None and not _session_current(g.user, app.config):
+            session.clear()
+            g.user = None
         if request.method == "POST":
             sent = request.form.get("csrf_token", "")
             expected = session.get("csrf", "")
@@ -96,6 +103,35 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
     metadata.create_all(engine)  # the console's tables too (their modules are imported now)
     accounts.upgrade_schema(engine)  # columns added since
     return app
+
+
+def _session_current(user: accounts.Staff, config: dict[str, Any]) -> bool:
+    """Whether a logged-in session still holds: signed for the account's current session
+    version (log-out and a password change end every earlier one), within its absolute
+    lifetime, and used by a person within the idle time. The queue's own polling is not a
+    person: it keeps no screen logged in (HIPAA's automatic log-off)."""
+    now = _timestamp()
+    if session.get("version") != user.session_version:
+        return False
+    if now - session.get("login_at", 0) > config["PERMANENT_SESSION_LIFETIME"].total_seconds():
+        return False
+    if now - session.get("active_at", 0) > config["SESSION_IDLE_MINUTES"] * 60:
+        return False
+    if request.endpoint not in BACKGROUND_ENDPOINTS:
+        session["active_at"] = now
+    return True
+
+
+def _timestamp() -> float:
+    return time.time()
+
+
+def start_session(user: accounts.Staff) -> None:
+    """A new session for `user`, just logged in (nothing of the anonymous one is kept)."""
+    session.clear()
+    session.permanent = True
+    now = _timestamp()
+    session.update(user_id=user.id, version=user.session_version, login_at=now, active_at=now)
 
 
 def reveal_requested() -> bool:

@@ -47,6 +47,8 @@ users = sa.Table(
     sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
     sa.Column("locked_until", UtcDateTime),
     sa.Column("last_login_at", UtcDateTime),
+    # Bumped at log-out and at a password change: every session signed before stops working.
+    sa.Column("session_version", sa.Integer),
     # Set: the account cannot log in and its open sessions stop working (`get_user`).
     sa.Column("disabled_at", UtcDateTime),
 )
@@ -71,6 +73,7 @@ class Staff:
     id: int
     username: str
     role: str
+    session_version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -120,7 +123,8 @@ def get_user(engine: sa.engine.Engine, user_id: int) -> Optional[Staff]:
         row = connection.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
     if row is None or row["disabled_at"] is not None:
         return None
-    return Staff(id=row["id"], username=row["username"], role=row["role"])
+    return Staff(id=row["id"], username=row["username"], role=row["role"],
+                 session_version=row["session_version"] or 0)
 
 
 def authenticate(
@@ -166,7 +170,8 @@ def authenticate(
         values["password_hash"] = _hasher.hash(password)
     with engine.begin() as connection:
         connection.execute(sa.update(users).where(users.c.id == row["id"]).values(**values))
-    return Staff(id=row["id"], username=row["username"], role=row["role"])
+    return Staff(id=row["id"], username=row["username"], role=row["role"],
+                 session_version=row["session_version"] or 0)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -270,5 +275,13 @@ def set_password(engine: sa.engine.Engine, user_id: int, password: str) -> str:
     with engine.begin() as connection:
         account = _account(connection, user_id)
         connection.execute(sa.update(users).where(users.c.id == user_id).values(
-            password_hash=new_hash, failed_logins=0, locked_until=None))
+            password_hash=new_hash, failed_logins=0, locked_until=None,
+            session_version=sa.func.coalesce(users.c.session_version, 0) + 1))
     return account["username"]
+
+
+def end_sessions(engine: sa.engine.Engine, user_id: int) -> None:
+    """Every session of this account stops working (log-out: a copied cookie too)."""
+    with engine.begin() as connection:
+        connection.execute(sa.update(users).where(users.c.id == user_id).values(
+            session_version=sa.func.coalesce(users.c.session_version, 0) + 1))

@@ -12,7 +12,7 @@ from flask import url_for
 
 from clinic import escalations
 from clinic.profile import current_profile
-from console import accounts, csrf_token
+from console import accounts, csrf_token, start_session
 
 blueprint = Blueprint("views", __name__)
 QUEUE_STATUSES = (escalations.OPEN, escalations.ACKNOWLEDGED)
@@ -72,9 +72,7 @@ def login() -> Any:
             accounts.audit(g.engine, username[:64] or "-", "login_failed", address)
             flash(str(error))
             return render_template("login.html", username=username), 401
-        session.clear()  # a new session on login: nothing of the anonymous one is kept
-        session.permanent = True
-        session["user_id"] = staff.id
+        start_session(staff)
         csrf_token()
         accounts.audit(g.engine, staff.username, "login")
         return redirect(_safe_next(request.args.get("next", "")))
@@ -84,6 +82,7 @@ def login() -> Any:
 @blueprint.route("/logout", methods=["POST"])
 def logout() -> Any:
     accounts.audit(g.engine, g.user.username, "logout")
+    accounts.end_sessions(g.engine, g.user.id)
     session.clear()
     return redirect(url_for("views.login"))
 

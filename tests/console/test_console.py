@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 from clinic import escalations, sms
 from clinic.settings import Secret, SettingsError
+import console as console_module
 from console import accounts, create_app
 from crisis import session
 
@@ -185,3 +187,45 @@ def test_a_real_secret_is_accepted_outside_local_mode(monkeypatch):
     monkeypatch.setenv("CLINIC_ENV", "production")
     monkeypatch.setenv("CLINIC_CONSOLE_SECRET", secrets.token_hex(32))
     assert create_app().config["SECRET_KEY"] == os.environ["CLINIC_CONSOLE_SECRET"]
+
+
+def session_cookie(client):
+    return client.get_cookie("session").value
+
+
+def test_log_out_ends_the_session_a_copied_cookie_included(app, client):
+    """A signed cookie stayed valid after log-out: whoever had copied it was still in."""
+    assert log_in(client).status_code == 302
+    stolen = app.test_client()
+    stolen.set_cookie("session", session_cookie(client))
+    assert stolen.get("/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf(client, "/")})
+    assert stolen.get("/").status_code == 302
+
+
+def test_a_password_reset_ends_the_accounts_sessions(app, client, engine):
+    assert log_in(client).status_code == 302
+    sam = next(u["id"] for u in accounts.list_users(engine) if u["username"] == "sam")
+    accounts.set_password(engine, sam, "another long password")
+    assert client.get("/").status_code == 302
+
+
+def test_polling_does_not_keep_an_unattended_screen_logged_in(app, client, monkeypatch):
+    assert log_in(client).status_code == 302
+    clock = [time.time()]
+    monkeypatch.setattr(console_module, "_timestamp", lambda: clock[0])
+    for _ in range(6):  # half an hour of the queue page polling every 5 minutes
+        clock[0] += 5 * 60
+        client.get("/escalations/latest.json")
+    assert client.get("/").status_code == 302
+
+
+def test_a_person_using_the_console_stays_in_until_the_absolute_lifetime(app, client, monkeypatch):
+    assert log_in(client).status_code == 302
+    clock = [time.time()]
+    monkeypatch.setattr(console_module, "_timestamp", lambda: clock[0])
+    for _ in range(7 * 6):  # seven hours, a page every ten minutes
+        clock[0] += 10 * 60
+        assert client.get("/").status_code == 200
+    clock[0] += 70 * 60
+    assert client.get("/").status_code == 302

@@ -294,7 +294,8 @@ class Console:
             session.clear()
             session["csrf"] = TOKEN
             if user:
-                session["user_id"] = USERS[user]
+                now = time.time()
+                session.update(user_id=USERS[user], version=0, login_at=now, active_at=now)
 
     def post(self, path: str, fields: dict[str, Any], token: Optional[str] = TOKEN) -> Any:
         pairs = [(name, value) for name, values in fields.items()
