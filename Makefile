@@ -39,7 +39,8 @@ validate: setup
 	@$(VENV)/python scripts/validate_data.py
 
 shell: train  ## Chat in the terminal (needs `make run` in another terminal for custom actions)
-	@$(VENV)/rasa shell --endpoints endpoints.yml --port 5006 -m models/assistant.tar.gz
+	@CLINIC_ACTION_TOKEN=$${CLINIC_ACTION_TOKEN:-$$(cat var/action-server.key 2>/dev/null || echo "start make run first, which makes var/action-server.key")} \
+	  $(VENV)/rasa shell --endpoints endpoints.yml --port 5006 -m models/assistant.tar.gz
 
 lock:  ## Re-resolve requirements.in into requirements.lock (in a throwaway venv)
 	@scripts/lock.sh

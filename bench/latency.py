@@ -114,7 +114,8 @@ def _proc_status_kb(pid: int, key: str) -> float:
 
 def _environment() -> Dict[str, str]:
     # Local mode (the REST channel open on loopback) unless the caller said otherwise.
-    return {"CLINIC_ENV": "local", **os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+    return {"CLINIC_ENV": "local", "CLINIC_ACTION_TOKEN": secrets.token_hex(32), **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
             "TRANSFORMERS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
 
 
@@ -156,7 +157,7 @@ def start_ours(model: Path, workdir: Path) -> Server:
     env = {**_environment(), "CLINIC_DATABASE_URL": f"sqlite:///{workdir / 'assistant.db'}",
            "CLINIC_EVENTS_DATABASE_URL": f"sqlite:///{workdir / 'events.db'}"}
     actions = subprocess.Popen(
-        [str(RASA), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+        [sys.executable, "-m", "clinic.action_server", "--port", str(action_port)],
         cwd=ROOT, env=env, stdout=(workdir / "actions.log").open("w"), stderr=subprocess.STDOUT)
     return start_rasa(
         [str(RASA), "run", "--model", str(model), "--endpoints", str(workdir / "endpoints.yml"),

@@ -150,6 +150,7 @@ def cluster_env(base: Optional[Dict[str, str]] = None,
     env.setdefault(settings.DATABASE_URL_ENV, DEFAULT_DATABASE_URL)
     env.setdefault(settings.EVENTS_DATABASE_URL_ENV, DEFAULT_EVENTS_DATABASE_URL)
     env.setdefault(settings.REDIS_URL_ENV, DEFAULT_REDIS_URL)
+    env.setdefault("CLINIC_ACTION_TOKEN", secrets.token_hex(32))  # Rasa → action servers
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
     env.setdefault("HF_HUB_OFFLINE", "1")
@@ -238,8 +239,7 @@ def start_cluster(
         server_port = free_port()
         cluster.action_servers.append(Server(
             f"actions-{number}", server_port,
-            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-             "--port", str(server_port)],
+            [str(VENV_BIN / "python"), "-m", "clinic.action_server", "--port", str(server_port)],
             workdir / f"actions-{number}.log", "/health"))
     for number in range(1, replicas + 1):
         server_port = free_port()

@@ -10,6 +10,14 @@ cd "$(dirname "$0")/.."
 # A developer's machine: generated keys under var/, the REST channel open on loopback. A
 # clinic's deployment leaves CLINIC_ENV unset (or sets it to production) and sets the secrets.
 export CLINIC_ENV="${CLINIC_ENV:-local}"
+# The secret the Rasa server sends to the action server (endpoints.yml), kept in var/.
+mkdir -p var
+if [ -z "${CLINIC_ACTION_TOKEN:-}" ]; then
+  [ -s var/action-server.key ] || (umask 077; .venv/bin/python -c \
+    'import secrets; print(secrets.token_hex(32))' > var/action-server.key)
+  CLINIC_ACTION_TOKEN=$(cat var/action-server.key)
+fi
+export CLINIC_ACTION_TOKEN
 REPLICAS=0
 if [ "${1:-}" = "--scale" ]; then
   REPLICAS="${2:-2}"
@@ -35,7 +43,7 @@ if [ "$REPLICAS" -gt 0 ]; then
     2>&1 | tee logs/cluster.log &
   ready_actions() { true; }  # the cluster waits for its action servers itself
 else
-  .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >logs/actions.log 2>&1 &
+  .venv/bin/python -m clinic.action_server --port "$ACTION_PORT" >logs/actions.log 2>&1 &
   .venv/bin/rasa run --model models/assistant.tar.gz --endpoints endpoints.yml \
     --credentials credentials.yml --port "$RASA_PORT" --interface 127.0.0.1 >logs/rasa.log 2>&1 &
   ready_actions() { curl -fsS "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1; }

@@ -20,6 +20,8 @@ from support import (
 
 # The tests run in local mode unless a test says otherwise (the servers they start inherit it).
 os.environ.setdefault("CLINIC_ENV", "local")
+# The secret the Rasa servers the tests start send to their action servers (endpoints.yml).
+os.environ.setdefault("CLINIC_ACTION_TOKEN", secrets.token_hex(32))
 
 
 @pytest.fixture(scope="session")

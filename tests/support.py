@@ -153,8 +153,7 @@ def start_assistant(
         log = workdir / "actions.log"
         processes.append(
             subprocess.Popen(
-                [VENV_BIN / "rasa", "run", "actions", "--actions", "actions",
-                 "--port", str(action_port)],
+                [VENV_BIN / "python", "-m", "clinic.action_server", "--port", str(action_port)],
                 cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
             )
         )
