@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from support import (
-    CHROMIUM, CHROMIUM_FLAGS, MODEL, ROOT, SHARED, STAFF_API_TOKEN, RunningAssistant,
+    CHROMIUM, CHROMIUM_FLAGS, MODEL, ROOT, STAFF_API_TOKEN, RunningAssistant,
     TwilioCloud, _twilio_handler, load_yaml, start_assistant, stop,
 )
 
@@ -26,10 +26,8 @@ os.environ.setdefault("CLINIC_ACTION_TOKEN", secrets.token_hex(32))
 
 @pytest.fixture(scope="session")
 def catalogue() -> Dict[str, Any]:
-    path = SHARED / "faq-catalogue.yml"
-    if not path.exists():
-        pytest.fail(f"The FAQ catalogue is missing at {path} (set CLINIC_SHARED_DIR)")
-    return load_yaml(path)
+    """The project's FAQ contract (faq-catalogue.yml)."""
+    return load_yaml(ROOT / "faq-catalogue.yml")
 
 
 @pytest.fixture(scope="session")
