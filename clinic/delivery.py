@@ -6,6 +6,12 @@ Each pending delivery is claimed with a lease, sent, and marked sent; a failed o
 with backoff for as long as it takes. An urgent escalation nobody has acknowledged in the
 profile's time is notified again. Notifications carry no message text, evidence or contact
 details: they say that there is an escalation and where staff can open it.
+
+A target gets at most `CLINIC_ALERTS_PER_WINDOW` notifications one by one in a window of
+`CLINIC_ALERT_WINDOW_MINUTES`; past that, deliveries are held and one summary a window says
+how many more escalations came in ("N more, U urgent: open the queue"). A script sending
+crisis messages from many conversations cannot page staff without end, and no escalation is
+dropped: every one is in the console's queue, and the summary counts it.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from clinic import settings
 from clinic.db import engine_for
 from clinic.escalations import (
     CANCELLED,
+    HELD,
     OPEN,
     PENDING,
     REMINDER,
@@ -280,8 +287,10 @@ def run_once(
     def clock() -> dt.datetime:
         return now or utc_now()
 
-    counts = {"sent": 0, "failed": 0, "reminders": 0}
+    counts = {"sent": 0, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}
     counts["reminders"] = create_reminders(engine, clock(), configured_targets(profile), minutes)
+    cap = settings.alert_cap()
+    window = dt.timedelta(minutes=cap.window_minutes)
     for delivery_id in _due(engine, clock()):
         if should_stop():
             break
@@ -291,6 +300,10 @@ def run_once(
         delivery, escalation = claimed
         if delivery["purpose"] == REMINDER and escalation["status"] != OPEN:
             _finish(engine, delivery_id, status=CANCELLED, lease_until=None)
+            continue
+        if _notified(engine, delivery["target"], clock() - window) >= cap.per_window:
+            _finish(engine, delivery_id, status=HELD, lease_until=None)
+            counts["held"] += 1
             continue
         try:
             sender(compose(escalation, delivery, profile))
@@ -313,7 +326,80 @@ def run_once(
             counts["sent"] += 1
             logger.info("delivery #%d of escalation #%d sent to %s (%s)", delivery_id,
                         escalation["id"], delivery["target"], delivery["purpose"])
+    for target in _held_targets(engine):
+        if not should_stop() and _summarise(engine, target, clock(), window, sender, profile):
+            counts["summaries"] += 1
     return counts
+
+
+def _notified(engine: sa.engine.Engine, target: str, since: dt.datetime) -> int:
+    """Notifications `target` got since then: one per delivery sent alone, one per summary."""
+    sent_since = sa.and_(deliveries.c.target == target, deliveries.c.status == SENT,
+                         deliveries.c.sent_at >= since)
+    with engine.connect() as connection:
+        alone = connection.execute(
+            sa.select(sa.func.count()).where(sent_since, deliveries.c.summarised_at.is_(None))
+        ).scalar()
+        summaries = connection.execute(
+            sa.select(sa.func.count(sa.distinct(deliveries.c.summarised_at)))
+            .where(sent_since, deliveries.c.summarised_at.is_not(None))
+        ).scalar()
+    return int(alone) + int(summaries)
+
+
+def _held_targets(engine: sa.engine.Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.execute(
+            sa.select(deliveries.c.target).where(deliveries.c.status == HELD).distinct()
+        ).scalars())
+
+
+def _summarise(engine: sa.engine.Engine, target: str, now: dt.datetime, window: dt.timedelta,
+               sender: Sender, profile: ClinicProfile) -> bool:
+    """One notification for the deliveries held for `target`, at most one a window."""
+    with engine.connect() as connection:
+        last = connection.execute(
+            sa.select(sa.func.max(deliveries.c.summarised_at)).where(deliveries.c.target == target)
+        ).scalar()
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=dt.timezone.utc)
+        if last is not None and now - last < window:
+            return False
+        held = connection.execute(
+            sa.select(deliveries.c.id, escalations.c.id.label("escalation"), escalations.c.level)
+            .join(escalations, escalations.c.id == deliveries.c.escalation_id)
+            .where(deliveries.c.target == target, deliveries.c.status == HELD)
+            .order_by(deliveries.c.id)
+        ).all()
+    if not held:
+        return False
+    escalation_ids = sorted({row.escalation for row in held})
+    urgent = len({row.escalation for row in held if row.level == URGENT})
+    text = "\n".join([
+        f"{len(escalation_ids)} more escalation{'s' if len(escalation_ids) != 1 else ''} for "
+        f"{profile.name} ({urgent} urgent), after {settings.alert_cap().per_window} alerts in "
+        f"{_duration(window)}: alerts are summarised until it is quieter.",
+        f"Newest: #{escalation_ids[-1]}. Open the queue: {settings.console_url()}/",
+        "What the people wrote is only in the console, not in this alert.",
+    ])
+    try:
+        sender(Notification(target=target, escalation_id=escalation_ids[-1],
+                            delivery_id=held[-1].id,
+                            subject=f"[URGENT] {len(escalation_ids)} more escalations — {profile.name}"
+                            if urgent else f"{len(escalation_ids)} more escalations — {profile.name}",
+                            text=text))
+    except Exception as error:  # held ones stay held; the next pass tries again
+        logger.warning("summary of %d held deliveries to %s failed: %s", len(held), target,
+                       _describe(error))
+        return False
+    with engine.begin() as connection:
+        connection.execute(
+            deliveries.update().where(deliveries.c.id.in_([row.id for row in held]),
+                                      deliveries.c.status == HELD)
+            .values(status=SENT, sent_at=now, summarised_at=now, last_error=None))
+    logger.info("summary of %d held deliveries (%d escalations) sent to %s", len(held),
+                len(escalation_ids), target)
+    return True
 
 
 def _due(engine: sa.engine.Engine, now: dt.datetime) -> list[int]:

@@ -33,7 +33,8 @@ OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 STATUSES = (OPEN, ACKNOWLEDGED, RESOLVED)
 TARGETS = (settings.WEBHOOK, settings.EMAIL)
 NEW, REMINDER = "new", "reminder"
-PENDING, SENT, CANCELLED = "pending", "sent", "cancelled"
+# HELD: not sent alone, the target's alerts being capped: a summary will count it.
+PENDING, SENT, CANCELLED, HELD = "pending", "sent", "cancelled", "held"
 MAX_STAFF_NAME_LENGTH = 120
 MAX_EVIDENCE = 50  # evidence items kept on one escalation, however many messages it collects
 MAX_COLLECTED_TURNS = 30
@@ -75,13 +76,15 @@ deliveries = sa.Table(
     sa.Column("target", sa.String(16), nullable=False),
     sa.Column("purpose", sa.String(16), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
-    # pending | sent; a reminder whose escalation was acknowledged before it went out: cancelled
+    # pending | sent | held; a reminder whose escalation was acknowledged before it went out:
+    # cancelled
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("next_attempt_at", UtcDateTime, nullable=False),
     sa.Column("lease_until", UtcDateTime),
     sa.Column("last_error", sa.String(200)),
     sa.Column("sent_at", UtcDateTime),
+    sa.Column("summarised_at", UtcDateTime),  # sent as part of a summary (HELD before)
     sa.Index("ix_clinic_escalation_deliveries_due", "status", "next_attempt_at"),
 )
 

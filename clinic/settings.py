@@ -294,6 +294,17 @@ def delivery_backoff_seconds() -> float:
     return _positive_number(BACKOFF_ENV, 5.0, float)
 
 
+@dataclass(frozen=True)
+class AlertCap:
+    per_window: int  # notifications one target gets in a window, one by one
+    window_minutes: float  # past that, one "N more" summary a window (clinic/delivery.py)
+
+
+def alert_cap() -> AlertCap:
+    return AlertCap(per_window=_positive_number("CLINIC_ALERTS_PER_WINDOW", 10, int),
+                    window_minutes=_positive_number("CLINIC_ALERT_WINDOW_MINUTES", 15.0, float))
+
+
 def delivery_lease_seconds() -> float:
     """How long a worker owns a delivery it is sending; longer than any send can take."""
     return _positive_number(LEASE_ENV, 60.0, float)

@@ -9,6 +9,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from aiosmtpd.smtp import AuthResult
 from clinic import settings
 from clinic.db import engine_for
 from clinic.delivery import NO_TARGET_MESSAGE, configured_targets, run_once
-from clinic.escalations import acknowledge, list_deliveries, record_escalation
+from clinic.escalations import acknowledge, list_deliveries, record_escalation, utc_now
 from clinic.profile import load_profile
 from support import ROOT, free_port, postgres_database
 
@@ -179,8 +180,8 @@ def quick_retries(monkeypatch):
 def record(engine, profile, number: int, level: str = "urgent", now=None) -> int:
     escalation_id, created = record_escalation(
         engine,
-        conversation_id=PHONE,
-        message_id=f"m-{number}",
+        conversation_id=f"sms-{number}",  # one conversation each: a conversation's later
+        message_id=f"m-{number}",         # messages are collected into its open escalation
         channel="twilio",
         level=level,
         categories=["suicidal_plan"],
@@ -223,7 +224,7 @@ def test_nothing_is_lost_while_targets_are_down_and_nothing_is_doubled_after(
     ids = [record(engine, profile, n, level) for n, level in enumerate(levels)]
 
     first = run_once(engine, profile=profile)
-    assert first == {"sent": 0, "failed": 6, "reminders": 0}
+    assert first == {"sent": 0, "failed": 6, "reminders": 0, "held": 0, "summaries": 0}
     time.sleep(0.15)
     run_once(engine, profile=profile)
     pending = [d for e in ids for d in list_deliveries(engine, e)]
@@ -238,7 +239,7 @@ def test_nothing_is_lost_while_targets_are_down_and_nothing_is_doubled_after(
     wait_for(lambda: all(d["status"] == "sent" for e in ids for d in list_deliveries(engine, e)),
              step=lambda: run_once(engine, profile=profile))
     for _ in range(3):
-        assert run_once(engine, profile=profile) == {"sent": 0, "failed": 0, "reminders": 0}
+        assert run_once(engine, profile=profile) == {"sent": 0, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}
         time.sleep(0.05)
     assert webhook.delivered() == Counter({key: 1 for key in keys(engine, ids)})
     assert mail.delivered() == Counter({d: 1 for d in delivery_ids(engine, ids, "email")})
@@ -304,16 +305,16 @@ def test_a_failing_webhook_is_retried_with_doubling_backoff(
     def at(seconds):
         return run_once(engine, now=T0 + dt.timedelta(seconds=seconds), profile=profile)
 
-    assert at(0) == {"sent": 0, "failed": 1, "reminders": 0}
+    assert at(0) == {"sent": 0, "failed": 1, "reminders": 0, "held": 0, "summaries": 0}
     assert delivery()["attempts"] == 1 and delivery()["last_error"] == "webhook answered HTTP 500"
     first_wait = (delivery()["next_attempt_at"] - T0).total_seconds()
     assert 0.18 <= first_wait <= 0.2
-    assert at(0.1) == {"sent": 0, "failed": 0, "reminders": 0}
+    assert at(0.1) == {"sent": 0, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}
     assert at(0.25)["failed"] == 1
     second_wait = (delivery()["next_attempt_at"] - T0).total_seconds() - 0.25
     assert 0.36 <= second_wait <= 0.4
-    assert at(0.5) == {"sent": 0, "failed": 0, "reminders": 0}
-    assert at(0.7) == {"sent": 1, "failed": 0, "reminders": 0}
+    assert at(0.5) == {"sent": 0, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}
+    assert at(0.7) == {"sent": 1, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}
     assert delivery()["status"] == "sent" and delivery()["attempts"] == 2
     assert [r["status"] for r in webhook.received] == [500, 500, 200]
     assert len({r["key"] for r in webhook.received}) == 1
@@ -334,23 +335,23 @@ def test_unacknowledged_urgent_escalations_are_sent_again(engine, profile, webho
     def reminders(escalation_id):
         return [d for d in list_deliveries(engine, escalation_id) if d["purpose"] == "reminder"]
 
-    assert at(0) == {"sent": 3, "failed": 0, "reminders": 0}
-    assert at(14) == {"sent": 0, "failed": 0, "reminders": 0}
+    assert at(0) == {"sent": 3, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}
+    assert at(14) == {"sent": 0, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}
     acknowledge(engine, acknowledged, by="Dana", now=T0 + dt.timedelta(minutes=5))
-    assert at(16) == {"sent": 1, "failed": 0, "reminders": 1}
+    assert at(16) == {"sent": 1, "failed": 0, "reminders": 1, "held": 0, "summaries": 0}
     text = webhook.received[-1]["body"]["text"]
     assert f"#{urgent}" in text and "not acknowledged after 16 minutes" in text
-    assert at(30) == {"sent": 0, "failed": 0, "reminders": 0}  # 15 minutes after the reminder
+    assert at(30) == {"sent": 0, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}  # 15 minutes after the reminder
     assert at(31)["reminders"] == 1
     assert len(reminders(urgent)) == 2 and not reminders(acknowledged) and not reminders(concern)
 
     webhook.answers = [503] * 10
-    assert at(47) == {"sent": 0, "failed": 1, "reminders": 1}
+    assert at(47) == {"sent": 0, "failed": 1, "reminders": 1, "held": 0, "summaries": 0}
     assert at(63)["reminders"] == 0  # one reminder is still pending for the webhook
     assert len(reminders(urgent)) == 3
     acknowledge(engine, urgent, by="Sam", now=T0 + dt.timedelta(minutes=64))
     webhook.answers = []
-    assert at(70) == {"sent": 0, "failed": 0, "reminders": 0}
+    assert at(70) == {"sent": 0, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}
     assert reminders(urgent)[-1]["status"] == "cancelled"
     assert len(webhook.received) == 3 + 2 + 2  # new, reminders sent, reminder refused twice
 
@@ -360,7 +361,7 @@ def test_a_fractional_acknowledgement_time_is_accepted(engine, profile, webhook)
     urgent = record(engine, profile, 1, now=T0)
     run_once(engine, now=T0, profile=profile, ack_minutes=0.01)
     counts = run_once(engine, now=T0 + dt.timedelta(seconds=1), profile=profile, ack_minutes=0.01)
-    assert counts == {"sent": 1, "failed": 0, "reminders": 1}
+    assert counts == {"sent": 1, "failed": 0, "reminders": 1, "held": 0, "summaries": 0}
     assert "not acknowledged after 1 second." in webhook.received[-1]["body"]["text"]
     assert [d["purpose"] for d in list_deliveries(engine, urgent)] == ["new", "reminder"]
     with pytest.raises(ValueError, match="ack_minutes"):
@@ -447,3 +448,33 @@ def test_an_unreachable_database_is_retried_not_fatal(tmp_path, profile_path):
     output = log.read_text()
     assert output.count("cannot reach the database (OperationalError); retrying every 0.1 s") == 1
     assert "Traceback" not in output
+
+
+def test_a_flood_of_escalations_pages_a_target_a_few_times_then_summarises(
+    engine, profile, webhook, monkeypatch
+):
+    """A script sending crisis messages from many conversations paged staff without end."""
+    monkeypatch.setenv("CLINIC_ALERTS_PER_WINDOW", "3")
+    monkeypatch.setenv("CLINIC_ALERT_WINDOW_MINUTES", "15")
+    monkeypatch.delenv("CLINIC_SMTP_HOST", raising=False)
+    webhook.start()
+    t0 = utc_now()
+    ids = [record(engine, profile, n, now=t0) for n in range(40)]
+    counts = run_once(engine, profile=profile, now=t0)
+    assert counts["sent"] == 3 and counts["held"] == 37 and counts["summaries"] == 1
+    assert len(webhook.received) == 4  # three alerts, then one summary
+    summary = webhook.received[-1]
+    assert "37 more escalations" in json.dumps(summary) and "(37 urgent)" in json.dumps(summary)
+    # Still flooding: held, and no second summary within the window.
+    more = [record(engine, profile, n, now=t0) for n in range(40, 50)]
+    counts = run_once(engine, profile=profile, now=t0 + dt.timedelta(minutes=5))
+    assert counts["held"] == 10 and counts["summaries"] == 0 and len(webhook.received) == 4
+    # After the window: one summary of what came in since (the ten new ones, and reminders of
+    # those nobody acknowledged); nothing dropped.
+    counts = run_once(engine, profile=profile, now=t0 + dt.timedelta(minutes=16))
+    assert counts["sent"] == 3 and counts["summaries"] == 1  # a new window: three, then one
+    assert len(webhook.received) == 4 + 3 + 1
+    counted = int(re.search(r"(\d+) more escalations", json.dumps(webhook.received[-1])).group(1))
+    assert counted >= 10
+    statuses = {d["status"] for e in ids + more for d in list_deliveries(engine, e)}
+    assert statuses == {"sent"}
