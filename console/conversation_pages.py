@@ -103,7 +103,10 @@ def annotate(conversation_id: str) -> Any:
 
 @blueprint.route("/conversations.<any(csv, json):kind>")
 def export(kind: str) -> Any:
-    """The filtered conversations (not their messages), masked unless an admin reveals."""
+    """The filtered conversations (not their messages), masked unless they reveal: for
+    administrators only (bulk health information leaves the console)."""
+    if not g.user.is_admin:
+        abort(403, "Only an administrator can export conversations.")
     filters = Filters.from_args(request.args)
     reveal = reveal_requested()
     rows = conversations.iter_conversations(g.engine, filters, _timezone(), EXPORT_LIMIT)

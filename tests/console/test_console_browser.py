@@ -26,6 +26,7 @@ WAIT_MS = 60_000
 @pytest.fixture(scope="module")
 def console_url(assistant) -> Iterator[str]:
     accounts.create_user(engine_for(assistant.database_url), "nurse.kim", PASSWORD)
+    accounts.create_user(engine_for(assistant.database_url), "admin.lee", PASSWORD, accounts.ADMIN)
     port = free_port()
     env = {**os.environ, "CLINIC_DATABASE_URL": assistant.database_url,
            "CLINIC_EVENTS_DATABASE_URL": assistant.events_database_url,
@@ -82,9 +83,9 @@ def test_a_crisis_in_the_widget_is_acknowledged_in_the_console(browser, assistan
         stop([demo])
 
 
-def log_in(page, console_url: str) -> None:
+def log_in(page, console_url: str, username: str = "nurse.kim") -> None:
     page.goto(console_url + "/")
-    page.get_by_label("Username").fill("nurse.kim")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Escalations")).to_be_visible()
@@ -102,7 +103,7 @@ def test_staff_filter_open_and_export_conversations(browser, assistant, console_
         page.set_default_timeout(WAIT_MS)
         dialogs = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        log_in(page, console_url)
+        log_in(page, console_url, "admin.lee")  # exports are for administrators
         page.get_by_role("link", name="Conversations").click()
         page.get_by_label("Words in a message").fill(marker)
         page.get_by_role("button", name="Show").click()

@@ -239,8 +239,15 @@ def test_tags_review_and_note_are_saved_and_filter(client, held):
     assert client.post(f"{path}/annotate", data={"add_tag": "x"}).status_code == 400  # no CSRF
 
 
-def test_exports_are_masked_and_defused_for_spreadsheets(client, held, index_db):
+def test_only_an_admin_exports_conversations(client, held):
     log_in(client)
+    assert client.get("/conversations.csv").status_code == 403
+    assert client.get("/conversations.json").status_code == 403
+    assert "conversations.csv" not in client.get("/conversations").get_data(as_text=True)
+
+
+def test_exports_are_masked_and_defused_for_spreadsheets(client, held, index_db):
+    log_in(client, "ada")
     reply = client.get("/conversations.csv")
     assert reply.headers["Content-Disposition"].startswith("attachment;")
     rows = {row["conversation_id"]: row for row in csv.DictReader(io.StringIO(reply.get_data(
@@ -285,6 +292,6 @@ def test_not_understood_groups_similar_messages_and_exports_training_data(client
 
 
 def test_the_json_export_round_trips(client, held):
-    log_in(client)
+    log_in(client, "ada")
     body = client.get("/conversations.json", query_string={"topic": "session_length"})
     assert held["faq"] in {r["conversation_id"] for r in json.loads(body.get_data())}
