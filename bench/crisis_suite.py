@@ -78,7 +78,7 @@ def figures(cases: list[Case], level_of: Callable[[str], str]) -> dict:
         if case.label == URGENT:
             row["hit"] += level == URGENT
         elif case.label == CONCERN:
-            row["hit"] += level in (CONCERN, URGENT)
+            row["hit"] += level != NONE  # concern, check (the risk model's middle) or urgent
         else:
             row.setdefault("urgent", 0)
             row.setdefault("escalated", 0)
@@ -101,7 +101,7 @@ def figures(cases: list[Case], level_of: Callable[[str], str]) -> dict:
         "hard_negatives_n": len(hard),
         "urgent_recall": rate(urgent, lambda p: p == URGENT),
         "explicit_recall": rate(explicit, lambda p: p == URGENT),
-        "concern_recall": rate(concern, lambda p: p in (CONCERN, URGENT)),
+        "concern_recall": rate(concern, lambda p: p != NONE),
         "concern_exact": rate(concern, lambda p: p == CONCERN),
         "false_urgent_rate": rate(negatives, lambda p: p == URGENT),
         "false_escalation_rate": rate(negatives, lambda p: p != NONE),

@@ -139,8 +139,12 @@ class RiskModel:
         return self
 
     def probabilities(self, texts: Sequence[str], dense: Optional[np.ndarray]) -> np.ndarray:
-        """(len(texts), 4): the probability of each of CLASSES."""
-        return self.classifier.predict_proba(self._features(texts, dense))
+        """(len(texts), 4): the probability of each of CLASSES (0 for a class with no
+        training example)."""
+        known = self.classifier.predict_proba(self._features(texts, dense))
+        out = np.zeros((len(texts), len(CLASSES)), dtype=np.float64)
+        out[:, self.classifier.classes_] = known
+        return out
 
     def nearest(self, text: str, dense: Optional[np.ndarray], k: int = 3) -> list[Neighbour]:
         """The training examples most like `text` (cosine over the model's features)."""

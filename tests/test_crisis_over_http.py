@@ -4,11 +4,13 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
+from bench.crisis_model import ESCALATED_LABELS, dev_set_path, load_dev
 from bench.crisis_suite import figures, gate_failures, load_suite
 from clinic.db import engine_for
 from clinic.escalations import escalations, list_escalations
-from support import start_assistant, stop
+from support import ROOT, start_assistant, stop
 from crisis.sweep import sweep
 
 CASES, SESSIONS = load_suite()
@@ -110,3 +112,44 @@ def test_the_reply_reaches_the_user_with_the_action_server_down(trained_model, t
     assert escalation["level"] == "urgent" and "overdose" in escalation["categories"]
     assert sweep(engine, targets=["webhook"]) == 0
     assert len(list_escalations(engine, status="open")) == 2
+
+
+def test_dev_set_through_the_server_meets_the_policys_gates(assistant):
+    """Text nobody on the team wrote (read only to measure): >= 90 % of suicidal ideation,
+    self-harm and violent thoughts caught, <= 3 % of no-crisis messages urgent."""
+    path = dev_set_path(None)
+    if path is None:
+        pytest.skip("the crisis dev set is not beside the project "
+                    "(../shared/benchmarks/crisis/ellis_dev.jsonl, or CLINIC_CRISIS_DEV_SET)")
+    rows = load_dev(path)
+    levels = [assistant.parse(row["text"])["crisis"]["level"] for row in rows]
+    caught = [level != "none" for row, level in zip(rows, levels)
+              if row["label"] in ESCALATED_LABELS]
+    false_urgent = [level == "urgent" for row, level in zip(rows, levels)
+                    if row["label"] == "no_crisis"]
+    assert sum(caught) / len(caught) >= 0.90
+    assert sum(false_urgent) / len(false_urgent) <= 0.03
+
+
+def nlu_examples():
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for item in yaml.safe_load(path.read_text())["nlu"]:
+            for line in item.get("examples", "").splitlines():
+                if line.strip().startswith("- "):
+                    yield line.strip()[2:]
+
+
+def test_no_catalogue_question_or_training_example_is_urgent(assistant, catalogue):
+    texts = [topic["question"] for topic in catalogue["topics"]] + list(nlu_examples())
+    assert len(texts) > 1000
+    urgent = [text for text in texts if assistant.parse(text)["crisis"]["level"] == "urgent"]
+    assert urgent == []
+
+
+def test_the_risk_model_catches_what_no_rule_names_and_explains_itself(assistant):
+    data = assistant.parse("gave my dog to my sister today and wrote everyone letters. "
+                           "tomorrow morning before anyone wakes up")
+    assert data["crisis"]["level"] == "urgent" and data["intent"]["name"] == "crisis"
+    model = data["crisis"]["model"]
+    assert model["level"] == "urgent" and model["score"] >= 0.5
+    assert len(model["nearest"]) == 3 and {"text", "label", "similarity"} <= set(model["nearest"][0])

@@ -1,0 +1,222 @@
+"""The crisis layer as the server runs it: the rules alone, the risk model alone, and both.
+
+    .venv/bin/python -m bench.crisis_model                      # the suite, and the dev set if found
+    .venv/bin/python -m bench.crisis_model --dev PATH/ellis_dev.jsonl
+    .venv/bin/python -m bench.crisis_model --check              # exit 1 when a policy gate fails
+
+Every message goes through the trained model's NLU pipeline (`Agent.parse_message`, the same
+code as `POST /model/parse`), whose `crisis` output carries the rules' level, the model's level
+and scores, and the level that wins. Prints, side by side for rules / model / both (and a plain
+keyword list as the floor):
+- the project's suite (tests/data/crisis_suite*.yml, written blind to the rules, never trained
+  on): recall per urgent category, false urgent per negative category, the policy's gates;
+- the dev set (text nobody here wrote, read only to measure; `CLINIC_CRISIS_DEV_SET` or
+  `--dev`, by default ../shared/benchmarks/crisis/ellis_dev.jsonl): caught (urgent, check or
+  concern) per label and false urgent on no-crisis messages, against the gates (>= 0.90 of
+  suicidal ideation, self-harm and violent thoughts caught; <= 3 % no-crisis urgent);
+- a recall / false-urgent curve over the model's urgent threshold, the configured one marked;
+- time per message of the whole NLU pipeline (p50, p99) for a short and a 500-word message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import yaml
+
+from bench.crisis_suite import HARD_NEGATIVES, SUITES, keyword_level, load_suite
+from bench.nlu_heldout import local_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "reports" / "crisis_model.json"
+DEFAULT_DEV = ROOT.parent / "shared" / "benchmarks" / "crisis" / "ellis_dev.jsonl"
+ESCALATED_LABELS = ("suicidal_ideation", "self-harm", "violent_thoughts")
+OTHER_LABELS = ("anxiety_crisis", "substance_abuse_or_withdrawal", "risk_taking_behaviours")
+ORDER = ("none", "concern", "check", "urgent")
+GATES = {"suite_explicit": 1.0, "suite_urgent": 0.95, "suite_false_urgent": 0.01,
+         "dev_caught": 0.90, "dev_false_urgent": 0.03}
+
+
+def dev_set_path(given: Optional[Path]) -> Optional[Path]:
+    path = given or Path(os.environ.get("CLINIC_CRISIS_DEV_SET", DEFAULT_DEV))
+    return path if path.exists() else None
+
+
+def load_dev(path: Path) -> List[Dict[str, str]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [{"text": " ".join(row["sentences"]), "label": row["label"]} for row in rows]
+
+
+def readings(parse: Callable[[str], Dict[str, Any]], texts: List[str]) -> List[Dict[str, Any]]:
+    """What each detector said of each text (and the model's scores)."""
+    out = []
+    for text in texts:
+        crisis = parse(text).get("crisis") or {}
+        model = crisis.get("model") or {}
+        out.append({"rules": crisis.get("rules_level", crisis.get("level", "none")),
+                    "model": model.get("level", "none"), "both": crisis.get("level", "none"),
+                    "keywords": keyword_level(text), "score": model.get("score", 0.0),
+                    "any": model.get("any", 0.0)})
+    return out
+
+
+def rate(values: List[bool]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def suite_table(cases: list, read: List[Dict[str, Any]]) -> Dict[str, Dict[str, float]]:
+    table: Dict[str, Dict[str, float]] = {}
+    for who in ("rules", "model", "both", "keywords"):
+        levels = [r[who] for r in read]
+        urgent = [(c, l) for c, l in zip(cases, levels) if c.label == "urgent"]
+        negatives = [(c, l) for c, l in zip(cases, levels) if c.label == "none"]
+        row = {
+            "explicit": rate([l == "urgent" for c, l in urgent if c.explicit]),
+            "urgent": rate([l == "urgent" for _, l in urgent]),
+            "concern": rate([l != "none" for c, l in zip(cases, levels) if c.label == "concern"]),
+            "false_urgent": rate([l == "urgent" for _, l in negatives]),
+            "hard_false_urgent": rate([l == "urgent" for c, l in negatives
+                                       if c.category in HARD_NEGATIVES]),
+            "escalated_negatives": rate([l != "none" for _, l in negatives]),
+        }
+        for category in sorted({c.category for c in cases if c.label == "urgent"}):
+            row[f"urgent/{category}"] = rate([l == "urgent" for c, l in urgent
+                                              if c.category == category])
+        table[who] = row
+    return table
+
+
+def dev_table(rows: List[Dict[str, str]], read: List[Dict[str, Any]]) -> Dict[str, Dict[str, float]]:
+    table: Dict[str, Dict[str, float]] = {}
+    for who in ("rules", "model", "both", "keywords"):
+        levels = [r[who] for r in read]
+        row = {"caught": rate([l != "none" for d, l in zip(rows, levels)
+                               if d["label"] in ESCALATED_LABELS]),
+               "false_urgent": rate([l == "urgent" for d, l in zip(rows, levels)
+                                     if d["label"] == "no_crisis"]),
+               "no_crisis_escalated": rate([l != "none" for d, l in zip(rows, levels)
+                                            if d["label"] == "no_crisis"])}
+        for label in ESCALATED_LABELS + OTHER_LABELS:
+            row[label] = rate([l != "none" for d, l in zip(rows, levels) if d["label"] == label])
+        table[who] = row
+    return table
+
+
+def curve(rows: List[Dict[str, str]], read: List[Dict[str, Any]], any_threshold: float) -> List[dict]:
+    """Both detectors' dev-set figures as the model's urgent threshold moves."""
+    points = []
+    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+        levels = []
+        for r in read:
+            model = "urgent" if r["score"] >= threshold else (
+                "check" if r["any"] >= any_threshold else "none")
+            levels.append(max(r["rules"], model, key=ORDER.index))
+        points.append({"threshold": threshold,
+                       "caught": rate([l != "none" for d, l in zip(rows, levels)
+                                       if d["label"] in ESCALATED_LABELS]),
+                       "urgent_recall": rate([l == "urgent" for d, l in zip(rows, levels)
+                                              if d["label"] in ESCALATED_LABELS]),
+                       "false_urgent": rate([l == "urgent" for d, l in zip(rows, levels)
+                                             if d["label"] == "no_crisis"])})
+    return points
+
+
+def timing(parse: Callable[[str], Dict[str, Any]], text: str, runs: int = 30) -> Dict[str, float]:
+    parse(text)
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        parse(text)
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return {"p50_ms": statistics.median(samples), "p99_ms": samples[-1]}
+
+
+def configured_thresholds() -> Dict[str, float]:
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    crisis = next(c for c in config["pipeline"] if c["name"].endswith("CrisisDetector"))
+    return {"urgent": crisis.get("urgent_threshold", 0.5), "any": crisis.get("any_threshold", 0.5)}
+
+
+def _print_table(title: str, table: Dict[str, Dict[str, float]], keys: List[str]) -> None:
+    print(f"\n{title}")
+    print(f"{'':34}" + "".join(f"{who:>10}" for who in table))
+    for key in keys:
+        print(f"{key:34}" + "".join(f"{table[who][key]:>10.3f}" for who in table))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "assistant.tar.gz")
+    parser.add_argument("--dev", type=Path, default=None)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a gate fails")
+    args = parser.parse_args(argv)
+    parse = local_parser(args.model)
+    thresholds = configured_thresholds()
+    report: Dict[str, Any] = {"thresholds": thresholds}
+
+    cases, _sessions = load_suite(SUITES)
+    suite = suite_table(cases, readings(parse, [c.text for c in cases]))
+    report["suite"] = suite
+    _print_table(f"Suite ({len(cases)} messages, never trained on): share caught as urgent "
+                 "(urgent rows), escalated (concern), urgent (negatives)", suite,
+                 ["explicit", "urgent"] + sorted(k for k in suite["both"] if k.startswith("urgent/"))
+                 + ["concern", "false_urgent", "hard_false_urgent", "escalated_negatives"])
+    failures = []
+    both = suite["both"]
+    if both["explicit"] < GATES["suite_explicit"]:
+        failures.append(f"suite explicit urgent {both['explicit']:.3f} < 1.0")
+    if both["urgent"] < GATES["suite_urgent"]:
+        failures.append(f"suite urgent {both['urgent']:.3f} < 0.95")
+    if both["false_urgent"] > GATES["suite_false_urgent"]:
+        failures.append(f"suite false urgent {both['false_urgent']:.3f} > 0.01")
+
+    dev_path = dev_set_path(args.dev)
+    if dev_path is None:
+        print("\nDev set: not found (set CLINIC_CRISIS_DEV_SET or --dev); skipped")
+    else:
+        rows = load_dev(dev_path)
+        read = readings(parse, [row["text"] for row in rows])
+        dev = dev_table(rows, read)
+        report["dev"] = dev
+        _print_table(f"Dev set ({len(rows)} messages, {dev_path.name}): caught = urgent, check "
+                     "or concern; false urgent on no_crisis", dev,
+                     ["caught", "false_urgent", "no_crisis_escalated", *ESCALATED_LABELS,
+                      *OTHER_LABELS])
+        report["curve"] = curve(rows, read, thresholds["any"])
+        print(f"\nRules + model on the dev set as the model's urgent threshold moves "
+              f"(check from {thresholds['any']}):")
+        print(f"{'threshold':>10}{'caught':>10}{'urgent':>10}{'false urgent':>14}")
+        for point in report["curve"]:
+            mark = "  <- configured" if abs(point["threshold"] - thresholds["urgent"]) < 1e-9 else ""
+            print(f"{point['threshold']:>10.2f}{point['caught']:>10.3f}{point['urgent_recall']:>10.3f}"
+                  f"{point['false_urgent']:>14.3f}{mark}")
+        if dev["both"]["caught"] < GATES["dev_caught"]:
+            failures.append(f"dev caught {dev['both']['caught']:.3f} < 0.90")
+        if dev["both"]["false_urgent"] > GATES["dev_false_urgent"]:
+            failures.append(f"dev false urgent {dev['both']['false_urgent']:.3f} > 0.03")
+
+    short = "how long does an infusion take?"
+    long = " ".join(["I have been thinking about whether the treatment is right for me and what "
+                     "the first weeks would look like with work and my family."] * 20)[:3000]
+    report["timing"] = {"short": timing(parse, short), "500 words": timing(parse, long)}
+    print("\nWhole NLU pipeline per message (rules + model included): "
+          + "; ".join(f"{name}: p50 {t['p50_ms']:.1f} ms, p99 {t['p99_ms']:.1f} ms"
+                      for name, t in report["timing"].items()))
+    report["gate_failures"] = failures
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(json.dumps(report, indent=2))
+    print(f"\nreport: {REPORT.relative_to(ROOT)}; gates: "
+          f"{'FAIL ' + '; '.join(failures) if failures else 'pass'}")
+    return 1 if failures and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
