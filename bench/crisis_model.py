@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import sys
@@ -158,6 +159,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--dev", type=Path, default=None)
     parser.add_argument("--check", action="store_true", help="exit 1 when a gate fails")
     args = parser.parse_args(argv)
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)  # Rasa's debug lines would print the texts
+    configure_structlog(logging.WARNING)
     parse = local_parser(args.model)
     thresholds = configured_thresholds()
     report: Dict[str, Any] = {"thresholds": thresholds}

@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 CRISIS_KEY = "crisis"
 CRISIS_INTENT = "crisis"
+CHECK_INTENT = "crisis_check"
 SUBJECT_ENTITY = "crisis_subject"
 FILE = "crisis_model.joblib"
 THIRD_PERSON_KINDS = frozenset({"third_person"})
@@ -138,6 +139,8 @@ class CrisisDetector(GraphComponent):
             message.set(CRISIS_KEY, result, add_to_output=True)
             if result["level"] == URGENT:
                 override(message, result["subject"])
+            elif result["level"] == risk.CHECK:
+                override(message, "self", CHECK_INTENT)
         return messages
 
     def assess(self, text: str, dense: Optional[np.ndarray]) -> Optional[Dict[str, Any]]:
@@ -176,12 +179,13 @@ class CrisisDetector(GraphComponent):
         return sentence.features.reshape(1, -1).astype(np.float32)
 
 
-def override(message: Message, subject: Text) -> None:
-    """Make an urgent message the `crisis` intent, keeping what NLU predicted in the ranking."""
-    intent = {INTENT_NAME_KEY: CRISIS_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+def override(message: Message, subject: Text, intent_name: Text = CRISIS_INTENT) -> None:
+    """Make an urgent message the `crisis` intent (hopelessness: `crisis_check`), keeping what
+    NLU predicted in the ranking."""
+    intent = {INTENT_NAME_KEY: intent_name, PREDICTED_CONFIDENCE_KEY: 1.0}
     ranking = [intent] + [
         item for item in message.get(INTENT_RANKING_KEY) or []
-        if item.get(INTENT_NAME_KEY) != CRISIS_INTENT
+        if item.get(INTENT_NAME_KEY) != intent_name
     ]
     text = message.get(TEXT) or ""
     entity = {

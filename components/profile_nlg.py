@@ -32,7 +32,9 @@ CRISIS_REPLY = "utter_crisis"
 CRISIS_FOOTER = "utter_crisis_footer"
 CONCERN_FOOTER = "utter_concern_footer"
 ALERT_OPEN, ALERT_CLOSED = "utter_staff_alert_open", "utter_staff_alert_closed"
-NO_FOOTER = {CRISIS_REPLY, CRISIS_FOOTER, CONCERN_FOOTER, ALERT_OPEN, ALERT_CLOSED}
+CHECK_QUESTION, CHECK_AGAIN = session.CHECK_QUESTION, "utter_crisis_check_again"
+NO_FOOTER = {CRISIS_REPLY, CRISIS_FOOTER, CONCERN_FOOTER, ALERT_OPEN, ALERT_CLOSED,
+             CHECK_QUESTION, CHECK_AGAIN, "utter_crisis_check_no"}
 STAFF_ALERT_NOTE = "staff_alert_note"  # a placeholder this generator fills, not a slot
 HOURS_SLOTS = ("clinic_open", "next_opening")  # set by action_check_hours
 
@@ -72,6 +74,8 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
     ) -> Optional[Dict[Text, Any]]:
         if utter_action == CRISIS_REPLY:
             kwargs.setdefault(STAFF_ALERT_NOTE, self._staff_alert_note(output_channel))
+        if utter_action == CHECK_QUESTION and self._asked_this_session(tracker):
+            utter_action = CHECK_AGAIN  # the direct question is asked once a session
         slots = self._with_hours(tracker.current_slot_values())
         message = self.generate_from_slots(utter_action, slots, output_channel, **kwargs)
         if message is None or utter_action in NO_FOOTER or not message.get("text"):
@@ -105,6 +109,17 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
         return (note or {}).get("text", "")
 
     @staticmethod
+    def _asked_this_session(tracker: DialogueStateTracker) -> bool:
+        asked = False
+        for event in tracker.events:
+            if isinstance(event, SessionStarted):
+                asked = False
+            elif isinstance(event, BotUttered) and event.metadata.get("utter_action") in (
+                    CHECK_QUESTION, CHECK_AGAIN):
+                asked = True
+        return asked
+
+    @staticmethod
     def _footer_for(tracker: DialogueStateTracker) -> Optional[Text]:
         """Which footer the first reply after the latest user message gets, if any."""
         events, replied = [], False
@@ -115,6 +130,7 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
                 events.append(event.as_dict())
                 replied = False
             elif isinstance(event, BotUttered):
+                events.append(event.as_dict())  # the direct question's answers need it
                 replied = True
         if replied:
             return None  # this turn has had its first reply

@@ -213,6 +213,8 @@ def user_turn(conversation_id: str, event: dict[str, Any]) -> Turn:
         topic = key.split("/", 1)[1] if key.startswith("faq/") else None
         answer_confidence = _number(chosen.get("confidence"))
     crisis = (parse.get("crisis") or {}).get("level") or "none"
+    if crisis == "check":  # hopelessness, asked directly: staff see it as a concern
+        crisis = "concern"
     return Turn(
         conversation_id=conversation_id, ts=float(event["timestamp"]), role=USER,
         text=str(event.get("text") or ""), channel=event.get("input_channel"),

@@ -38,22 +38,35 @@ def crisis_of(event: dict[str, Any]) -> dict[str, Any]:
     return stored if stored else detect(event.get("text") or "").as_dict()
 
 
+CHECK_QUESTION = "utter_crisis_check"
+YES, NO = ("crisis_check_yes", "affirm"), ("crisis_check_no", "deny")
+
+
 def levels(events: Iterable[dict[str, Any]]) -> Iterator[TurnLevel]:
     """Every user message's level, in order, with the session rules applied."""
-    flagged = False
+    flagged, asked = False, False
     turns: list[dict[str, str]] = []
     for event in events:
         kind = event.get("event")
         if kind == "session_started":
-            flagged, turns = False, []
-        elif kind == "bot" and event.get("text"):
-            turns = (turns + [{"role": "bot", "text": event["text"]}])[-LAST_TURNS:]
+            flagged, asked, turns = False, False, []
+        elif kind == "bot":
+            asked = (event.get("metadata") or {}).get("utter_action") == CHECK_QUESTION
+            if event.get("text"):
+                turns = (turns + [{"role": "bot", "text": event["text"]}])[-LAST_TURNS:]
         elif kind == "user":
             turns = (turns + [{"role": "user", "text": event.get("text") or ""}])[-LAST_TURNS:]
             crisis = crisis_of(event)
             level, reason = crisis.get("level", NONE), ""
-            if level == CHECK:  # the risk model's middle band: escalated as a concern
+            if level == CHECK:  # hopelessness: asked directly, and escalated as a concern
                 level = CONCERN
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent == YES[0] or (asked and intent == YES[1]):
+                level, reason = URGENT, "yes to the direct question"
+                crisis = {**crisis, "categories": ["suicidal_ideation"], "subject": "self"}
+            elif asked and level == NONE and intent not in NO:
+                level, reason = CONCERN, "no answer to the direct question"
+            asked = False
             signals = set(crisis.get("signals", ()))
             if level == URGENT:
                 flagged = True
@@ -102,11 +115,12 @@ def escalation_facts(conversation_id: str, turn: TurnLevel) -> Optional[Escalati
                          "reason": f"score {model.get('score', 0):.2f}",
                          "subject": model.get("subject", "self"),
                          "nearest": model.get("nearest", [])})
+    session_category = "direct_question" if "direct question" in turn.reason else "after_crisis"
     if turn.reason:
         evidence.append({"text": turn.event.get("text", ""), "rule": "session",
-                         "category": "after_crisis", "level": turn.level,
+                         "category": session_category, "level": turn.level,
                          "reason": turn.reason, "subject": "self"})
-    categories = list(crisis.get("categories") or []) or ["after_crisis"]
+    categories = list(crisis.get("categories") or []) or [session_category]
     message_id = turn.event.get("message_id") or f"ts-{turn.event.get('timestamp')}"
     return EscalationFacts(
         conversation_id=conversation_id,

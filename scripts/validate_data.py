@@ -3,8 +3,9 @@
 Rasa's validator reports a response as "not used in any story or rule" when a form asks with
 it (`utter_ask_<slot>`), when a default action utters it (the two-stage fallback), or when a
 custom action or our response generator (components/profile_nlg.py) uses it; it reports the
-`crisis` intent as missing from the NLU data, because the crisis detector sets it, not the
-classifier (components/crisis_detector.py); and it reports the retrieval intent as "duplicated" because it
+`crisis` and `crisis_check` intents as missing from the NLU data, because the crisis detector
+sets them, not the classifier (components/crisis_detector.py), and the direct question's answers,
+which only its buttons send; and it reports the retrieval intent as "duplicated" because it
 merges the intent it finds in the NLU data into the domain that already lists it. Those are
 checked to be true here (the form slot exists, the name is in actions/ or components/), then
 let through.
@@ -42,8 +43,11 @@ def explained(warning: str, domain: dict, action_sources: str) -> bool:
             or f'"{response}"' in action_sources
         )
     no_examples = _NO_EXAMPLES.search(warning)
-    if no_examples:
-        return f'CRISIS_INTENT = "{no_examples.group(1)}"' in action_sources
+    if no_examples:  # set by the crisis detector, or only by a button of a response
+        intent = no_examples.group(1)
+        payloads = {button.get("payload") for variants in domain.get("responses", {}).values()
+                    for variant in variants for button in variant.get("buttons", [])}
+        return f'_INTENT = "{intent}"' in action_sources or f"/{intent}" in payloads
     duplicated = _DUPLICATED.search(warning)
     if duplicated:
         return [name.strip() for name in duplicated.group(1).split(",")] == ["faq"]

@@ -88,10 +88,22 @@ def test_sessions_escalate_as_the_suite_says(assistant):
     sweep(engine, targets=[])
     wrong = {}
     for sender, expected in expected_by_sender.items():
-        got = [row["level"] for row in escalations_of(assistant.database_url, sender)]
-        if sorted(got) != sorted(expected):  # the action records urgent ones first
-            wrong[sender] = (expected, got)
+        rows = escalations_of(assistant.database_url, sender)
+        got = [row["level"] for row in rows]
+        messages = sum(1 + len(row["collected"] or []) for row in rows)
+        if sorted(got) != sorted(escalated_levels(expected)) or messages != len(expected):
+            wrong[sender] = (expected, got, messages)
     assert not wrong
+
+
+def escalated_levels(levels):
+    """The escalations a conversation's messages make: a message at the level of the open
+    escalation or lower joins it (clinic.escalations), a higher one opens its own."""
+    made = []
+    for level in levels:
+        if not made or (level == "urgent" and "urgent" not in made):
+            made.append(level)
+    return made
 
 
 def test_the_reply_reaches_the_user_with_the_action_server_down(trained_model, tmp_path):
@@ -153,3 +165,27 @@ def test_the_risk_model_catches_what_no_rule_names_and_explains_itself(assistant
     model = data["crisis"]["model"]
     assert model["level"] == "urgent" and model["score"] >= 0.5
     assert len(model["nearest"]) == 3 and {"text", "label", "similarity"} <= set(model["nearest"][0])
+
+
+def test_hopelessness_gets_the_direct_question_and_yes_is_a_crisis(assistant):
+    sender = conversation()
+    [question] = assistant.send(sender, "i've been feeling really hopeless lately")
+    assert "thoughts of ending your life" in question["text"]
+    assert [b["payload"] for b in question["buttons"]] == ["/crisis_check_yes", "/crisis_check_no"]
+    replies = assistant.send(sender, "/crisis_check_yes")
+    assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
+    levels = [row["level"] for row in escalations_of(assistant.database_url, sender)]
+    assert levels == ["concern", "urgent"]
+    later = " ".join(reply["text"] for reply in assistant.send(sender, "how much is it?"))
+    assert "988" in later  # supportive for the rest of the session
+
+
+def test_no_to_the_direct_question_gets_a_supportive_line_and_it_is_asked_once(assistant):
+    sender = conversation()
+    assistant.send(sender, "i dont really see the point of anything anymore")
+    [reply] = assistant.send(sender, "no")
+    assert "988" in reply["text"] and "talk to a person" in reply["text"]
+    again = assistant.send(sender, "honestly i feel like a ghost lately, nothing matters")
+    assert "thoughts of ending your life" not in again[0]["text"]
+    assert "988" in again[0]["text"]
+    assert [row["level"] for row in escalations_of(assistant.database_url, sender)] == ["concern"]
