@@ -64,7 +64,9 @@ def readings(parse: Callable[[str], Dict[str, Any]], texts: List[str]) -> List[D
         out.append({"rules": crisis.get("rules_level", crisis.get("level", "none")),
                     "model": model.get("level", "none"), "both": crisis.get("level", "none"),
                     "keywords": keyword_level(text), "score": model.get("score", 0.0),
-                    "any": model.get("any", 0.0)})
+                    "any": model.get("any", 0.0),
+                    "sentence_score": model.get("sentence_score", 0.0),
+                    "sentence_any": model.get("sentence_any", 0.0)})
     return out
 
 
@@ -110,14 +112,18 @@ def dev_table(rows: List[Dict[str, str]], read: List[Dict[str, Any]]) -> Dict[st
     return table
 
 
-def curve(rows: List[Dict[str, str]], read: List[Dict[str, Any]], any_threshold: float) -> List[dict]:
-    """Both detectors' dev-set figures as the model's urgent threshold moves."""
+def curve(rows: List[Dict[str, str]], read: List[Dict[str, Any]],
+          thresholds: Dict[str, float]) -> List[dict]:
+    """Both detectors' dev-set figures as the model's urgent threshold (whole message) moves,
+    the other thresholds as configured."""
     points = []
     for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
         levels = []
         for r in read:
-            model = "urgent" if r["score"] >= threshold else (
-                "check" if r["any"] >= any_threshold else "none")
+            urgent = (r["score"] >= threshold
+                      or r["sentence_score"] >= thresholds["sentence_urgent"])
+            flagged = r["any"] >= thresholds["any"] or r["sentence_any"] >= thresholds["sentence_any"]
+            model = "urgent" if urgent else ("check" if flagged else "none")
             levels.append(max(r["rules"], model, key=ORDER.index))
         points.append({"threshold": threshold,
                        "caught": rate([l != "none" for d, l in zip(rows, levels)
@@ -143,7 +149,12 @@ def timing(parse: Callable[[str], Dict[str, Any]], text: str, runs: int = 30) ->
 def configured_thresholds() -> Dict[str, float]:
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     crisis = next(c for c in config["pipeline"] if c["name"].endswith("CrisisDetector"))
-    return {"urgent": crisis.get("urgent_threshold", 0.5), "any": crisis.get("any_threshold", 0.5)}
+    from components.crisis_detector import CrisisDetector
+
+    settings = {**CrisisDetector.get_default_config(), **crisis}
+    return {"urgent": settings["urgent_threshold"], "any": settings["any_threshold"],
+            "sentence_urgent": settings["sentence_urgent_threshold"],
+            "sentence_any": settings["sentence_any_threshold"]}
 
 
 def _print_table(title: str, table: Dict[str, Dict[str, float]], keys: List[str]) -> None:
@@ -196,9 +207,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                      "or concern; false urgent on no_crisis", dev,
                      ["caught", "false_urgent", "no_crisis_escalated", *ESCALATED_LABELS,
                       *OTHER_LABELS])
-        report["curve"] = curve(rows, read, thresholds["any"])
+        report["curve"] = curve(rows, read, thresholds)
         print(f"\nRules + model on the dev set as the model's urgent threshold moves "
-              f"(check from {thresholds['any']}):")
+              f"(the others as configured: {thresholds}):")
         print(f"{'threshold':>10}{'caught':>10}{'urgent':>10}{'false urgent':>14}")
         for point in report["curve"]:
             mark = "  <- configured" if abs(point["threshold"] - thresholds["urgent"]) < 1e-9 else ""

@@ -70,8 +70,11 @@ class CrisisDetector(GraphComponent):
             "dense_featurizer": "minilm",  # whose sentence vector the whole-message model reads
             "dense_weight": 1.0,
             "C": 4.0,
-            "urgent_threshold": 0.5,  # P(urgent) from which the model says urgent
+            "urgent_threshold": 0.9,  # P(urgent) of the message from which the model says urgent
             "any_threshold": 0.5,  # P(not none) from which it says check (or concern)
+            # The same for one sentence of a long message (above 1: a sentence never decides).
+            "sentence_urgent_threshold": 1.01,
+            "sentence_any_threshold": 0.7,
             "neighbours": 3,  # training examples recorded beside the model's score
         }
 
@@ -92,6 +95,8 @@ class CrisisDetector(GraphComponent):
         self.models = models or {}
         self.thresholds = risk.Thresholds(self.config["urgent_threshold"],
                                           self.config["any_threshold"])
+        self.sentence_thresholds = risk.Thresholds(self.config["sentence_urgent_threshold"],
+                                                   self.config["sentence_any_threshold"])
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -144,27 +149,30 @@ class CrisisDetector(GraphComponent):
         return messages
 
     def assess(self, text: str, dense: Optional[np.ndarray]) -> Optional[Dict[str, Any]]:
-        """The risk model's level for a message: whole, and each sentence of a long one; the
-        scores are the highest of any of them."""
+        """The risk model's level for a message: the whole message, and each sentence of a
+        long one (with thresholds of their own: one sentence out of context says less); the
+        highest level wins."""
         if not self.models:
             return None
         rows = self.models["whole"].probabilities([text], dense)
         pieces = risk.sentences(text)
         if len(pieces) > 1:
             rows = np.vstack([rows, self.models["sentence"].probabilities(pieces, None)])
+        levels = [self.thresholds.level(rows[0])] + [
+            self.sentence_thresholds.level(row) for row in rows[1:]]
         urgent, none = risk.CLASSES.index(URGENT), risk.CLASSES.index(risk.NONE)
-        deciding = int(np.argmax(rows[:, urgent]))
-        if rows[deciding, urgent] < self.thresholds.urgent:
-            deciding = int(np.argmin(rows[:, none]))
-        level = self.thresholds.level(rows[deciding])
+        deciding = max(range(len(rows)),
+                       key=lambda i: (risk.CLASSES.index(levels[i]), rows[i, urgent]))
         sentence = None if deciding == 0 else pieces[deciding - 1]
         neighbours = (self.models["whole"].nearest(text, dense, self.config["neighbours"])
                       if sentence is None else
                       self.models["sentence"].nearest(sentence, None, self.config["neighbours"]))
         return {
-            "level": level,
-            "score": round(float(rows[:, urgent].max()), 4),
-            "any": round(float(1.0 - rows[:, none].min()), 4),
+            "level": levels[deciding],
+            "score": round(float(rows[0, urgent]), 4),
+            "any": round(float(1.0 - rows[0, none]), 4),
+            "sentence_score": round(float(rows[1:, urgent].max()), 4) if len(rows) > 1 else 0.0,
+            "sentence_any": round(float(1.0 - rows[1:, none].min()), 4) if len(rows) > 1 else 0.0,
             "probabilities": {c: round(float(p), 4) for c, p in zip(risk.CLASSES, rows[deciding])},
             "sentence": sentence,
             "nearest": [n.as_dict() for n in neighbours],

@@ -58,3 +58,36 @@ def test_the_crisis_suites_sessions():
         if got != [turn["level"] for turn in turns]:
             wrong.append(([turn["text"] for turn in turns], got))
     assert not wrong
+
+
+def asked():
+    return {"event": "bot", "text": "are you having thoughts of ending your life?",
+            "metadata": {"utter_action": "utter_crisis_check"}}
+
+
+def answer(text, intent):
+    event = user(text)
+    event["parse_data"]["intent"] = {"name": intent, "confidence": 1.0}
+    return event
+
+
+def checked(text="i feel like a ghost lately"):
+    event = user(text)
+    event["parse_data"]["crisis"] = {**event["parse_data"]["crisis"], "level": "check"}
+    return event
+
+
+def test_the_direct_question_s_answers():
+    assert levels(checked(), asked(), answer("/crisis_check_yes", "crisis_check_yes")) == [
+        "concern", "urgent"]
+    assert levels(checked(), asked(), answer("yes", "affirm")) == ["concern", "urgent"]
+    assert levels(checked(), asked(), answer("no", "deny")) == ["concern", "none"]
+    assert levels(checked(), asked(), answer("no", "crisis_check_no")) == ["concern", "none"]
+    assert levels(checked(), asked(), answer("how much is it", "faq")) == ["concern", "concern"]
+    # a yes to anything else is a yes, not a crisis
+    assert levels(user("can i book?"), bot("Shall I book it?"), answer("yes", "affirm")) == [
+        "none", "none"]
+    turns = list(session.levels([checked(), asked(), answer("yes", "affirm")]))
+    assert turns[-1].flagged and turns[-1].reason == "yes to the direct question"
+    facts = session.escalation_facts("c-1", turns[-1])
+    assert facts.level == "urgent" and "direct_question" in {e["category"] for e in facts.evidence}
