@@ -69,12 +69,12 @@ class CrisisDetector(GraphComponent):
             "examples": "data/crisis",  # the risk model's training examples (*.jsonl)
             "dense_featurizer": "minilm",  # whose sentence vector the whole-message model reads
             "dense_weight": 1.0,
-            "C": 4.0,
+            "C": 1.0,  # the inverse of the classifier's regularisation
             "urgent_threshold": 0.9,  # P(urgent) of the message from which the model says urgent
             "any_threshold": 0.5,  # P(not none) from which it says check (or concern)
             # The same for one sentence of a long message (above 1: a sentence never decides).
             "sentence_urgent_threshold": 1.01,
-            "sentence_any_threshold": 0.7,
+            "sentence_any_threshold": 0.8,
             "neighbours": 3,  # training examples recorded beside the model's score
         }
 

@@ -121,3 +121,17 @@ def test_the_validator_lets_through_only_explained_warnings(domain):
     assert not explained("The utterance 'utter_forgotten' is not used in any story or rule.", domain, sources)
     assert not explained("Found intent 'faq' in stories which is not part of the domain.", domain, "")
     assert not explained("duplicated intents have been found across multiple domain files: greet", domain, "")
+
+
+def test_the_crisis_models_examples_are_well_formed_and_never_the_suite_s():
+    """The suite measures the crisis layer on text it was not trained on."""
+    from bench.crisis_suite import load_suite
+    from crisis.model import CLASSES, load_examples
+
+    examples = load_examples(ROOT / "data" / "crisis")
+    caught = [e for e in examples if e.label != "none"]
+    assert len(caught) >= 3000 and len(examples) - len(caught) >= 5000
+    assert {e.label for e in examples} == set(CLASSES)
+    cases, _ = load_suite()
+    suite = {case.text.strip().lower() for case in cases}
+    assert [e.text for e in examples if e.text.strip().lower() in suite] == []

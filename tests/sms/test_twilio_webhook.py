@@ -337,3 +337,19 @@ def test_200_concurrent_signed_webhooks_all_get_the_right_answer(assistant, twil
     for (phone, question), bodies in zip(jobs, replies):
         bodies = bodies or wait_for_sent(twilio_cloud, phone, 1)
         assert expected[question] in " ".join(bodies), (question, bodies)
+
+
+def test_the_direct_question_by_sms_and_a_typed_yes(assistant, send, engine):
+    phone = new_phone()
+    bodies = send(phone, "been feeling really hopeless lately tbh")
+    assert "thoughts of ending your life" in bodies[0] and "YES or NO" in bodies[0]
+    for body in bodies:
+        assert is_gsm7(body) and segments(body) <= 2, body
+    after = send(phone, "YES")
+    assert "988" in after[0] and "911" in after[0]
+    conversation = conversation_of(phone)
+    deadline = time.monotonic() + 20
+    while "urgent" not in (levels := [e["level"] for e in escalations.list_escalations(engine)
+                                      if e["conversation_id"] == conversation]):
+        assert time.monotonic() < deadline, f"no urgent escalation: {levels}"
+        time.sleep(0.2)

@@ -296,3 +296,16 @@ def test_axe_finds_no_serious_problem_and_screenshots(browser, demo, axe_core):
         if violation["impact"] in ("serious", "critical")
     ]
     assert not serious, "\n".join(serious)
+
+
+def test_the_direct_question_has_yes_and_no_buttons_and_yes_brings_the_crisis_reply(widget):
+    widget.open()
+    question = widget.ask("i've been feeling really hopeless lately")
+    assert "thoughts of ending your life" in question
+    yes = widget.page.get_by_role("button", name="Yes", exact=True)
+    expect(widget.page.get_by_role("button", name="No", exact=True)).to_be_visible()
+    before = widget.bot.count()
+    yes.click()
+    expect(widget.user.last).to_have_text("Yes")
+    reply = widget.wait_for_answer(before)
+    assert "988" in reply and "911" in reply
