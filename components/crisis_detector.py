@@ -39,6 +39,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic.profile import PROJECT_ROOT
 from components.sentence_encoder import shared_encoder
 from crisis import model as risk
 from crisis.detector import URGENT, default_detector
@@ -82,7 +83,7 @@ class CrisisDetector(GraphComponent):
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """The examples' content: Rasa retrains this component when they change."""
         digest = hashlib.sha256()
-        for path in sorted(Path(config.get("examples") or "data/crisis").glob("*.jsonl")):
+        for path in sorted(examples_folder(config).glob("*.jsonl")):
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
@@ -104,9 +105,10 @@ class CrisisDetector(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = risk.load_examples(Path(self.config["examples"]))
+        folder = examples_folder(self.config)
+        examples = risk.load_examples(folder)
         if not examples:
-            raise ValueError(f"CrisisDetector: no examples in {self.config['examples']}/*.jsonl")
+            raise ValueError(f"CrisisDetector: no examples in {folder}/*.jsonl")
         dense = shared_encoder().sentence_vectors([example.text for example in examples])
         self.models = {
             "whole": risk.RiskModel(self.config["dense_weight"], self.config["C"]).fit(examples, dense),
@@ -185,6 +187,12 @@ class CrisisDetector(GraphComponent):
         if sentence is None:  # no featurizer ran (an empty text): encode it here
             return shared_encoder().sentence_vectors([message.get(TEXT) or ""])
         return sentence.features.reshape(1, -1).astype(np.float32)
+
+
+def examples_folder(config: Dict[str, Any]) -> Path:
+    """The risk model's examples (a relative path is the project's, wherever Rasa runs)."""
+    folder = Path(config.get("examples") or "data/crisis")
+    return folder if folder.is_absolute() else PROJECT_ROOT / folder
 
 
 def override(message: Message, subject: Text, intent_name: Text = CRISIS_INTENT) -> None:
