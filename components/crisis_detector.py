@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 CRISIS_KEY = "crisis"
 CRISIS_INTENT = "crisis"
 CHECK_INTENT = "crisis_check"
+FAQ_INTENT = "faq"
 SUBJECT_ENTITY = "crisis_subject"
 FILE = "crisis_model.joblib"
 THIRD_PERSON_KINDS = frozenset({"third_person"})
@@ -76,6 +77,8 @@ class CrisisDetector(GraphComponent):
             # The same for one sentence of a long message (above 1: a sentence never decides).
             "sentence_urgent_threshold": 1.01,
             "sentence_any_threshold": 0.8,
+            # The middle band for a message NLU answers as a clinic question (intent `faq`).
+            "answered_any_threshold": 0.97,
             "neighbours": 3,  # training examples recorded beside the model's score
         }
 
@@ -98,6 +101,8 @@ class CrisisDetector(GraphComponent):
                                           self.config["any_threshold"])
         self.sentence_thresholds = risk.Thresholds(self.config["sentence_urgent_threshold"],
                                                    self.config["sentence_any_threshold"])
+        self.answered_thresholds = risk.Thresholds(self.config["urgent_threshold"],
+                                                   self.config["answered_any_threshold"])
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -134,7 +139,9 @@ class CrisisDetector(GraphComponent):
             text = message.get(TEXT) or ""
             result = self.detector.detect(text).as_dict()
             result["rules_level"] = result["level"]
-            learned = self.assess(text, self._dense(message)) if text.strip() else None
+            answered = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == FAQ_INTENT
+            learned = (self.assess(text, self._dense(message), answered) if text.strip()
+                       else None)
             if learned is not None:
                 result["model"] = learned
                 level = risk.highest([result["level"], learned["level"]])
@@ -150,18 +157,22 @@ class CrisisDetector(GraphComponent):
                 override(message, "self", CHECK_INTENT)
         return messages
 
-    def assess(self, text: str, dense: Optional[np.ndarray]) -> Optional[Dict[str, Any]]:
+    def assess(self, text: str, dense: Optional[np.ndarray],
+               answered: bool = False) -> Optional[Dict[str, Any]]:
         """The risk model's level for a message: the whole message, and each sentence of a
         long one (with thresholds of their own: one sentence out of context says less); the
-        highest level wins."""
+        highest level wins. A message NLU answers as a clinic question (`answered`) needs
+        `answered_any_threshold` for the middle band: the direct question in place of the
+        answer to "how long is a session?" would be a wrong answer, and a page for staff."""
         if not self.models:
             return None
         rows = self.models["whole"].probabilities([text], dense)
         pieces = risk.sentences(text)
         if len(pieces) > 1:
             rows = np.vstack([rows, self.models["sentence"].probabilities(pieces, None)])
-        levels = [self.thresholds.level(rows[0])] + [
-            self.sentence_thresholds.level(row) for row in rows[1:]]
+        whole = self.answered_thresholds if answered else self.thresholds
+        sentence = self.answered_thresholds if answered else self.sentence_thresholds
+        levels = [whole.level(rows[0])] + [sentence.level(row) for row in rows[1:]]
         urgent, none = risk.CLASSES.index(URGENT), risk.CLASSES.index(risk.NONE)
         deciding = max(range(len(rows)),
                        key=lambda i: (risk.CLASSES.index(levels[i]), rows[i, urgent]))
