@@ -73,7 +73,7 @@ class CrisisDetector(GraphComponent):
             "dense_weight": 1.0,
             "C": 1.0,  # the inverse of the classifier's regularisation
             "urgent_threshold": 0.9,  # P(urgent) of the message from which the model says urgent
-            "any_threshold": 0.5,  # P(not none) from which it says check (or concern)
+            "any_threshold": 0.6,  # P(not none) from which it says check (or concern)
             # The same for one sentence of a long message (above 1: a sentence never decides).
             "sentence_urgent_threshold": 1.01,
             "sentence_any_threshold": 0.8,

@@ -314,6 +314,8 @@ RULES: list[tuple[str, str, str, str]] = [
     # --- idioms: harmless uses that hide what they cover ---------------------------------
     ("dying_to", "none", "idiom", "die|dying to know|see|try|hear|find|get|start|ask|learn|meet|go|talk|book|feel|be|have|schedule|sign"),
     ("killing_me", "none", "idiom", "kill me"),
+    # A condition, not an event: "I have a seizure disorder, is it okay for me?"
+    ("seizure_condition", "none", "idiom", "seizure disorder|condition|history|medication|med|free"),
     ("kill_time", "none", "idiom", "kill time|some|the *1 time|hour|minute"),
     ("to_die_for", "none", "idiom", "be to die for"),
     ("die_laughing", "none", "idiom", "die|dying|dead of|from|laughing|laughter|lol|lmao|embarrassment|boredom"),

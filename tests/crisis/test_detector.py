@@ -202,3 +202,13 @@ def test_rule_matching_has_a_budget_per_message(monkeypatch):
         detector_.matchers[index] = (counting, reach)
     detector_.detect("kill myself die pills tonight " * 150)
     assert 0 < sum(scanned) <= detector.MATCH_BUDGET
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("i have a seizure disorder, is it okay for me", NONE),   # a condition, asked about
+    ("do i take my seizure meds before the infusion?", NONE),
+    ("i just had a seizure after my infusion", URGENT),
+    ("i have a seizure disorder and im having a seizure right now", URGENT),
+])
+def test_a_seizure_condition_is_not_a_seizure_now(text, expected):
+    assert level(text) == expected
