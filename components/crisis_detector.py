@@ -49,7 +49,8 @@ logger = logging.getLogger(__name__)
 CRISIS_KEY = "crisis"
 CRISIS_INTENT = "crisis"
 CHECK_INTENT = "crisis_check"
-FAQ_INTENT = "faq"
+# What NLU could not answer; anything else (a clinic question, "goodbye") it answers.
+UNANSWERED = frozenset({None, "nlu_fallback", "out_of_scope"})
 SUBJECT_ENTITY = "crisis_subject"
 FILE = "crisis_model.joblib"
 THIRD_PERSON_KINDS = frozenset({"third_person"})
@@ -77,7 +78,7 @@ class CrisisDetector(GraphComponent):
             # The same for one sentence of a long message (above 1: a sentence never decides).
             "sentence_urgent_threshold": 1.01,
             "sentence_any_threshold": 0.8,
-            # The middle band for a message NLU answers as a clinic question (intent `faq`).
+            # The middle band for a message NLU answers (any intent but fallback, out of scope).
             "answered_any_threshold": 0.97,
             "neighbours": 3,  # training examples recorded beside the model's score
         }
@@ -139,7 +140,7 @@ class CrisisDetector(GraphComponent):
             text = message.get(TEXT) or ""
             result = self.detector.detect(text).as_dict()
             result["rules_level"] = result["level"]
-            answered = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == FAQ_INTENT
+            answered = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) not in UNANSWERED
             learned = (self.assess(text, self._dense(message), answered) if text.strip()
                        else None)
             if learned is not None:
@@ -161,7 +162,7 @@ class CrisisDetector(GraphComponent):
                answered: bool = False) -> Optional[Dict[str, Any]]:
         """The risk model's level for a message: the whole message, and each sentence of a
         long one (with thresholds of their own: one sentence out of context says less); the
-        highest level wins. A message NLU answers as a clinic question (`answered`) needs
+        highest level wins. A message NLU answers (a clinic question, "goodbye": `answered`) needs
         `answered_any_threshold` for the middle band: the direct question in place of the
         answer to "how long is a session?" would be a wrong answer, and a page for staff."""
         if not self.models:

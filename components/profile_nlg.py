@@ -74,8 +74,8 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
     ) -> Optional[Dict[Text, Any]]:
         if utter_action == CRISIS_REPLY:
             kwargs.setdefault(STAFF_ALERT_NOTE, self._staff_alert_note(output_channel))
-        if utter_action == CHECK_QUESTION and self._asked_this_session(tracker):
-            utter_action = CHECK_AGAIN  # the direct question is asked once a session
+        if utter_action == CHECK_QUESTION and self._asked_or_flagged(tracker):
+            utter_action = CHECK_AGAIN  # asked once a session, and never after a crisis
         slots = self._with_hours(tracker.current_slot_values())
         message = self.generate_from_slots(utter_action, slots, output_channel, **kwargs)
         if message is None or utter_action in NO_FOOTER or not message.get("text"):
@@ -109,15 +109,19 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
         return (note or {}).get("text", "")
 
     @staticmethod
-    def _asked_this_session(tracker: DialogueStateTracker) -> bool:
-        asked = False
+    def _asked_or_flagged(tracker: DialogueStateTracker) -> bool:
+        """Whether the direct question was asked this session, or a crisis came before."""
+        asked, events = False, []
         for event in tracker.events:
             if isinstance(event, SessionStarted):
-                asked = False
+                asked, events = False, []
             elif isinstance(event, BotUttered) and event.metadata.get("utter_action") in (
                     CHECK_QUESTION, CHECK_AGAIN):
                 asked = True
-        return asked
+            elif isinstance(event, UserUttered):
+                events.append(event.as_dict())
+        turn = session.latest(events)
+        return asked or bool(turn and turn.flagged)
 
     @staticmethod
     def _footer_for(tracker: DialogueStateTracker) -> Optional[Text]:

@@ -50,8 +50,9 @@ def levels(events: Iterable[dict[str, Any]]) -> Iterator[TurnLevel]:
         kind = event.get("event")
         if kind == "session_started":
             flagged, asked, turns = False, False, []
-        elif kind == "bot":
-            asked = (event.get("metadata") or {}).get("utter_action") == CHECK_QUESTION
+        elif kind == "bot":  # (after a crisis the question is not asked: see profile_nlg)
+            asked = (event.get("metadata") or {}).get("utter_action") == CHECK_QUESTION \
+                and not flagged
             if event.get("text"):
                 turns = (turns + [{"role": "bot", "text": event["text"]}])[-LAST_TURNS:]
         elif kind == "user":

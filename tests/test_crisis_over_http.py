@@ -84,7 +84,9 @@ def test_sessions_escalate_as_the_suite_says(assistant):
         sender = conversation()
         for turn in turns:
             assistant.send(sender, turn["text"])
-        expected_by_sender[sender] = [t["level"] for t in turns if t["level"] != "none"]
+        # a `check` turn (the direct question) is escalated as a concern
+        expected_by_sender[sender] = [{"check": "concern"}.get(t["level"], t["level"])
+                                      for t in turns if t["level"] != "none"]
     sweep(engine, targets=[])
     wrong = {}
     for sender, expected in expected_by_sender.items():
@@ -127,7 +129,7 @@ def test_the_reply_reaches_the_user_with_the_action_server_down(trained_model, t
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "the dev-set gates are not met yet: caught 0.77, no-crisis urgent 5.2 % with the rules "
+    "the dev-set gates are not met yet: caught 0.71, no-crisis urgent 5.0 % with the rules "
     "and the risk model (the rules alone: 0.50 and 4.8 %); python -m bench.crisis_model. "
     "Strict: when the gates hold, this marker must go"))
 def test_dev_set_through_the_server_meets_the_policys_gates(assistant):

@@ -55,7 +55,8 @@ def test_the_crisis_suites_sessions():
     wrong = []
     for turns in sessions:
         got = levels(*(user(turn["text"], message_id=str(i)) for i, turn in enumerate(turns)))
-        if got != [turn["level"] for turn in turns]:
+        # `check` is the risk model's (the rules alone see no risk there)
+        if got != [{"check": "none"}.get(turn["level"], turn["level"]) for turn in turns]:
             wrong.append(([turn["text"] for turn in turns], got))
     assert not wrong
 
@@ -91,3 +92,11 @@ def test_the_direct_question_s_answers():
     assert turns[-1].flagged and turns[-1].reason == "yes to the direct question"
     facts = session.escalation_facts("c-1", turns[-1])
     assert facts.level == "urgent" and "direct_question" in {e["category"] for e in facts.evidence}
+
+
+def test_after_a_crisis_the_direct_question_s_aftermath_is_not_a_concern():
+    # the question is not asked then (the reply is the supportive line), so a booking question
+    # after it is just a booking question
+    assert levels(user("i'm going to end it tonight"), checked("nothing ever helps"), asked(),
+                  answer("can i book a consult for next week", "book_consultation")) == [
+        "urgent", "concern", "none"]
