@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import requests
 
-from support import ROOT, VENV_BIN, free_port, stop
+from support import ROOT, VENV_BIN, _wait_until_ready, free_port, stop
 
 TRACKER = {"sender_id": "forged", "slots": {}, "latest_message": {"text": "x"}, "events": [],
            "paused": False, "followup_action": None, "active_loop": {},
@@ -27,15 +27,11 @@ def action_server(tmp_path_factory):
                                 str(port)], cwd=ROOT, env=env, stdout=log.open("w"),
                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            requests.get(f"{url}/health", timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None:
-                pytest.fail(log.read_text())
-            import time
-            time.sleep(0.5)
+    try:
+        _wait_until_ready(f"{url}/health", [process], [log])
+    except BaseException:
+        stop([process])
+        raise
     yield url, token, port
     stop([process])
 
