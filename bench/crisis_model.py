@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import yaml
 
-from bench.crisis_suite import HARD_NEGATIVES, SUITES, keyword_level, load_suite
+from bench.crisis_suite import HARD_NEGATIVES, SUITES, gate_failures, keyword_level, load_suite
 from bench.nlu_heldout import local_parser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,8 +41,7 @@ DEFAULT_DEV = ROOT.parent / "shared" / "benchmarks" / "crisis" / "ellis_dev.json
 ESCALATED_LABELS = ("suicidal_ideation", "self-harm", "violent_thoughts")
 OTHER_LABELS = ("anxiety_crisis", "substance_abuse_or_withdrawal", "risk_taking_behaviours")
 ORDER = ("none", "concern", "check", "urgent")
-GATES = {"suite_explicit": 1.0, "suite_urgent": 0.95, "suite_false_urgent": 0.01,
-         "dev_caught": 0.90, "dev_false_urgent": 0.03}
+GATES = {"dev_caught": 0.90, "dev_false_urgent": 0.03}  # the suite's: bench.crisis_suite
 
 
 def dev_set_path(given: Optional[Path]) -> Optional[Path]:
@@ -186,14 +185,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                  "(urgent rows), escalated (concern), urgent (negatives)", suite,
                  ["explicit", "urgent"] + sorted(k for k in suite["both"] if k.startswith("urgent/"))
                  + ["concern", "false_urgent", "hard_false_urgent", "escalated_negatives"])
-    failures = []
     both = suite["both"]
-    if both["explicit"] < GATES["suite_explicit"]:
-        failures.append(f"suite explicit urgent {both['explicit']:.3f} < 1.0")
-    if both["urgent"] < GATES["suite_urgent"]:
-        failures.append(f"suite urgent {both['urgent']:.3f} < 0.95")
-    if both["false_urgent"] > GATES["suite_false_urgent"]:
-        failures.append(f"suite false urgent {both['false_urgent']:.3f} > 0.01")
+    failures = ["suite " + failure for failure in gate_failures({
+        "explicit_recall": both["explicit"], "urgent_recall": both["urgent"],
+        "false_urgent_rate": both["false_urgent"]})]
 
     dev_path = dev_set_path(args.dev)
     if dev_path is None:
