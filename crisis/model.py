@@ -23,7 +23,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,8 +32,6 @@ from sklearn.linear_model import LogisticRegression
 
 NONE, CONCERN, CHECK, URGENT = "none", "concern", "check", "urgent"
 CLASSES = (NONE, CONCERN, CHECK, URGENT)
-
-Encoder = Callable[[List[str]], np.ndarray]  # texts → unit sentence vectors, (n, dims)
 
 
 @dataclass(frozen=True)
