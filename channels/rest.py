@@ -39,7 +39,8 @@ from sanic.response import HTTPResponse
 from channels.rate_limit import SenderRateLimiter
 from channels.replies import SeenMessages, replies_to
 from clinic import settings
-from crisis.detector import URGENT, detect
+from crisis.detector import detect
+from crisis.levels import URGENT
 
 logger = logging.getLogger(__name__)
 

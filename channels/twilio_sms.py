@@ -47,7 +47,8 @@ from channels.sms_text import format_for_sms, match_reply
 from clinic import settings, sms
 from clinic.db import engine_for
 from clinic.profile import current_profile
-from crisis.detector import URGENT, detect
+from crisis.detector import detect
+from crisis.levels import URGENT
 
 logger = logging.getLogger(__name__)
 

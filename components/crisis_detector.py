@@ -42,13 +42,16 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from clinic.profile import PROJECT_ROOT
 from components.sentence_encoder import shared_encoder
 from crisis import model as risk
-from crisis.detector import URGENT, default_detector
+from crisis.detector import default_detector
+from crisis.levels import CHECK, NONE, URGENT, highest
 
 logger = logging.getLogger(__name__)
 
 CRISIS_KEY = "crisis"
 CRISIS_INTENT = "crisis"
 CHECK_INTENT = "crisis_check"
+UNWELL_INTENT = "unwell_after_infusion"
+UNWELL_CATEGORY = "after_infusion"
 # What NLU could not answer; anything else (a clinic question, "goodbye") it answers.
 UNANSWERED = frozenset({None, "nlu_fallback", "out_of_scope"})
 SUBJECT_ENTITY = "crisis_subject"
@@ -145,7 +148,7 @@ class CrisisDetector(GraphComponent):
                        else None)
             if learned is not None:
                 result["model"] = learned
-                level = risk.highest([result["level"], learned["level"]])
+                level = highest([result["level"], learned["level"]])
                 if level != result["level"]:
                     result["level"] = level
                     result["categories"] = sorted(set(result["categories"]) | {"model"})
@@ -154,8 +157,12 @@ class CrisisDetector(GraphComponent):
             message.set(CRISIS_KEY, result, add_to_output=True)
             if result["level"] == URGENT:
                 override(message, result["subject"])
-            elif result["level"] == risk.CHECK:
+            elif result["level"] == CHECK:
                 override(message, "self", CHECK_INTENT)
+            elif UNWELL_CATEGORY in result["categories"] and not (answered and "?" in text):
+                # told, not asked ("dizzy and threw up after my infusion"): the clinic's advice
+                # as the reply; a question NLU answers keeps its answer, with the advice below
+                override(message, result["subject"], UNWELL_INTENT)
         return messages
 
     def assess(self, text: str, dense: Optional[np.ndarray],
@@ -174,7 +181,7 @@ class CrisisDetector(GraphComponent):
         whole = self.answered_thresholds if answered else self.thresholds
         sentence = self.answered_thresholds if answered else self.sentence_thresholds
         levels = [whole.level(rows[0])] + [sentence.level(row) for row in rows[1:]]
-        urgent, none = risk.CLASSES.index(URGENT), risk.CLASSES.index(risk.NONE)
+        urgent, none = risk.CLASSES.index(URGENT), risk.CLASSES.index(NONE)
         deciding = max(range(len(rows)),
                        key=lambda i: (risk.CLASSES.index(levels[i]), rows[i, urgent]))
         sentence = None if deciding == 0 else pieces[deciding - 1]

@@ -26,14 +26,16 @@ from rasa.utils.endpoints import EndpointConfig
 
 from clinic.profile import ClinicProfile, load_profile
 from crisis import session
-from crisis.detector import CONCERN, URGENT
+from crisis.levels import CONCERN, URGENT
 
 CRISIS_REPLY = "utter_crisis"
 CRISIS_FOOTER = "utter_crisis_footer"
 CONCERN_FOOTER = "utter_concern_footer"
+UNWELL_FOOTER, UNWELL_REPLY = "utter_unwell_footer", "utter_unwell_after_infusion"
 ALERT_OPEN, ALERT_CLOSED = "utter_staff_alert_open", "utter_staff_alert_closed"
 CHECK_QUESTION, CHECK_AGAIN = session.CHECK_QUESTION, "utter_crisis_check_again"
-NO_FOOTER = {CRISIS_REPLY, CRISIS_FOOTER, CONCERN_FOOTER, ALERT_OPEN, ALERT_CLOSED,
+NO_FOOTER = {CRISIS_REPLY, CRISIS_FOOTER, CONCERN_FOOTER, UNWELL_FOOTER, UNWELL_REPLY,
+             ALERT_OPEN, ALERT_CLOSED,
              CHECK_QUESTION, CHECK_AGAIN, "utter_crisis_check_no"}
 STAFF_ALERT_NOTE = "staff_alert_note"  # a placeholder this generator fills, not a slot
 HOURS_SLOTS = ("clinic_open", "next_opening")  # set by action_check_hours
@@ -143,6 +145,8 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
             return None
         if turn.flagged:
             return CRISIS_FOOTER
+        if turn.level == CONCERN and "after_infusion" in turn.crisis.get("categories", ()):
+            return UNWELL_FOOTER
         if turn.level == CONCERN or "topic" in turn.crisis.get("signals", ()):
             return CONCERN_FOOTER
         return None

@@ -24,9 +24,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
 from crisis import lexicon
-
-URGENT, CONCERN, NONE = "urgent", "concern", "none"
-LEVEL_ORDER = {NONE: 0, CONCERN: 1, URGENT: 2}
+from crisis.levels import CONCERN, NONE, URGENT, highest
 
 # Bounds on one message's work, so that no input can hold up the server's event loop
 # (python -m bench.crisis_adversarial prints the worst case). Only the first MAX_CHARS characters
@@ -424,8 +422,9 @@ class Detector:
             evidence.extend(_means_with_intent(matches, idioms, ctx))
         if not any(e.level == URGENT for e in evidence):
             evidence.extend(_dose(matches, ctx))
+        evidence.extend(_unwell_after_treatment(matches, ctx))
         evidence = _dedupe(evidence)
-        level = max((e.level for e in evidence), key=LEVEL_ORDER.__getitem__, default=NONE)
+        level = highest(e.level for e in evidence)
         if level == NONE:
             if any(e.reason in ("topic", "hypothetical", "negated") for e in evidence):
                 signals = sorted(set(signals) | {"topic"})
@@ -485,6 +484,45 @@ def _dose(matches: list[_Match], ctx: "_Context") -> list[Evidence]:
     subject = "other" if any(_subject(m, ctx) == "other" for m in doses) else "self"
     return [Evidence(m.span.text, m.rule.name, "overdose", URGENT, "took a lot", subject)
             for m in doses + context]
+
+
+_RECENT = frozenset("min mins minute minutes hr hrs hour hours moment".split())  # "2 hrs ago"
+_UNWELL_IF = frozenset("if whether said told heard read".split())
+_NOT = lexicon.NEGATIONS | frozenset("wont dont doesnt didnt cant".split())
+_UNWELL_OVER = frozenset("away passed gone".split())
+_UNWELL_HISTORY = frozenset("year years month months decade used previously past".split())
+_FUTURE = frozenset("tomorrow next upcoming due schedule scheduled will gonna 'll first-time".split())
+
+
+def _unwell_after_treatment(matches: list[_Match], ctx: "_Context") -> list[Evidence]:
+    """Feeling unwell after an infusion ("dizzy and threw up after my infusion yesterday"): a
+    concern. Not a question about it in general ("is it normal to feel sick after?")."""
+    symptoms = []
+    for m in matches:
+        if m.rule.kind != "unwell":
+            continue
+        subject = _subject(m, ctx)
+        clause = ctx.clause_of(m.start)
+        asked = ctx.lowers[clause[0]] in _QUESTION_WORDS and (
+            len(clause) < 2 or ctx.lemmas[clause[1]] != "not")  # not "can't sleep since"
+        if subject == "generic" or (subject is None and asked):
+            continue  # "how long does the nausea last after?"; not "dizzy since, is that normal?"
+        if _hypothetical(m, ctx) or _negated(m, ctx):
+            continue
+        if any(ctx.lowers[i] in _UNWELL_IF for i in clause if i < m.start)  \
+                or any(ctx.lemmas[i] in _UNWELL_HISTORY for i in clause):
+            continue  # "who do I call if I'm dizzy after?", "my friend said she got sick"
+        if any(ctx.lemmas[i] in _UNWELL_OVER and not {ctx.lemmas[i - 1], ctx.lemmas[i - 2],
+               ctx.lowers[i - 2]} & _NOT for i in range(m.end, len(ctx.lemmas))):
+            continue  # "the dizziness went away after an hour"; not "won't go away"
+        symptoms.append((m, subject or "self"))
+    treatment = [m for m in matches if m.rule.kind == "treatment"
+                 and not any(ctx.lemmas[i] in _FUTURE for i in ctx.clause_of(m.start))]
+    if not symptoms or not treatment:
+        return []
+    subject = "self" if any(s == "self" for _, s in symptoms) else "other"
+    return [Evidence(m.span.text, m.rule.name, "after_infusion", CONCERN, "unwell after treatment",
+                     subject) for m in [m for m, _ in symptoms] + treatment]
 
 
 def _dedupe(evidence: Iterable[Evidence]) -> list[Evidence]:
@@ -640,7 +678,8 @@ def _clause_timing(words: list[str], lemmas: list[str]) -> tuple[bool, bool, boo
         return True, False, False, recovered
     was = "was" in words or "were" in words or "had" in words
     history = (
-        any(w in lexicon.HISTORY for w in words)
+        any(w in lexicon.HISTORY and not (w == "ago" and _RECENT & set(words[max(0, i - 3):i]))
+            for i, w in enumerate(words))
         or bool(pairs & lexicon.HISTORY_PAIRS)
         or (was and bool(pairs & lexicon.WEAK_HISTORY_PAIRS))
         or any(_YEARS.fullmatch(w) for w in words)
@@ -684,6 +723,9 @@ def _judge(match: _Match, ctx: _Context) -> tuple[str, str, str]:
     if kind == "emergency" and any(ctx.lowers[i] in ("before", "ever", "usually", "sometimes")
                                    for i in ctx.clause_of(match.start)):
         return NONE, "history", subject
+    if kind == "emergency" and any(ctx.lowers[i] in ("if", "whether")
+                                   for i in ctx.clause_of(match.start) if i < match.start):
+        return NONE, "hypothetical", subject  # "… or if I will feel faint?"
     return URGENT, "current", subject
 
 

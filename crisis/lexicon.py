@@ -22,6 +22,9 @@ Every rule has a kind, which decides how context changes its level (crisis.detec
                having taken a lot ("took way more", "swallowed a handful") with what of or why
                ("my meds", "on purpose"): both together are urgent
     time       a time ("tonight"); adds plan_or_time to a risk in the same message
+    unwell / treatment
+               a symptom ("dizzy", "threw up") with the treatment ("after my infusion"): a
+               concern, with the profile's aftercare advice (emergency signs are `emergency`)
     idiom      a harmless use that hides the words it covers ("dying to know", "kill time")
     retraction / distress
                signals for the conversation's later turns (crisis.session)
@@ -46,6 +49,19 @@ WORD_SETS = {
     "PILLS": "pill med meds medication medicine tablet tylenol xanax benzos ambien oxy opioid painkiller sleeping "
     "antidepressant prescription bottle klonopin benadryl",
     "LOTS": "all whole entire bunch handful lot bottle every many box",
+    # Feeling unwell after an infusion: a symptom, with the treatment named nearby.
+    "UNWELL": (
+        "dizzy dizziness nauseous nausea nauseated queasy sick vomit vomiting puke puking woozy "
+        "lightheaded unsteady wobbly shaky shaking trembling headache migraine unwell groggy "
+        "disoriented confused blurry blurred spinning palpitation tingling tingly numb "
+        "hallucinate hallucinating itchy rash hives sore bruised bruise swollen fever feverish "
+        "chill chills sweat sweating sweaty flushed exhausted drained weak sleepy jittery wired "
+        "restless anxious panicky teary nightmare nightmares foggy spacey floaty loopy unreal "
+        "disconnected stumbling stumble dissociated dissociating burn burns ache aching shake tired "
+        "drained exhausted confused trembling pain cramp cramping cramps diarrhea gross "
+        "fluttery trail trails"
+    ),
+    "TREATMENT": "infusion infusions treatment session ketamine ketamina ket k tx appointment appt iv spravato",
 }
 
 # (name, category, kind, pattern). Names appear in the evidence, so keep them readable.
@@ -155,7 +171,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("blacking_out", "medical_emergency", "emergency", "black|blacking|blacked out"),
     ("wheezing", "medical_emergency", "emergency", "wheeze|wheezing"),
     ("throat_tight", "medical_emergency", "emergency", "throat *2 tight|closing|swelling|swell"),
-    ("swelling_up", "medical_emergency", "emergency", "tongue|face|lips *3 swell|swelling|swollen"),
+    ("swelling_up", "medical_emergency", "emergency", "tongue|face|lips|throat *3 swell|swelling|swollen|puff|puffing|puffy"),
     ("cannot_feel", "medical_emergency", "emergency", "can not feel my *1 leg|legs|arm|arms|face|hand|hands|body|foot|feet"),
     ("cannot_stop_vomiting", "medical_emergency", "emergency", "can not stop throw|throwing|vomit|vomiting|shaking|shake"),
     ("slurring", "medical_emergency", "emergency", "slur|slurring|droopy|drooping"),
@@ -292,9 +308,14 @@ RULES: list[tuple[str, str, str, str]] = [
     ("barely_breathe", "medical_emergency", "emergency", "barely|hardly breathe|breathing"),
     ("not_breathing", "medical_emergency", "emergency", "not|stop breathing"),
     ("trouble_breathing", "medical_emergency", "emergency", "trouble|struggle|struggling|difficulty breathe|breathing"),
-    ("hard_to_breathe", "medical_emergency", "emergency", "hard|difficult to breathe"),
-    ("chest_pain", "medical_emergency", "emergency", "chest pain|hurt|hurts|tight|pressure|crushing"),
-    ("pain_in_chest", "medical_emergency", "emergency", "pain|pressure|tightness in my chest"),
+    ("hard_to_breathe", "medical_emergency", "emergency", "hard|difficult time? to? breathe|breathing"),
+    ("not_know_where", "medical_emergency", "emergency", "not know|recognize where she|he|they be|is|are"),
+    ("chest_pain", "medical_emergency", "emergency", "chest *2 pain|hurt|hurts|tight|pressure|crushing|crush|heavy"),
+    ("not_responding", "medical_emergency", "emergency", "not respond|responding|responsive"),
+    ("cannot_keep_down", "medical_emergency", "emergency", "can not keep anything|nothing|water|food *1 down"),
+    ("vomiting_nonstop", "medical_emergency", "emergency", "vomit|vomiting|puke|puking|throw|throwing up? nonstop|constantly|non"),
+    ("gasping", "medical_emergency", "emergency", "gasp|gasping for air|breath"),
+    ("pain_in_chest", "medical_emergency", "emergency", "pain|pressure|tightness|crushing|squeezing|heavy *1 in my chest"),
     ("heart_attack", "medical_emergency", "emergency", "heart attack"),
     ("stroke", "medical_emergency", "emergency", "have|having a stroke"),
     ("seizure", "medical_emergency", "emergency", "seizure|seizing|convulse|convulsing"),
@@ -311,6 +332,21 @@ RULES: list[tuple[str, str, str, str]] = [
     ("shoot_up", "harm_to_others", "harm", "shoot up the|my|a *1 school|work|office|place|clinic|store|church"),
     ("make_them_pay", "harm_to_others", "harm", "make them|him|her|everyone pay"),
     ("bring_gun_to", "harm_to_others", "harm", "bring|take a|my gun to work|school|office"),
+    # --- feeling unwell after an infusion: a symptom with the treatment, a concern --------
+    ("unwell_symptom", "after_infusion", "unwell", "@UNWELL"),
+    ("threw_up", "after_infusion", "unwell", "throw|throwing|threw up"),
+    ("not_feeling_right", "after_infusion", "unwell", "not feel|feeling right|well|good|okay|ok|normal|myself"),
+    ("feel_off", "after_infusion", "unwell", "feel|feeling|felt *3 weird|off|strange|awful|terrible|horrible|funny|wrong|bad|crappy|drunk|high|heavy|low|cold|hot"),
+    ("out_of_it", "after_infusion", "unwell", "out of it"),
+    ("heart_racing", "after_infusion", "unwell", "heart *4 racing|pounding|race|pound|fast|fluttering|skipping"),
+    ("cannot_sleep_or_stop", "after_infusion", "unwell", "can not sleep|focus|stop|think|see|walk|stand"),
+    ("body_hurts", "after_infusion", "unwell", "head|stomach|belly|tummy|bladder|arm|back|chest *3 upset|hurt|hurts|hurting|ache|aching|knot|knots|turning|pounding|pound|pain|cramp|cramping|pressure|sting|stings|burn|burning"),
+    ("seeing_things", "after_infusion", "unwell", "see|seeing double|things|stuff"),
+    ("ears_ringing", "after_infusion", "unwell", "ear|ears *1 ringing|ring"),
+    ("after_the_infusion", "after_infusion", "treatment", "after|since|post|following|from *3 @TREATMENT"),
+    ("back_from_the_clinic", "after_infusion", "treatment", "home|back from *2 clinic|@TREATMENT"),
+    ("had_the_infusion", "after_infusion", "treatment", "=had|=got|=did|=finished|=received *3 @TREATMENT"),
+    ("infusion_was_then", "after_infusion", "treatment", "@TREATMENT *3 yesterday|today|earlier|ago|this|last|tonight|at"),
     # --- idioms: harmless uses that hide what they cover ---------------------------------
     ("dying_to", "none", "idiom", "die|dying to know|see|try|hear|find|get|start|ask|learn|meet|go|talk|book|feel|be|have|schedule|sign"),
     ("killing_me", "none", "idiom", "kill me"),
@@ -324,6 +360,8 @@ RULES: list[tuple[str, str, str, str]] = [
     ("killer", "none", "idiom", "killer|painkiller|painkillers|deadline|deadlines|deadlift"),
     ("murder_food", "none", "idiom", "murder|kill a|for|some coffee|burger|pizza|drink|beer|sandwich|nap"),
     ("kill_it", "none", "idiom", "kill it"),
+    ("bottled_up", "none", "idiom", "bottle|bottled|bottling *2 up|inside"),
+    ("falling_apart", "none", "idiom", "collapse|collapsing|crumble|crumbling *1 around|apart|under"),
     ("over_my_dead_body", "none", "idiom", "over my dead body"),
     ("be_here_at", "none", "idiom", "be here|there at|for|on|early|by|before|during|with|in|when|around|until"),
     ("end_of_day", "none", "idiom", "end of the|my day|week|month|shift|session|infusion|line"),
@@ -498,7 +536,7 @@ SPELLINGS = {
     "my self": "myself", "sewer slide": "suicide", "self delete": "selfdelete",
     "sucidle": "suicidal", "tok": "took", "b": "be", "comit": "commit", "gunn": "gun",
     "s/h": "selfharm", "anymroe": "anymore", "realy": "really",
-    "dnt": "dont", "doesnt": "does", "wud": "would", "cud": "could", "shud": "should",
+    "dnt": "dont", "doesnt": "doesn't", "wud": "would", "cud": "could", "shud": "should",
 }
 
 # Fuzzy matching: tokens this close to one of these words are read as that word.
@@ -512,5 +550,18 @@ FUZZY_TARGETS = (
 FUZZY_PROTECTED = frozenset(
     "overdone overdue cutting cutie cattle bathing breaking breeding seizes seized sizing "
     "unalike kissing billing filling killing willing milling selfish somewhat someway "
-    "somewhere everyones hopefuls tonights anyway".split()
+    "somewhere everyones hopefuls tonights anyway "
+    # Found by running every word of spaCy's English vocabulary through the correction: real
+    # words that must not become risk words ("overcome" is not "overdose", "treating" is not
+    # "breathing", "self-conscious" is not "unconscious").
+    "worldless everypony evermore evernote workless berthing education hoteles creating shapeless "
+    "houseless putting imbalance horseless boneless cuttings reaching coreless sheathing beating "
+    "breading hornless overcome overcoming overcomes treating worthies worthiest beaching "
+    "conscious overuse overdo overdyed homeless domeless broaching toothless shoeless mirthless "
+    "tapeless ambulant ambulate dedication dedications meditation meditations indication "
+    "overused hilling overjoyed responsive subconscious verbose metrication topless tilling "
+    "abdication predication ambiance hapless preaching loveless worthiness wordless toneless "
+    "breitling bleating butting gutting jutting rutting tutting nutting catting breeching "
+    "overtone mediation mediations subtidal everton bleaching overrode kipling skilling pilling "
+    "berating".split()
 )

@@ -23,15 +23,16 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-NONE, CONCERN, CHECK, URGENT = "none", "concern", "check", "urgent"
-CLASSES = (NONE, CONCERN, CHECK, URGENT)
+from crisis.levels import CHECK, CONCERN, NONE, ORDER, URGENT
+
+CLASSES = ORDER  # the classifier's classes are the policy's levels
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,3 @@ def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
     return sp.diags(1.0 / np.maximum(norms, 1e-12)) @ matrix
 
-
-def highest(levels: Iterable[str]) -> str:
-    return max(levels, key=CLASSES.index, default=NONE)

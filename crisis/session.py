@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional
 
-from crisis.detector import CONCERN, NONE, SESSION_SIGNALS, URGENT, detect
-from crisis.model import CHECK
+from crisis.detector import SESSION_SIGNALS, detect
+from crisis.levels import CONCERN, NONE, URGENT, escalation_level
 
 LAST_TURNS = 6
 
@@ -58,9 +58,8 @@ def levels(events: Iterable[dict[str, Any]]) -> Iterator[TurnLevel]:
         elif kind == "user":
             turns = (turns + [{"role": "user", "text": event.get("text") or ""}])[-LAST_TURNS:]
             crisis = crisis_of(event)
-            level, reason = crisis.get("level", NONE), ""
-            if level == CHECK:  # hopelessness: asked directly, and escalated as a concern
-                level = CONCERN
+            # hopelessness (check): asked directly, and escalated as a concern
+            level, reason = escalation_level(crisis.get("level", NONE)), ""
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
             if intent == YES[0] or (asked and intent == YES[1]):
                 level, reason = URGENT, "yes to the direct question"

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from clinic.db import rasa_events as events
 from clinic.escalations import record_escalation
 from crisis import session
-from crisis.detector import NONE, SESSION_SIGNALS
+from crisis.detector import SESSION_SIGNALS
+from crisis.levels import NONE
 
 logger = logging.getLogger(__name__)
 
