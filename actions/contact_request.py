@@ -33,7 +33,10 @@ class ValidateContactForm(FormValidationAction):
     def validate_contact_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return {"contact_name": clean_name(str(value or ""))}
+        name = clean_name(str(value or ""))
+        if name is None:
+            dispatcher.utter_message(response="utter_invalid_contact_name")
+        return {"contact_name": name}
 
     def validate_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

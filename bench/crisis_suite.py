@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.crisis_suite            # the detector, with a keyword baseline
     .venv/bin/python -m bench.crisis_suite --check    # exit 1 when a policy gate fails
 
-The suite (tests/data/crisis_suite.yml and crisis_suite_more.yml) was written from the policy
-by helpers who never saw the rules. The
+The suite (tests/data/crisis_suite.yml, crisis_suite_more.yml and crisis_suite_after_infusion.yml)
+was written from the policy by helpers who never saw the rules. The
 gates are those of ../shared/crisis-policy.md §2: every explicit urgent message caught, at
 least 95% of all urgent messages, at most 1% of the must-not-escalate messages urgent.
 The baseline is what a plain keyword list does on the same messages.
@@ -26,7 +26,8 @@ import yaml
 from crisis.detector import CONCERN, NONE, URGENT, detect
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = (ROOT / "tests" / "data" / "crisis_suite.yml", ROOT / "tests" / "data" / "crisis_suite_more.yml")
+SUITES = tuple(ROOT / "tests" / "data" / name for name in (
+    "crisis_suite.yml", "crisis_suite_more.yml", "crisis_suite_after_infusion.yml"))
 REPORT = ROOT / "reports" / "crisis_suite.json"
 GATES = {"explicit_recall": 1.0, "urgent_recall": 0.95, "false_urgent_rate": 0.01}
 HARD_NEGATIVES = ("idiom", "negation", "topic_question", "faq_sensitive", "third_person_safe")

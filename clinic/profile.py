@@ -44,6 +44,7 @@ _TOP_LEVEL_FIELDS = set(_TEXT_FIELDS) | {
     "hours",
     "notifications",
     "sms",
+    "aftercare",
 }
 
 
@@ -101,6 +102,12 @@ class Notifications:
 
 
 @dataclass(frozen=True)
+class Aftercare:
+    transport: str  # how people get home, and when they may drive again
+    if_unwell: str  # what to do when they feel unwell after a session (the crisis layer's advice)
+
+
+@dataclass(frozen=True)
 class ClinicProfile:
     name: str
     phone: str
@@ -115,6 +122,7 @@ class ClinicProfile:
     insurance: str
     conditions_treated: str
     notifications: Notifications
+    aftercare: Aftercare
     sms: Sms = Sms()
 
     def template_values(self) -> dict[str, str]:
@@ -133,6 +141,8 @@ class ClinicProfile:
             "pricing": self.pricing,
             "insurance": self.insurance,
             "conditions_treated": self.conditions_treated,
+            "aftercare_transport": self.aftercare.transport,
+            "aftercare_if_unwell": self.aftercare.if_unwell,
         }
 
 
@@ -178,6 +188,7 @@ def parse_profile(raw: Any) -> ClinicProfile:
         booking_url=booking_url,
         hours=_hours(raw.get("hours")),
         notifications=_notifications(raw.get("notifications")),
+        aftercare=_aftercare(raw.get("aftercare")),
         sms=_sms(raw.get("sms")),
     )
 
@@ -256,6 +267,16 @@ def _notifications(raw: Any) -> Notifications:
             f"notifications.urgent_ack_minutes: {minutes!r} is not a whole number of minutes"
         )
     return Notifications(webhook_url_env=webhook_env, email_to=email_to, urgent_ack_minutes=minutes)
+
+
+def _aftercare(raw: Any) -> Aftercare:
+    if not isinstance(raw, dict):
+        raise ProfileError("aftercare: missing (needs transport and if_unwell)")
+    unknown = sorted(set(raw) - {"transport", "if_unwell"})
+    if unknown:
+        raise ProfileError(f"aftercare.{unknown[0]}: unknown field (a typo?)")
+    return Aftercare(transport=_text(raw, "transport", "aftercare."),
+                     if_unwell=_text(raw, "if_unwell", "aftercare."))
 
 
 def _sms(raw: Any) -> Sms:

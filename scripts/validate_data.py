@@ -3,7 +3,7 @@
 Rasa's validator reports a response as "not used in any story or rule" when a form asks with
 it (`utter_ask_<slot>`), when a default action utters it (the two-stage fallback), or when a
 custom action or our response generator (components/profile_nlg.py) uses it; it reports the
-`crisis` and `crisis_check` intents as missing from the NLU data, because the crisis detector
+`crisis`, `crisis_check` and `unwell_after_infusion` intents as missing from the NLU data, because the crisis detector
 sets them, not the classifier (components/crisis_detector.py), and the direct question's answers,
 which only its buttons send; and it reports the retrieval intent as "duplicated" because it
 merges the intent it finds in the NLU data into the domain that already lists it. Those are

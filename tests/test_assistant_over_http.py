@@ -86,6 +86,18 @@ def test_booking_a_consultation_validates_confirms_and_stores(assistant, domain)
         ("consultation", "Jane Doe", "email", "jane.doe@example.com", "weekday mornings", "rest")]
 
 
+def test_an_answer_that_is_not_a_name_is_asked_again_not_stored(assistant, domain):
+    sender = conversation()
+    assistant.send(sender, "I'd like to book a consultation")
+    assert texts(assistant.send(sender, "yes")) == [
+        response_text(domain, "utter_invalid_contact_name"),
+        response_text(domain, "utter_ask_contact_name")]
+    assert assistant.tracker(sender)["slots"]["contact_name"] is None
+    assert texts(assistant.send(sender, "oh sorry, my name is Jordan Ellis")) == [
+        response_text(domain, "utter_ask_contact")]
+    assert assistant.tracker(sender)["slots"]["contact_name"] == "Jordan Ellis"
+
+
 def test_a_faq_in_the_middle_of_the_form_is_answered_and_the_form_goes_on(assistant, domain):
     sender = conversation()
     assistant.send(sender, "can i book an appointment")

@@ -36,3 +36,24 @@ def test_names_and_times_are_trimmed_and_bounded():
     assert clean_preferred_time(" weekday  mornings ") == "weekday mornings"
     assert clean_preferred_time("") is None
     assert clean_preferred_time("a" * 201) is None
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Jordan", "Jordan"),
+    ("my name is Jordan Ellis", "Jordan Ellis"),
+    ("its sam", "sam"),
+    ("call me Alex.", "Alex"),
+    ("Mary-Jane O'Brien", "Mary-Jane O'Brien"),
+    ("Nguyễn Văn An", "Nguyễn Văn An"),
+    ("Will", "Will"),
+])
+def test_a_name_is_taken_from_how_people_give_it(text, name):
+    assert clean_name(text) == name
+
+
+@pytest.mark.parametrize("text", [
+    "i dont really see the point of anything anymore", "why do you need my name", "yes",
+    "thanks!", "no", "jordan.ellis@gmail.com", "555 010 4477", "not telling you",
+])
+def test_a_sentence_is_never_taken_for_a_name(text):
+    assert clean_name(text) is None

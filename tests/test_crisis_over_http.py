@@ -10,6 +10,7 @@ from bench.crisis_model import ESCALATED_LABELS, dev_set_path, load_dev
 from bench.crisis_suite import figures, gate_failures, load_suite
 from clinic.db import engine_for
 from clinic.escalations import escalations, list_escalations
+from clinic.profile import load_profile
 from support import ROOT, start_assistant, stop
 from crisis.sweep import sweep
 
@@ -208,3 +209,28 @@ def test_hopelessness_typed_into_the_booking_form_is_not_stored_as_a_name(assist
     assert "thoughts of ending your life" in replies[0]["text"]
     slots = assistant.tracker(sender)["slots"]
     assert slots.get("contact_name") is None and assistant.tracker(sender)["active_loop"] == {}
+
+
+def test_feeling_unwell_after_an_infusion_gets_the_clinics_advice_and_a_concern(assistant):
+    profile = load_profile(ROOT / "clinic_profile.yml")
+    told, asked = conversation(), conversation()
+    [reply] = assistant.send(told, "dizzy and threw up after my infusion yesterday")
+    assert profile.aftercare.if_unwell in reply["text"] and profile.phone in reply["text"]
+    replies = assistant.send(asked, "ive been dizzy since my infusion yesterday, how long does that last?")
+    assert profile.aftercare.if_unwell in " ".join(r["text"] for r in replies)
+    sweep(engine_for(assistant.database_url), targets=[])  # the worker records what no action did
+    for sender in (told, asked):
+        assert [(row["level"], row["categories"]) for row in
+                escalations_of(assistant.database_url, sender)] == [("concern", ["after_infusion"])]
+
+
+def test_emergency_signs_after_an_infusion_get_the_crisis_reply(assistant):
+    sender = conversation()
+    replies = assistant.send(sender, "my chest hurts and i cant breathe, had my infusion an hour ago")
+    assert "911" in replies[0]["text"]
+    assert [row["level"] for row in escalations_of(assistant.database_url, sender)] == ["urgent"]
+
+
+def test_a_question_about_feeling_unwell_after_an_infusion_is_only_answered(assistant):
+    data = assistant.parse("is it normal to feel dizzy after an infusion?")
+    assert data["crisis"]["level"] == "none" and data["intent"]["name"] == "faq"

@@ -39,6 +39,9 @@ def test_the_shipped_profile_is_a_fictional_demo_clinic():
         (lambda p: p["notifications"].update(urgent_ack_minutes=0), "urgent_ack_minutes"),
         (lambda p: p["notifications"].update(email_to="nobody"), "notifications.email_to"),
         (lambda p: p.update(pricng="typo"), "pricng"),
+        (lambda p: p.pop("aftercare"), "aftercare"),
+        (lambda p: p["aftercare"].update(if_unwell=" "), "aftercare.if_unwell"),
+        (lambda p: p["aftercare"].update(if_unwel="typo"), "aftercare.if_unwel"),
     ],
 )
 def test_a_bad_field_is_named_in_the_error(raw_profile, change, field):

@@ -88,6 +88,34 @@ def test_past_risk_is_a_concern(text):
     assert level(text) == CONCERN
 
 
+@pytest.mark.parametrize("text", [
+    "dizzy and threw up after my infusion yesterday",
+    "I threw up after my infusion yesterday, is that normal?",
+    "my wife is really shaky since her treatment this morning",
+    "had my infusion this morning and my heart is racing",
+])
+def test_feeling_unwell_after_an_infusion_is_a_concern(text):
+    result = detect(text)
+    assert (result.level, result.categories) == (CONCERN, ("after_infusion",))
+
+
+@pytest.mark.parametrize("text", [
+    "is it normal to feel dizzy after an infusion?",
+    "will I feel sick after the infusion",
+    "what should I do if I feel sick after my infusion?",
+    "who do i call if im dizzy after treatment",
+    "my infusion is tomorrow, I get sick easily in cars",
+    "I was sick after an infusion last year",
+    "not dizzy at all after my session",
+])
+def test_questions_about_feeling_unwell_after_an_infusion_are_not(text):
+    assert level(text) == NONE
+
+
+def test_emergency_signs_after_an_infusion_are_urgent():
+    assert level("i cant breathe and my chest hurts after my infusion") == URGENT
+
+
 def test_past_risk_that_is_back_is_urgent():
     assert level("I used to cut myself and I started again last night") == URGENT
 
@@ -212,3 +240,18 @@ def test_rule_matching_has_a_budget_per_message(monkeypatch):
 ])
 def test_a_seizure_condition_is_not_a_seizure_now(text, expected):
     assert level(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "I want to overcome my fear of people",            # not "overdose"
+    "my therapist is treating my anxiety, I'm so self-conscious",  # not breathing, unconscious
+    "I keep my feelings bottled up",                    # not a bottle of pills
+    "I always end up putting myself last",              # not "cutting myself"
+    "education and meditation help me",                 # not "medication"
+])
+def test_real_words_are_not_corrected_into_risk_words(text):
+    assert level(text) == NONE
+
+
+def test_a_negation_written_without_its_apostrophe_is_kept():
+    assert level("he doesnt want to live anymore") == URGENT
