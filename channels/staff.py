@@ -9,10 +9,12 @@ the staff console calls it (console/takeover.py). Every route but the health che
     POST /webhooks/staff/conversations/<id>/reply      {"staff": NAME, "text": TEXT}  → state, sent
     POST /webhooks/staff/conversations/<id>/hand-back  {"staff": NAME}  → state, notified, problem
 
-The state is `{conversation_id, channel, paused, taken_over_by}`; `notified` says whether the
-user was told, `problem` why not. A refusal is `{"error": "…"}` with 400, 404 (no such
-conversation), 409 (the wrong state for it, an opted-out number, a channel that cannot take a
-message), 502 (Twilio did not send it) or 503.
+The state is `{conversation_id, channel, paused, taken_over_by, chat_open}`; `chat_open` says
+for a web chat whether the person's chat is open (a socket of the conversation is connected):
+true, false, or null when that cannot be known; it is null on the other channels. `notified`
+says whether the user was told, `problem` why not. A refusal is `{"error": "…"}` with 400, 404
+(no such conversation), 409 (the wrong state for it, an opted-out number, a closed web chat, a
+channel that cannot take a message), 502 (Twilio did not send it) or 503.
 
 Taking over appends Rasa's `pause` event: the user's messages are still recorded, but the
 assistant does not answer until hand-back appends `resume`, with one exception: an urgent crisis
@@ -21,7 +23,8 @@ first, on every message; staff who took over may not be looking). See
 `answer_crises_while_paused`. The user is told with the domain's
 `utter_staff_joined` and `utter_staff_left`. A message goes out on the conversation's own
 channel (the `input_channel` of its latest user message): web chat through the channel's
-socket.io server, SMS through Twilio's API (`channels.twilio_sms.send_staff_message`, which
+socket.io server while the chat is open (a message to a closed one would reach nobody: it is
+refused), SMS through Twilio's API (`channels.twilio_sms.send_staff_message`, which
 never texts an opted-out number). It is recorded in the tracker as a `bot` event; a staff
 member's reply carries `metadata: {"staff": NAME}`, and so do the `pause` and `resume` events.
 """
@@ -44,6 +47,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import twilio_sms
+from channels.webchat import WebChatInput
 from clinic import settings, sms
 
 logger = logging.getLogger(__name__)
@@ -83,14 +87,29 @@ def taken_over_by(tracker: DialogueStateTracker) -> Optional[str]:
     return (pause.metadata or {}).get("staff")
 
 
-def _state(tracker: DialogueStateTracker, **extra: Any) -> Dict[str, Any]:
+async def _state(request: Request, tracker: DialogueStateTracker, **extra: Any) -> Dict[str, Any]:
     return {
         "conversation_id": tracker.sender_id,
         "channel": tracker.get_latest_input_channel(),
         "paused": tracker.is_paused(),
         "taken_over_by": taken_over_by(tracker),
+        "chat_open": await _chat_open(request, tracker),
         **extra,
     }
+
+
+def _web_chat(request: Request, tracker: DialogueStateTracker) -> Optional[WebChatInput]:
+    """The web chat channel, when the conversation is a web chat on this server."""
+    if tracker.get_latest_input_channel() != WebChatInput.name():
+        return None
+    registered = getattr(request.app.ctx, "input_channels", None) or []
+    return next((c for c in registered if isinstance(c, WebChatInput)), None)
+
+
+async def _chat_open(request: Request, tracker: DialogueStateTracker) -> Optional[bool]:
+    """For a web chat, whether the person's chat is open; None elsewhere or when not known."""
+    web_chat = _web_chat(request, tracker)
+    return None if web_chat is None else await web_chat.is_open(tracker.sender_id)
 
 
 Act = Callable[[Request, DialogueStateTracker], Awaitable[Dict[str, Any]]]
@@ -181,8 +200,8 @@ class StaffInput(InputChannel):
         return blueprint
 
 
-async def _current_state(_: Request, tracker: DialogueStateTracker) -> Dict[str, Any]:
-    return _state(tracker)
+async def _current_state(request: Request, tracker: DialogueStateTracker) -> Dict[str, Any]:
+    return await _state(request, tracker)
 
 
 async def _take_over(request: Request, tracker: DialogueStateTracker) -> Dict[str, Any]:
@@ -194,7 +213,7 @@ async def _take_over(request: Request, tracker: DialogueStateTracker) -> Dict[st
     await _record(request, tracker, ConversationPaused(metadata={"staff": name}))
     notice = await _notify(request, tracker, JOINED)
     logger.info("staff: %s took over %s", name, tracker.sender_id)
-    return _state(tracker, notified=notice.sent, problem=notice.problem)
+    return await _state(request, tracker, notified=notice.sent, problem=notice.problem)
 
 
 async def _reply(request: Request, tracker: DialogueStateTracker) -> Dict[str, Any]:
@@ -204,7 +223,7 @@ async def _reply(request: Request, tracker: DialogueStateTracker) -> Dict[str, A
                                  "is still answering it.")
     await _send(request, tracker, {"text": text})
     await _record(request, tracker, BotUttered(text, metadata={"staff": name}))
-    return _state(tracker, sent=True)
+    return await _state(request, tracker, sent=True)
 
 
 async def _hand_back(request: Request, tracker: DialogueStateTracker) -> Dict[str, Any]:
@@ -214,7 +233,7 @@ async def _hand_back(request: Request, tracker: DialogueStateTracker) -> Dict[st
     notice = await _notify(request, tracker, LEFT)
     await _record(request, tracker, ConversationResumed(metadata={"staff": name}))
     logger.info("staff: %s handed %s back to the assistant", name, tracker.sender_id)
-    return _state(tracker, notified=notice.sent, problem=notice.problem)
+    return await _state(request, tracker, notified=notice.sent, problem=notice.problem)
 
 
 def _body(request: Request) -> Dict[str, Any]:
@@ -271,6 +290,10 @@ async def _send(request: Request, tracker: DialogueStateTracker, message: Dict[s
     if channel == sms.CHANNEL:
         await _send_sms(tracker.sender_id, message["text"])
         return
+    web_chat = _web_chat(request, tracker)
+    if web_chat is not None and await web_chat.is_open(tracker.sender_id) is False:
+        raise StaffApiError(409, "The person has closed the chat: a message there would reach "
+                                 "nobody. Use a contact they gave, if any.")
     registered = getattr(request.app.ctx, "input_channels", None) or []
     output = next(
         (c.get_output_channel() for c in registered if c.name() == channel), None

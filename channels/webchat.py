@@ -23,19 +23,24 @@ What differs from Rasa's `socketio` channel:
   a second tab) reaches it. Rasa's channel has no shared manager; such messages were lost.
   Each socket's own session data stays on the replica it is connected to, which the load
   balancer's affinity for `/socket.io` keeps it on (a polling socket makes many requests).
+- The channel knows which conversations have a socket connected (`Presence`; across replicas
+  through Redis), so the staff API can say whether the person's chat is still open and refuse a
+  reply that would reach nobody (channels/staff.py).
 - `GET /webhooks/webchat/widget.js` serves the built widget (`widget/dist/clinic-chat.js`) and
   `GET /webhooks/webchat/config` the clinic's public details the widget shows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import math
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Union
 
+import redis.asyncio
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from sanic import Blueprint, response
@@ -48,7 +53,8 @@ from channels.rate_limit import SenderRateLimiter
 from clinic import settings
 from clinic.profile import PROJECT_ROOT, current_profile
 from components.lock_store import check_redis_reachable
-from crisis.detector import URGENT, detect
+from crisis.detector import detect
+from crisis.levels import URGENT
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +63,11 @@ DEFAULT_MAX_MESSAGE_CHARS = 1000
 ADDRESS_FACTOR = 3  # one address may send this many times what one conversation may
 NEW_CONVERSATIONS_BURST = 10  # new conversations one address may start at once
 NEW_CONVERSATIONS_PER_MINUTE = 6.0  # and then at this rate
+
+# A replica says every PRESENCE_RENEW_SECONDS which of its sockets are connected; a socket not
+# renewed for PRESENCE_STALE_SECONDS (its replica died) no longer counts.
+PRESENCE_RENEW_SECONDS = 15
+PRESENCE_STALE_SECONDS = 45
 
 USER_MESSAGE = "user_uttered"
 BOT_MESSAGE = "bot_uttered"
@@ -80,6 +91,81 @@ class WebChatOutput(SocketIOOutput):
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
+
+
+class Presence:
+    """Which conversations have a socket connected: this process's sockets, and with Redis
+    (replicas) every replica's, as a sorted set per conversation of its sockets, each scored
+    with when its replica last renewed it. A disconnect removes its socket at once."""
+
+    def __init__(self, redis_url: Optional[settings.Secret] = None) -> None:
+        self._sockets: Dict[str, Set[str]] = {}  # conversation → this process's socket ids
+        self._conversation_of: Dict[str, str] = {}  # socket id → its conversation
+        self._redis = redis.asyncio.from_url(redis_url.reveal()) if redis_url else None
+        self._renewing: Optional[asyncio.Task] = None
+
+    @staticmethod
+    def _key(session_id: str) -> str:
+        return f"clinic-webchat:open:{{{session_id}}}"
+
+    async def joined(self, sid: str, session_id: str) -> None:
+        """Socket `sid` is now in conversation `session_id` (and has left any other)."""
+        await self.left(sid)
+        self._conversation_of[sid] = session_id
+        self._sockets.setdefault(session_id, set()).add(sid)
+        if self._redis is None:
+            return
+        if self._renewing is None or self._renewing.done():
+            self._renewing = asyncio.create_task(self._renew())
+        await self._announce(session_id, {sid})
+
+    async def left(self, sid: str) -> None:
+        """Socket `sid` disconnected or changed conversation."""
+        session_id = self._conversation_of.pop(sid, None)
+        if session_id is None:
+            return
+        sockets = self._sockets.get(session_id, set())
+        sockets.discard(sid)
+        if not sockets:
+            self._sockets.pop(session_id, None)
+        if self._redis is not None:
+            try:
+                await self._redis.zrem(self._key(session_id), sid)
+            except redis.RedisError:
+                pass  # the entry goes stale instead
+
+    async def is_open(self, session_id: str) -> Optional[bool]:
+        """Whether a socket of the conversation is connected; None when that cannot be known
+        (Redis unreachable, and no socket here)."""
+        if self._sockets.get(session_id):
+            return True
+        if self._redis is None:
+            return False
+        try:
+            count = await self._redis.zcount(
+                self._key(session_id), time.time() - PRESENCE_STALE_SECONDS, "+inf")
+        except redis.RedisError:
+            logger.warning("webchat: Redis unreachable; whether a chat is open is not known")
+            return None
+        return count > 0
+
+    async def _announce(self, session_id: str, sockets: Set[str]) -> None:
+        now = time.time()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.zadd(self._key(session_id), {sid: now for sid in sockets})
+                pipe.zremrangebyscore(self._key(session_id), "-inf",
+                                      now - PRESENCE_STALE_SECONDS)
+                pipe.expire(self._key(session_id), 2 * PRESENCE_STALE_SECONDS)
+                await pipe.execute()
+        except redis.RedisError:
+            logger.warning("webchat: Redis unreachable; a connected chat may show as closed")
+
+    async def _renew(self) -> None:
+        while self._sockets:
+            await asyncio.sleep(PRESENCE_RENEW_SECONDS)
+            for session_id, sockets in list(self._sockets.items()):
+                await self._announce(session_id, set(sockets))
 
 
 class WebChatInput(InputChannel):
@@ -113,6 +199,12 @@ class WebChatInput(InputChannel):
         self.socketio_path = socketio_path
         self.widget_bundle = widget_bundle
         self.sio: Optional[AsyncServer] = None
+        self.presence = Presence()
+
+    async def is_open(self, session_id: Text) -> Optional[bool]:
+        """Whether the person's chat is open (a socket of the conversation is connected, on
+        any replica); None when that cannot be known."""
+        return await self.presence.is_open(session_id)
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         # Used for messages the bot sends outside a user's turn (a staff member's reply).
@@ -122,6 +214,7 @@ class WebChatInput(InputChannel):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
                           client_manager=shared_rooms())
         self.sio = sio
+        presence = self.presence = Presence(settings.redis_url())
         limits = settings.rate_limits()
         # Per socket and per conversation, as REST and SMS limit a sender; per address too,
         # looser (a clinic's waiting room may share one), since a new socket costs nothing.
@@ -181,7 +274,12 @@ class WebChatInput(InputChannel):
                 await sio.leave_room(sid, previous)  # no more replies of the old conversation
             await sio.enter_room(sid, requested)  # a coroutine in python-socketio 5.x
             await sio.save_session(sid, {"session_id": requested})
+            await presence.joined(sid, requested)
             await sio.emit(SESSION_CONFIRM, requested, room=sid)
+
+        @sio.on("disconnect")
+        async def disconnect(sid: Text, reason: Any = None) -> None:
+            await presence.left(sid)
 
         @sio.on(USER_MESSAGE)
         async def handle_message(sid: Text, data: Any) -> None:

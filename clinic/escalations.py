@@ -6,7 +6,8 @@ console or with this module's command line on the server, never sent in a notifi
     python -m clinic.escalations list [--status open|acknowledged|resolved|all]
     python -m clinic.escalations show ID
     python -m clinic.escalations ack ID --by NAME
-    python -m clinic.escalations resolve ID --by NAME [--note TEXT]
+    python -m clinic.escalations resolve ID --by NAME --outcome OUTCOME [--note TEXT]
+        (OUTCOME: reached, not_reached or emergency_services)
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ from clinic import settings
 from clinic import sms
 from clinic.db import JsonText, UtcDateTime, engine_for, metadata
 from clinic.profile import ProfileError, current_profile
+from crisis.levels import CONCERN, URGENT
 
-URGENT, CONCERN = "urgent", "concern"
-LEVELS = (URGENT, CONCERN)
+LEVELS = (URGENT, CONCERN)  # the levels an escalation can have (a check is a concern)
 SUBJECTS = ("self", "other")
 ROLES = ("user", "bot")
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 STATUSES = (OPEN, ACKNOWLEDGED, RESOLVED)
+# What became of the person, recorded when staff resolve an escalation (the crisis policy).
+REACHED, NOT_REACHED, EMERGENCY_SERVICES = "reached", "not_reached", "emergency_services"
+OUTCOMES = (REACHED, NOT_REACHED, EMERGENCY_SERVICES)
 TARGETS = (settings.WEBHOOK, settings.EMAIL)
 NEW, REMINDER = "new", "reminder"
 # HELD: not sent alone, the target's alerts being capped: a summary will count it.
@@ -64,6 +68,8 @@ escalations = sa.Table(
     sa.Column("last_notified_at", UtcDateTime),
     # Later messages of the conversation collected while it was not resolved (their ids).
     sa.Column("collected", JsonText),
+    # One of OUTCOMES, set on resolving (None: resolved before outcomes were recorded, or not yet).
+    sa.Column("outcome", sa.String(32)),
     sa.UniqueConstraint("conversation_id", "message_id", name="uq_clinic_escalations_message"),
 )
 
@@ -201,6 +207,16 @@ def list_escalations(
         return [dict(row) for row in connection.execute(query).mappings()]
 
 
+def list_resolved(engine: sa.engine.Engine, limit: int = 100) -> list[dict[str, Any]]:
+    """Resolved escalations, the most recently resolved first."""
+    query = (
+        sa.select(escalations).where(escalations.c.status == RESOLVED)
+        .order_by(escalations.c.resolved_at.desc(), escalations.c.id.desc()).limit(limit)
+    )
+    with engine.connect() as connection:
+        return [dict(row) for row in connection.execute(query).mappings()]
+
+
 def get_escalation(engine: sa.engine.Engine, escalation_id: int) -> dict[str, Any]:
     """One escalation; EscalationError when there is none with that id."""
     with engine.connect() as connection:
@@ -235,13 +251,18 @@ def resolve(
     engine: sa.engine.Engine,
     escalation_id: int,
     by: str,
+    outcome: str,
     note: Optional[str] = None,
     now: Optional[dt.datetime] = None,
 ) -> dict[str, Any]:
-    """An open or acknowledged escalation has been dealt with; the updated record."""
+    """An open or acknowledged escalation has been dealt with, with what became of the person
+    (one of OUTCOMES); the updated record."""
+    if outcome not in OUTCOMES:
+        raise EscalationError("say what happened: the person was reached, could not be "
+                              "reached, or emergency services were called")
     return _transition(
         engine, escalation_id, allowed_from=(OPEN, ACKNOWLEDGED), status=RESOLVED,
-        resolved_at=now or utc_now(), resolved_by=_staff_name(by),
+        resolved_at=now or utc_now(), resolved_by=_staff_name(by), outcome=outcome,
         note=(note or "").strip() or None,
     )
 
@@ -377,7 +398,7 @@ def _summary_line(escalation: dict[str, Any], timezone: dt.tzinfo) -> str:
         f"{escalation['level'].upper():<7}",
         f"{escalation['channel'] or '-':<10}",
         ",".join(escalation["categories"]) or "-",
-        escalation["status"],
+        escalation["status"] + (f" ({escalation['outcome']})" if escalation["outcome"] else ""),
     ])
 
 
@@ -403,6 +424,7 @@ def _show(engine: sa.engine.Engine, escalation_id: int, timezone: dt.tzinfo) -> 
         if escalation["acknowledged_by"] else "Acknowledged:    -",
         f"Resolved:        {when('resolved_at')} by {escalation['resolved_by']}"
         if escalation["resolved_by"] else "Resolved:        -",
+        f"Outcome:         {escalation['outcome'] or '-'}",
         f"Note:            {escalation['note'] or '-'}",
         f"Reminders sent:  {escalation['reminders_sent']}",
         "Notifications:",
@@ -445,6 +467,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     done = commands.add_parser("resolve", help="mark as dealt with")
     done.add_argument("id")
     done.add_argument("--by", required=True, help="your name")
+    done.add_argument("--outcome", required=True, choices=OUTCOMES,
+                      help="what happened: the person was reached, not reached, or emergency "
+                           "services were called")
     done.add_argument("--note")
     args = parser.parse_args(argv)
 
@@ -461,8 +486,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             done = acknowledge(engine, _escalation_id(args.id), by=args.by)
             lines = [f"Escalation #{done['id']} acknowledged by {done['acknowledged_by']}."]
         else:
-            done = resolve(engine, _escalation_id(args.id), by=args.by, note=args.note)
-            lines = [f"Escalation #{done['id']} resolved by {done['resolved_by']}."]
+            done = resolve(engine, _escalation_id(args.id), by=args.by, outcome=args.outcome,
+                           note=args.note)
+            lines = [f"Escalation #{done['id']} resolved by {done['resolved_by']} "
+                     f"({done['outcome']})."]
     except EscalationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -26,7 +26,8 @@ from console import accounts, conversations, index  # noqa: F401 (their tables)
 SESSION_HOURS = 8  # a session's absolute lifetime, however active
 SESSION_IDLE_MINUTES = 15  # logged off after this long without a person using the console
 PUBLIC_ENDPOINTS = {"views.login", "static"}
-BACKGROUND_ENDPOINTS = {"views.latest"}  # requests a page makes by itself (polling)
+# Requests a page makes by itself (polling): they keep no screen logged in.
+BACKGROUND_ENDPOINTS = {"views.latest", "conversations.live"}
 
 
 MAX_ID = 2**63 - 1  # the largest id SQL stores; a larger one is no record (404), not a crash
@@ -93,8 +94,9 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
         return {"csrf_token": csrf_token, "user": g.get("user"),
                 "clinic_name": current_profile().name}
 
-    from console import (admin, analytics, contact_requests, conversation_pages, takeover,
-                         views)
+    from console import (admin, analytics, contact_requests, conversation_pages, labels,
+                         takeover, views)
+    labels.register(app, lambda: current_profile().hours.timezone)
     for feature in (views, takeover, conversation_pages, admin, contact_requests, analytics):
         app.register_blueprint(feature.blueprint)
     app.extensions["login_attempts"] = views.AttemptsPerAddress(
@@ -108,8 +110,8 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
 def _session_current(user: accounts.Staff, config: dict[str, Any]) -> bool:
     """Whether a logged-in session still holds: signed for the account's current session
     version (log-out and a password change end every earlier one), within its absolute
-    lifetime, and used by a person within the idle time. The queue's own polling is not a
-    person: it keeps no screen logged in (HIPAA's automatic log-off)."""
+    lifetime, and used by a person within the idle time. A page's own polling (the queue's, a
+    transcript's) is not a person: it keeps no screen logged in (HIPAA's automatic log-off)."""
     now = _timestamp()
     if session.get("version") != user.session_version:
         return False

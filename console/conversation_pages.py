@@ -13,14 +13,15 @@ import io
 import json
 from typing import Any
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template,
-                   request, url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, redirect,
+                   render_template, request, url_for)
 
+from clinic import sms
 from clinic.profile import current_profile
 from console import MAX_ID, accounts, conversations, reveal_requested
 from console.conversations import AnnotationError, Cursor, Filters
 from console.privacy import group_similar, mask_contacts, mask_fields, nlu_yaml, spreadsheet_safe
-from console.takeover import paused_now
+from console.takeover import live_state
 
 blueprint = Blueprint("conversations", __name__)
 EXPORT_LIMIT = 10_000
@@ -52,7 +53,7 @@ def index() -> Any:
                    f"{len(rows)} conversations {json.dumps(args)}"[:255])
     return render_template(
         "conversations.html", rows=rows, filters=filters, args=args, reveal=reveal,
-        facets=conversations.facets(g.engine), crisis_levels=("none", "concern", "urgent"),
+        facets=conversations.facets(g.engine), crisis_levels=tuple(conversations.CRISIS_RANKS),
         next_url=url_for(".index", **args, after=next_cursor.encode()) if next_cursor else None,
         first_url=url_for(".index", **args) if after else None,
     )
@@ -64,8 +65,39 @@ def transcript(conversation_id: str) -> Any:
     if found is None:
         abort(404)
     accounts.audit(g.engine, g.user.username, "view_conversation", conversation_id[:255])
-    return render_template("transcript.html", c=found,
-                           paused=paused_now(conversation_id, found["paused"]))
+    return render_template("transcript.html", c=found, **_reach(found))
+
+
+def _reach(person: dict[str, Any]) -> dict[str, Any]:
+    """How staff can reach the person now (`_reach.html`, `_takeover.html`): whether the bot is
+    paused and the web chat open (the Rasa server's word), the SMS number and its opt-out."""
+    conversation_id, channel = person["conversation_id"], person["channel"]
+    reach = {"channel": channel, "contacts": person["contacts"], "phone": None,
+             "opted_out": False, **live_state(conversation_id, bool(person.get("paused")))}
+    if channel == sms.CHANNEL:
+        reach.update(phone=sms.phone_for(g.engine, conversation_id),
+                     opted_out=sms.is_opted_out(g.engine, conversation_id))
+    return reach
+
+
+@blueprint.route("/conversations/<path:conversation_id>/live.json")
+def live(conversation_id: str) -> Any:
+    """For a transcript page's polling: the messages after the first `shown`, drawn as the
+    page draws them, and how the person can be reached now: nothing the page itself does not
+    show. A poll that brings new messages is written to the audit log."""
+    person = conversations.people(g.engine, [conversation_id])[conversation_id]
+    if person["started_at"] is None:  # not in the index: no such conversation (yet)
+        abort(404)
+    shown = request.args.get("shown", 0, type=int)
+    new = conversations.turns_after(g.engine, conversation_id, shown)
+    if new:
+        accounts.audit(g.engine, g.user.username, "view_new_messages",
+                       f"{len(new)} in {conversation_id}"[:255])
+    return jsonify(
+        shown=max(0, shown) + len(new),
+        turns=[render_template("_turn.html", t=turn) for turn in new],
+        reach=render_template("_reach.html", **_reach(person)),
+    )
 
 
 def _back(conversation_id: str) -> Any:

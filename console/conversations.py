@@ -14,6 +14,7 @@ from typing import Any, Mapping, Optional
 
 import sqlalchemy as sa
 
+from clinic.contact import parse_contact
 from clinic.db import UtcDateTime, contact_requests, metadata
 from clinic.escalations import escalations
 from console.index import (CRISIS_LEVELS, CRISIS_RANKS, NOT_UNDERSTOOD, conversations,
@@ -297,7 +298,60 @@ def get_conversation(engine: sa.engine.Engine, conversation_id: str) -> Optional
             sa.select(contact_requests)
             .where(contact_requests.c.conversation_id == conversation_id)
             .order_by(contact_requests.c.id)).mappings()]
+    _add_person(found, found["requests"])
     return found
+
+
+def _add_person(found: dict[str, Any], requests: list[dict[str, Any]]) -> None:
+    """`person_name` (the form's, else a request's) and `contacts` ([{kind, value}]): what the
+    person gave in the contact form, then in each request they left."""
+    found["person_name"] = found.get("person_name") or next(
+        (r["name"] for r in reversed(requests) if r["name"]), None)
+    contacts: dict[str, str] = {}
+    for value in [found.get("person_contact"), *(r["contact"] for r in requests)]:
+        point = parse_contact(value or "")
+        if point is not None:
+            contacts.setdefault(point.value, point.kind)
+    found["contacts"] = [{"kind": kind, "value": value} for value, kind in contacts.items()]
+
+
+def people(engine: sa.engine.Engine, conversation_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Who each conversation is with, as far as is known: `channel`, `started_at` and `paused`
+    (None while the index has not got the conversation yet), `person_name` and `contacts` (as
+    `get_conversation`)."""
+    ids = sorted(set(conversation_ids))
+    found: dict[str, dict[str, Any]] = {
+        i: {"conversation_id": i, "channel": None, "started_at": None, "paused": None}
+        for i in ids}
+    requests: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    c = conversations.c
+    with engine.connect() as connection:
+        for row in connection.execute(
+                sa.select(c.conversation_id, c.channel, c.started_at, c.paused,
+                          c.person_name, c.person_contact)
+                .where(c.conversation_id.in_(ids))).mappings():
+            found[row["conversation_id"]].update(row)
+        for row in connection.execute(
+                sa.select(contact_requests.c.conversation_id, contact_requests.c.name,
+                          contact_requests.c.contact)
+                .where(contact_requests.c.conversation_id.in_(ids))
+                .order_by(contact_requests.c.id)).mappings():
+            requests[row["conversation_id"]].append(dict(row))
+    for conversation_id, person in found.items():
+        _add_person(person, requests[conversation_id])
+    return found
+
+
+def turns_after(engine: sa.engine.Engine, conversation_id: str,
+                shown: int) -> list[dict[str, Any]]:
+    """The conversation's messages after the first `shown` (in time order): those a page that
+    shows `shown` of them has not got yet."""
+    with engine.connect() as connection:
+        return [dict(t) for t in connection.execute(
+            sa.select(turns).where(turns.c.conversation_id == conversation_id)
+            .order_by(turns.c.at, turns.c.id).offset(max(0, shown))).mappings()]
 
 
 def _distinct(connection: sa.engine.Connection, column: sa.Column) -> list[str]:

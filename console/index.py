@@ -28,7 +28,9 @@ from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
 
+from clinic.contact import MAX_NAME_LENGTH, clean_name, parse_contact
 from clinic.db import UtcDateTime, metadata, rasa_events
+from crisis.levels import CONCERN, NONE, URGENT, escalation_level
 
 logger = logging.getLogger(__name__)
 # Both sources, Rasa's tracker store and its SQL event broker, keep a table `events` with an
@@ -44,9 +46,11 @@ NOT_UNDERSTOOD = (FALLBACK, OUT_OF_SCOPE, LOW_CONFIDENCE)
 # a look. The intent's confidence is a similarity to training examples (0.5: a loose match).
 LOW_INTENT_CONFIDENCE_BELOW = 0.5
 LOW_ANSWER_CONFIDENCE_BELOW = 0.8
-CRISIS_RANKS = {"none": 0, "concern": 1, "urgent": 2}
+# The levels staff see (a check is seen as a concern: crisis.levels), as stored in crisis_rank.
+CRISIS_RANKS = {NONE: 0, CONCERN: 1, URGENT: 2}
 CRISIS_LEVELS = {rank: level for level, rank in CRISIS_RANKS.items()}
 PREVIEW_CHARS = 200
+NAME_SLOT, CONTACT_SLOT = "contact_name", "contact"  # domain.yml, the contact form's slots
 TRACKER, BROKER = "tracker_store", "event_broker"
 
 conversations = sa.Table(
@@ -67,6 +71,10 @@ conversations = sa.Table(
     sa.Column("crisis_rank", sa.SmallInteger, nullable=False),
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("first_message", sa.String(PREVIEW_CHARS)),
+    # What the person gave in the contact form (its slots): the latest name and phone or e-mail,
+    # kept when the form clears its slots, so staff can name them and reach them.
+    sa.Column("person_name", sa.String(MAX_NAME_LENGTH)),
+    sa.Column("person_contact", sa.String(255)),
     sa.Index("ix_console_conversations_recent", "last_message_at", "conversation_id"),
 )
 
@@ -189,7 +197,7 @@ def _number(value: Any) -> Optional[float]:
 
 def outcome_of(intent: Optional[str], confidence: Optional[float],
                answer_confidence: Optional[float], crisis_level: str) -> str:
-    if crisis_level == "urgent" or intent == "crisis":
+    if crisis_level == URGENT or intent == "crisis":
         return CRISIS
     if intent == "nlu_fallback":
         return FALLBACK
@@ -212,15 +220,13 @@ def user_turn(conversation_id: str, event: dict[str, Any]) -> Turn:
         key = chosen.get("intent_response_key") or ""
         topic = key.split("/", 1)[1] if key.startswith("faq/") else None
         answer_confidence = _number(chosen.get("confidence"))
-    crisis = (parse.get("crisis") or {}).get("level") or "none"
-    if crisis == "check":  # hopelessness, asked directly: staff see it as a concern
-        crisis = "concern"
+    crisis = escalation_level((parse.get("crisis") or {}).get("level") or NONE)
     return Turn(
         conversation_id=conversation_id, ts=float(event["timestamp"]), role=USER,
         text=str(event.get("text") or ""), channel=event.get("input_channel"),
         message_id=event.get("message_id"), intent=name, confidence=confidence,
         faq_topic=topic, answer_confidence=answer_confidence,
-        crisis_level=crisis if crisis in CRISIS_RANKS else "none",
+        crisis_level=crisis if crisis in CRISIS_RANKS else NONE,
         outcome=outcome_of(name, confidence, answer_confidence, crisis),
     )
 
@@ -252,6 +258,7 @@ def _new_summary(conversation_id: str, ts: float) -> dict[str, Any]:
         "last_message_at": _time(ts), "last_event_ts": 0.0, "user_messages": 0,
         "bot_messages": 0, "staff_messages": 0, "not_understood": 0, "fallbacks": 0,
         "low_confidence": 0, "crisis_rank": 0, "paused": False, "first_message": None,
+        "person_name": None, "person_contact": None,
     }
 
 
@@ -261,6 +268,8 @@ def _fold(summary: dict[str, Any], event: dict[str, Any], turn: Optional[Turn]) 
         summary["paused"] = True
     elif kind == "resume":
         summary["paused"] = False
+    elif kind == "slot":
+        _fold_slot(summary, event.get("name"), event.get("value"))
     if turn is None:
         return
     summary["last_message_at"] = _time(turn.ts)
@@ -276,6 +285,18 @@ def _fold(summary: dict[str, Any], event: dict[str, Any], turn: Optional[Turn]) 
         summary["staff_messages"] += 1
     else:
         summary["bot_messages"] += 1
+
+
+def _fold_slot(summary: dict[str, Any], name: Any, value: Any) -> None:
+    """A name or contact the person gave, read as the contact form validates it; a form
+    clearing its slots (None) forgets nothing."""
+    if not isinstance(value, str):
+        return
+    if name == NAME_SLOT:
+        summary["person_name"] = clean_name(value) or summary["person_name"]
+    elif name == CONTACT_SLOT:
+        contact = parse_contact(value)
+        summary["person_contact"] = contact.value if contact else summary["person_contact"]
 
 
 def apply_events(connection: sa.engine.Connection, rows: Iterable[tuple[str, Any]]) -> int:

@@ -86,13 +86,16 @@ def call_staff_api(conversation_id: str, action: Optional[str] = None,
     return answer
 
 
-def paused_now(conversation_id: str, indexed: bool) -> bool:
-    """Whether the assistant is paused on a conversation, as the Rasa server says (the index
-    follows a second or so behind a take-over); what the index says when the server cannot."""
+def live_state(conversation_id: str, indexed_paused: bool) -> dict[str, Any]:
+    """The conversation as the Rasa server sees it now (the index follows a second or so
+    behind): `paused`, and `chat_open` for a web chat (True, False, or None when not known).
+    When the server cannot say: what the index says, and None."""
     try:
-        return bool(call_staff_api(conversation_id).get("paused", indexed))
+        state = call_staff_api(conversation_id)
     except TakeoverError:
-        return indexed
+        return {"paused": indexed_paused, "chat_open": None}
+    return {"paused": bool(state.get("paused", indexed_paused)),
+            "chat_open": state.get("chat_open")}
 
 
 def _done(action: str, answer: dict[str, Any]) -> str:

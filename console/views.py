@@ -10,9 +10,9 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    request, session)
 from flask import url_for
 
-from clinic import escalations
+from clinic import escalations, sms
 from clinic.profile import current_profile
-from console import accounts, csrf_token, start_session
+from console import accounts, conversations, csrf_token, start_session
 
 blueprint = Blueprint("views", __name__)
 QUEUE_STATUSES = (escalations.OPEN, escalations.ACKNOWLEDGED)
@@ -99,7 +99,19 @@ def queue() -> Any:
                               -e["created_at"].timestamp()))
     accounts.audit(g.engine, g.user.username, "view_queue", f"{len(items)} escalations")
     latest = max((e["id"] for e in items), default=0)
-    return render_template("queue.html", items=items, latest=latest)
+    return render_template("queue.html", items=_with_people(items), latest=latest)
+
+
+def _with_people(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each escalation with `person`, whom its conversation is with (`conversations.people`),
+    and for SMS whether the number has opted out."""
+    people = conversations.people(g.engine, [item["conversation_id"] for item in items])
+    for item in items:
+        person = item["person"] = people[item["conversation_id"]]
+        person["channel"] = person["channel"] or item["channel"]
+        item["opted_out"] = (item["channel"] == sms.CHANNEL
+                             and sms.is_opted_out(g.engine, item["conversation_id"]))
+    return items
 
 
 @blueprint.route("/escalations/<int:escalation_id>")
@@ -110,24 +122,41 @@ def escalation(escalation_id: int) -> Any:
         abort(404)
     accounts.audit(g.engine, g.user.username, "view_escalation", f"escalation {escalation_id}")
     deliveries = escalations.list_deliveries(g.engine, escalation_id)
-    return render_template("escalation.html", item=item, deliveries=deliveries)
+    return render_template("escalation.html", item=_with_people([item])[0],
+                           deliveries=deliveries)
+
+
+@blueprint.route("/escalations/resolved")
+def resolved() -> Any:
+    """The escalations resolved most recently, with what became of the person."""
+    items = _with_people(escalations.list_resolved(g.engine, limit=200))
+    accounts.audit(g.engine, g.user.username, "view_resolved", f"{len(items)} escalations")
+    return render_template("resolved.html", items=items)
 
 
 @blueprint.route("/escalations/<int:escalation_id>/<any(acknowledge, resolve):action>",
                  methods=["POST"])
 def change(escalation_id: int, action: str) -> Any:
+    back = _safe_next(request.form.get("back", ""))
     try:
         if action == "acknowledge":
             escalations.acknowledge(g.engine, escalation_id, by=g.user.username)
         else:
+            outcome = request.form.get("outcome", "")
+            if outcome not in escalations.OUTCOMES:
+                flash(f"Escalation #{escalation_id} is not resolved: say what happened (the "
+                      "person was reached, could not be reached, or emergency services were "
+                      "called).")
+                return redirect(back)
             note = request.form.get("note", "").strip() or None
-            escalations.resolve(g.engine, escalation_id, by=g.user.username, note=note)
+            escalations.resolve(g.engine, escalation_id, by=g.user.username, outcome=outcome,
+                                note=note)
     except escalations.EscalationError as error:
         flash(str(error))
     else:
         accounts.audit(g.engine, g.user.username, action, f"escalation {escalation_id}")
         flash(f"Escalation #{escalation_id}: {'acknowledged' if action == 'acknowledge' else 'resolved'}.")
-    return redirect(_safe_next(request.form.get("back", "")))
+    return redirect(back)
 
 
 @blueprint.route("/escalations/latest.json")

@@ -143,15 +143,29 @@ def test_acknowledge_then_resolve(engine):
     acknowledged = acknowledge(engine, escalation_id, by="  Dana  R. ", now=later)
     assert acknowledged["status"] == "acknowledged"
     assert acknowledged["acknowledged_by"] == "Dana R." and acknowledged["acknowledged_at"] == later
-    resolved = resolve(engine, escalation_id, by="Sam", note="called back, safe with family")
+    resolved = resolve(engine, escalation_id, by="Sam", outcome="reached",
+                       note="called back, safe with family")
     assert resolved["status"] == "resolved" and resolved["resolved_by"] == "Sam"
+    assert resolved["outcome"] == "reached"
     assert resolved["note"] == "called back, safe with family"
     assert resolved["acknowledged_by"] == "Dana R."
 
 
+@pytest.mark.parametrize("outcome", [None, "", "maybe", "REACHED"])
+def test_resolving_needs_one_of_the_three_outcomes(engine, outcome):
+    escalation_id, _ = record_escalation(engine, **facts())
+    with pytest.raises(EscalationError, match="say what happened"):
+        resolve(engine, escalation_id, by="Sam", outcome=outcome)
+    assert get_escalation(engine, escalation_id)["status"] == "open"
+    for done in ("not_reached", "emergency_services"):
+        other, _ = record_escalation(engine, **facts(message_id=f"m-{done}",
+                                                     conversation_id=done))
+        assert resolve(engine, other, by="Sam", outcome=done)["outcome"] == done
+
+
 def test_an_open_escalation_can_be_resolved_directly(engine):
     escalation_id, _ = record_escalation(engine, **facts())
-    assert resolve(engine, escalation_id, by="Sam")["status"] == "resolved"
+    assert resolve(engine, escalation_id, by="Sam", outcome="not_reached")["status"] == "resolved"
 
 
 def test_invalid_transitions_and_unknown_ids_name_the_escalation(engine):
@@ -159,17 +173,17 @@ def test_invalid_transitions_and_unknown_ids_name_the_escalation(engine):
     acknowledge(engine, escalation_id, by="Dana")
     with pytest.raises(EscalationError, match=f"#{escalation_id} is already acknowledged by Dana"):
         acknowledge(engine, escalation_id, by="Sam")
-    resolve(engine, escalation_id, by="Sam")
+    resolve(engine, escalation_id, by="Sam", outcome="reached")
     with pytest.raises(EscalationError, match=f"#{escalation_id} is already resolved by Sam"):
         acknowledge(engine, escalation_id, by="Dana")
     with pytest.raises(EscalationError, match=f"#{escalation_id} .*cannot be resolved"):
-        resolve(engine, escalation_id, by="Dana")
+        resolve(engine, escalation_id, by="Dana", outcome="reached")
     for change in (get_escalation, lambda e, i: acknowledge(e, i, by="Dana"),
-                   lambda e, i: resolve(e, i, by="Dana")):
+                   lambda e, i: resolve(e, i, by="Dana", outcome="reached")):
         with pytest.raises(EscalationError, match="#999 does not exist"):
             change(engine, 999)
     with pytest.raises(EscalationError, match="staff name"):
-        resolve(engine, escalation_id, by="  ")
+        resolve(engine, escalation_id, by="  ", outcome="reached")
 
 
 def test_listing_shows_urgent_first_then_newest(engine):
@@ -234,10 +248,17 @@ def test_the_command_line_lists_shows_acknowledges_and_resolves(engine, database
     assert still_open.startswith(f"#{concern_id} ") and f"#{urgent_id} " not in still_open
     assert "acknowledged" in cli(database_url, "list", "--status", "acknowledged").stdout
 
-    resolved = cli(database_url, "resolve", f"#{urgent_id}", "--by", "Sam", "--note", "called back")
+    unsaid = cli(database_url, "resolve", f"#{urgent_id}", "--by", "Sam")
+    assert unsaid.returncode != 0 and "--outcome" in unsaid.stderr
+    resolved = cli(database_url, "resolve", f"#{urgent_id}", "--by", "Sam",
+                   "--outcome", "emergency_services", "--note", "called back")
     assert resolved.returncode == 0 and "resolved by Sam" in resolved.stdout
+    assert "emergency_services" in resolved.stdout
     assert get_escalation(engine, urgent_id)["note"] == "called back"
-    assert cli(database_url, "list", "--status", "resolved").stdout.startswith(f"#{urgent_id} ")
+    assert get_escalation(engine, urgent_id)["outcome"] == "emergency_services"
+    listed = cli(database_url, "list", "--status", "resolved").stdout
+    assert listed.startswith(f"#{urgent_id} ") and "resolved (emergency_services)" in listed
+    assert "Outcome:         emergency_services" in cli(database_url, "show", str(urgent_id)).stdout
 
 
 @pytest.mark.parametrize(
@@ -246,7 +267,8 @@ def test_the_command_line_lists_shows_acknowledges_and_resolves(engine, database
         (["show", "999"], "escalation #999 does not exist"),
         (["show", "abc"], "'abc' is not an escalation number"),
         (["ack", "999", "--by", "Dana"], "escalation #999 does not exist"),
-        (["resolve", "0", "--by", "Dana"], "'0' is not an escalation number"),
+        (["resolve", "0", "--by", "Dana", "--outcome", "reached"],
+         "'0' is not an escalation number"),
     ],
 )
 def test_the_command_line_refuses_bad_ids_in_one_line(engine, database_url, args, message):
@@ -258,7 +280,7 @@ def test_the_command_line_refuses_bad_ids_in_one_line(engine, database_url, args
 
 def test_the_command_line_refuses_an_invalid_transition(engine, database_url):
     escalation_id, _ = record_escalation(engine, **facts())
-    resolve(engine, escalation_id, by="Sam")
+    resolve(engine, escalation_id, by="Sam", outcome="reached")
     result = cli(database_url, "ack", str(escalation_id), "--by", "Dana")
     assert result.returncode == 1
     assert result.stderr.strip() == (
@@ -297,8 +319,8 @@ def test_a_concern_does_not_collect_an_urgent_message_and_resolved_collects_noth
     urgent, created = record_escalation(engine, **facts(message_id="m-2"))
     assert created and urgent != concern
     assert record_escalation(engine, **facts(message_id="m-3", level="concern")) == (urgent, False)
-    resolve(engine, urgent, by="Sam")
-    resolve(engine, concern, by="Sam")
+    resolve(engine, urgent, by="Sam", outcome="reached")
+    resolve(engine, concern, by="Sam", outcome="reached")
     later, created = record_escalation(engine, **facts(message_id="m-4"))
     assert created and later not in (concern, urgent)
 
@@ -324,3 +346,17 @@ def test_messages_of_one_conversation_recorded_at_once_make_one_escalation(any_e
     assert len({escalation_id for escalation_id, _ in results}) == 1
     assert sum(created for _, created in results) == 1
     assert len(get_escalation(engine, results[0][0])["collected"]) == 7
+
+
+def test_a_database_of_an_earlier_release_gets_the_outcome_column(tmp_path):
+    import sqlalchemy as sa
+
+    from clinic.db import metadata
+    url = f"sqlite:///{tmp_path / 'earlier.db'}"
+    earlier = sa.create_engine(url)
+    metadata.create_all(earlier)
+    with earlier.begin() as connection:  # the table as the release before outcomes made it
+        connection.execute(sa.text("ALTER TABLE clinic_escalations DROP COLUMN outcome"))
+    engine = engine_for(url)  # at start-up: the nullable columns added since
+    escalation_id, _ = record_escalation(engine, **facts())
+    assert resolve(engine, escalation_id, by="Sam", outcome="reached")["outcome"] == "reached"

@@ -5,6 +5,7 @@ and on the REST channel, and its bearer token."""
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
@@ -59,7 +60,8 @@ def test_web_chat_staff_take_over_reply_and_hand_back(assistant, staff_api, doma
     taken = staff_api(session, "take-over")
     assert taken.status_code == 200, taken.text
     assert taken.json() == {"conversation_id": session, "channel": "webchat", "paused": True,
-                            "taken_over_by": "sam", "notified": True, "problem": None}
+                            "taken_over_by": "sam", "chat_open": True, "notified": True,
+                            "problem": None}
     joined = tab.wait_for("bot_uttered", answered + 1)[-1]
     assert joined["text"] == web_variant(domain, "utter_staff_joined")
 
@@ -95,6 +97,36 @@ def test_web_chat_staff_take_over_reply_and_hand_back(assistant, staff_api, doma
     resume = next(e for e in tracker["events"] if e["event"] == "resume")
     assert pause["metadata"] == resume["metadata"] == {"staff": "sam"}
     assert tracker["paused"] is False
+
+
+def test_a_closed_web_chat_says_so_and_gets_no_message(assistant, staff_api):
+    first, second = Tab(), Tab()
+    session = first.open(assistant.url)
+    first.say(session, "hello")
+    first.wait_for("bot_done")
+    second.open(assistant.url, session)  # a second tab of the same conversation
+    assert staff_api(session, "take-over").json()["chat_open"] is True
+    first.close()
+    assert staff_api(session).json()["chat_open"] is True  # the other tab is still open
+    second.close()
+    deadline = time.monotonic() + 20
+    while staff_api(session).json()["chat_open"] and time.monotonic() < deadline:
+        time.sleep(0.2)  # the disconnect reaches the server a moment later
+    assert staff_api(session).json()["chat_open"] is False
+
+    replied = staff_api(session, "reply", {"staff": "sam", "text": "Are you there?"})
+    assert replied.status_code == 409 and "closed the chat" in replied.json()["error"]
+    handed = staff_api(session, "hand-back")
+    assert handed.status_code == 200 and handed.json()["notified"] is False
+    assert "closed the chat" in handed.json()["problem"]
+    bot_texts = [e.get("text") for e in assistant.tracker(session)["events"]
+                 if e["event"] == "bot"]
+    assert "Are you there?" not in bot_texts
+
+    again = Tab()  # the person opens the chat again: messages reach them
+    again.open(assistant.url, session)
+    assert staff_api(session).json()["chat_open"] is True
+    again.close()
 
 
 @pytest.fixture
@@ -189,7 +221,8 @@ def test_the_state_and_the_refusals(assistant, staff_api):
     sender = f"rest-{secrets.token_hex(8)}"
     assistant.send(sender, "hello")
     assert staff_api(sender).json() == {
-        "conversation_id": sender, "channel": "rest", "paused": False, "taken_over_by": None}
+        "conversation_id": sender, "channel": "rest", "paused": False, "taken_over_by": None,
+        "chat_open": None}
     assert staff_api(sender, "reply", {"staff": "sam", "text": "Hi"}).status_code == 409
     assert staff_api(sender, "hand-back").status_code == 409
     assert staff_api(sender, "take-over", {"text": "no name"}).status_code == 400

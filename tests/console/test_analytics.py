@@ -127,7 +127,7 @@ def held(engine):
             escalations.acknowledge(engine, escalation_id, by="sam",
                                     now=start + dt.timedelta(minutes=ack_minutes))
         if resolve_minutes is not None:
-            escalations.resolve(engine, escalation_id, by="sam",
+            escalations.resolve(engine, escalation_id, by="sam", outcome=escalations.REACHED,
                                 now=start + dt.timedelta(minutes=resolve_minutes))
     start, channel, _ = CONVERSATIONS["c"]
     save_contact_request(engine, conversation_id="c", channel=channel, kind="consultation",

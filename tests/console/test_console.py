@@ -4,6 +4,7 @@ by the real crisis code path (`clinic.escalations.record_escalation` with facts 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import secrets
@@ -15,9 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from clinic import escalations, sms
+from clinic.profile import current_profile
 from clinic.settings import Secret, SettingsError
 import console as console_module
-from console import accounts, create_app
+from console import accounts, create_app, index, labels
 from crisis import session
 
 PASSWORD = "correct horse battery staple"
@@ -127,12 +129,122 @@ def test_acknowledge_and_resolve_are_recorded_with_who(client, engine):
     token = csrf(client, "/")
     client.post(f"/escalations/{escalation_id}/acknowledge", data={"csrf_token": token})
     client.post(f"/escalations/{escalation_id}/resolve",
-                data={"csrf_token": token, "note": "Called back; safe with family."})
+                data={"csrf_token": token, "outcome": "reached",
+                      "note": "Called back; safe with family."})
     item = escalations.get_escalation(engine, escalation_id)
     assert item["acknowledged_by"] == "sam" and item["resolved_by"] == "sam"
     assert item["note"] == "Called back; safe with family."
+    assert item["outcome"] == escalations.REACHED
     actions = [e["action"] for e in accounts.audit_entries(engine)]
     assert "acknowledge" in actions and "resolve" in actions
+
+
+def flashes(client):
+    with client.session_transaction() as session:
+        return [message for _, message in session.get("_flashes", [])]
+
+
+def test_resolving_needs_an_outcome_which_the_card_and_the_resolved_list_show(client, engine):
+    escalation_id = escalate(engine, "i want to kill myself")
+    log_in(client)
+    token = csrf(client, "/")
+    page = client.get(f"/escalations/{escalation_id}").get_data(as_text=True)
+    assert page.count('type="radio" name="outcome"') == 3 and "required" in page
+    for outcome in (None, "", "maybe", "reached "):
+        form = {"csrf_token": token, "note": "Tried."}
+        if outcome is not None:
+            form["outcome"] = outcome
+        reply = client.post(f"/escalations/{escalation_id}/resolve", data=form)
+        assert reply.status_code == 302
+        assert "is not resolved: say what happened" in flashes(client)[-1]
+        assert escalations.get_escalation(engine, escalation_id)["status"] == escalations.OPEN
+    client.post(f"/escalations/{escalation_id}/resolve", data={
+        "csrf_token": token, "outcome": "emergency_services", "note": "Called 911 with her."})
+    item = escalations.get_escalation(engine, escalation_id)
+    assert (item["status"], item["outcome"]) == (escalations.RESOLVED, "emergency_services")
+    card = client.get(f"/escalations/{escalation_id}").get_data(as_text=True)
+    assert "emergency services called" in card and "Called 911 with her." in card
+    listed = client.get("/escalations/resolved").get_data(as_text=True)
+    assert f"#{escalation_id}" in listed and "emergency services called" in listed
+    assert "Called 911 with her." in listed
+    assert f"#{escalation_id}<" not in client.get("/").get_data(as_text=True)  # off the queue
+
+
+def index_conversation(engine, conversation_id, channel, started, texts, slots=()):
+    """The console's index fed a conversation's events, as the event broker gives them: the
+    user's `texts`, a bot reply to each, then the contact form's `slots` (name, value)."""
+    ts = started.timestamp()
+    events = []
+    for n, text in enumerate(texts):
+        events += [{"event": "user", "timestamp": ts + 10 * n, "text": text,
+                    "input_channel": channel, "message_id": f"m-{n}", "parse_data": {}},
+                   {"event": "bot", "timestamp": ts + 10 * n + 1, "text": f"reply {n}"}]
+    events += [{"event": "slot", "timestamp": ts + 10 * len(texts) + n, "name": name,
+                "value": value} for n, (name, value) in enumerate(slots)]
+    with engine.begin() as connection:
+        index.apply_events(connection, [(conversation_id, event) for event in events])
+
+
+STARTED = dt.datetime(2026, 12, 6, 20, 2, tzinfo=dt.timezone.utc)  # 2:02 PM in Chicago
+CLINIC_TIME = current_profile().hours.timezone
+
+
+def started_words():
+    """How the pages write STARTED (with its year, unless the tests run in 2026)."""
+    return labels.short_time(STARTED, CLINIC_TIME)
+
+
+def test_an_escalation_names_its_conversation_links_to_it_and_says_how_to_answer(client, engine):
+    index_conversation(engine, "c-1", "webchat", STARTED, ["i want to die"], slots=[
+        ("contact_name", "  Jordan   Lee "), ("contact", "(555) 010-7788"),
+        ("contact_name", None), ("contact", None)])  # the form cleared its slots: still known
+    escalation_id = escalate(engine, "i want to die")
+    log_in(client)
+    for path in ("/", f"/escalations/{escalation_id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert (f'href="/conversations/c-1">Web chat · {started_words()} · Jordan Lee</a>'
+                in page)
+        assert "open the conversation</a> to answer in the chat" in page
+        assert 'href="tel:+15550107788"' in page  # the contact the person gave
+        assert "suicidal thoughts" in page and "suicidal_ideation" not in page
+        assert '<span class="level">urgent</span>' in page
+        assert "no phone number: a web chat" not in page
+
+
+def test_an_sms_escalation_says_text_back_unless_the_number_opted_out(client, engine):
+    phone = "+15550104321"
+    conversation = sms.conversation_id_for(phone, Secret("k" * 64))
+    sms.remember_number(engine, conversation, phone)
+    index_conversation(engine, conversation, "twilio", STARTED, ["i took all my pills"])
+    escalation_id = escalate(engine, "i took a whole bottle of pills", channel="twilio",
+                             conversation=conversation)
+    log_in(client)
+    card = client.get(f"/escalations/{escalation_id}").get_data(as_text=True)
+    assert f'href="tel:{phone}"' in card and "text back from the <a" in card
+    # named for the person: the id only in the link's URL
+    assert f'<a href="/conversations/{conversation}">SMS · {started_words()}</a>' in card
+    sms.record_consent(engine, conversation, sms.OPT_OUT, keyword="STOP")
+    card = client.get(f"/escalations/{escalation_id}").get_data(as_text=True)
+    assert "opted out of SMS" in card and "call, do not text" in card
+    assert "text back from the <a" not in card
+
+
+def test_a_conversation_is_named_by_channel_first_message_time_and_name():
+    assert labels.short_time(STARTED, CLINIC_TIME, now=STARTED) == "Sun 6 Dec 2:02 PM"
+    next_year = STARTED + dt.timedelta(days=60)
+    assert labels.short_time(STARTED, CLINIC_TIME, now=next_year) == "Sun 6 Dec 2026 2:02 PM"
+    named = {"channel": "webchat", "started_at": STARTED, "person_name": "Jordan"}
+    assert labels.conversation_name(named, CLINIC_TIME) == f"Web chat · {started_words()} · Jordan"
+    assert labels.conversation_name({"channel": "rest"}, CLINIC_TIME) == "REST API"
+
+
+def test_levels_and_categories_are_in_plain_words():
+    assert labels.level_name("check") == "needs a check"
+    assert labels.category_name("harm_to_others") == "harm to others"
+    assert labels.category_name("medical_emergency") == "medical emergency"
+    assert labels.category_name("self_harm") == "self-harm"
+    assert labels.category_name("something_new") == "something new"  # never a raw code
+    assert labels.channel_name("twilio") == "SMS" and labels.channel_name(None) == "unknown channel"
 
 
 def test_user_text_is_escaped(client, engine):
@@ -210,13 +322,14 @@ def test_a_password_reset_ends_the_accounts_sessions(app, client, engine):
     assert client.get("/").status_code == 302
 
 
-def test_polling_does_not_keep_an_unattended_screen_logged_in(app, client, monkeypatch):
+@pytest.mark.parametrize("poll", ["/escalations/latest.json", "/conversations/c-1/live.json"])
+def test_polling_does_not_keep_an_unattended_screen_logged_in(app, client, monkeypatch, poll):
     assert log_in(client).status_code == 302
     clock = [time.time()]
     monkeypatch.setattr(console_module, "_timestamp", lambda: clock[0])
-    for _ in range(6):  # half an hour of the queue page polling every 5 minutes
+    for _ in range(6):  # half an hour of the queue's or a transcript's page polling
         clock[0] += 5 * 60
-        client.get("/escalations/latest.json")
+        client.get(poll)
     assert client.get("/").status_code == 302
 
 

@@ -1,5 +1,6 @@
 """The console in Debian's Chromium: a crisis message sent through the widget on the demo page
-becomes an urgent escalation that a staff member logs in to see and acknowledges; the
+becomes an urgent escalation that a staff member logs in to see and acknowledges, or follows
+to the conversation, takes over, answers in the person's chat, watches live and resolves; the
 conversations the assistant held are filtered, opened and exported."""
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ WAIT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def console_url(assistant) -> Iterator[str]:
+def console_url(assistant, staff_api_token) -> Iterator[str]:
     accounts.create_user(engine_for(assistant.database_url), "nurse.kim", PASSWORD)
     accounts.create_user(engine_for(assistant.database_url), "admin.lee", PASSWORD, accounts.ADMIN)
     port = free_port()
     env = {**os.environ, "CLINIC_DATABASE_URL": assistant.database_url,
            "CLINIC_EVENTS_DATABASE_URL": assistant.events_database_url,
-           "CLINIC_CONSOLE_SECRET": secrets.token_hex(32)}
+           "CLINIC_CONSOLE_SECRET": secrets.token_hex(32),
+           "CLINIC_RASA_URL": assistant.url, "CLINIC_STAFF_API_TOKEN": staff_api_token}
     process = subprocess.Popen(
         [VENV_BIN / "python", "-m", "console", "run", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
@@ -70,7 +72,7 @@ def test_a_crisis_in_the_widget_is_acknowledged_in_the_console(browser, assistan
         staff.get_by_label("Password").fill(PASSWORD)
         staff.get_by_role("button", name="Log in").click()
         card = staff.locator("article.card", has_text=marker)
-        expect(card).to_contain_text("URGENT")
+        expect(card.locator(".level")).to_have_text("urgent")
         expect(card).to_contain_text("open")
         (REPORTS / "screenshots").mkdir(parents=True, exist_ok=True)
         staff.screenshot(path=str(REPORTS / "screenshots" / "console-queue.png"), full_page=True)
@@ -78,6 +80,84 @@ def test_a_crisis_in_the_widget_is_acknowledged_in_the_console(browser, assistan
         card = staff.locator("article.card", has_text=marker)
         expect(card).to_contain_text("Acknowledged")
         expect(card).to_contain_text("nurse.kim")
+    finally:
+        context.close()
+        stop([demo])
+
+
+def test_from_the_alert_to_the_person_and_back(browser, assistant, console_url):
+    """The escalation opens the conversation; staff take it over and answer in the person's
+    chat, see their next message without a reload, and resolve with what happened."""
+    demo_url, demo = start_demo(assistant.url)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        visitor = context.new_page()
+        visitor.set_default_timeout(WAIT_MS)
+        visitor.goto(demo_url)
+        visitor.get_by_role("button", name="Chat with").click()
+        box = visitor.get_by_label("Your message")
+        bot = visitor.locator(".message.bot .bubble")
+
+        def say(text: str) -> None:
+            box.fill(text)
+            box.press("Enter")
+
+        def answered(text: str) -> None:
+            """Say `text` and wait for the assistant's answer."""
+            before = bot.count()
+            say(text)
+            expect(bot).not_to_have_count(before, timeout=WAIT_MS)
+            expect(visitor.locator(".typing .dots")).to_have_count(0, timeout=WAIT_MS)
+
+        answered("I'd like to book a consultation")  # asks for a name
+        answered("Jordan")
+        marker = secrets.token_hex(3)
+        say(f"I want to kill myself tonight, I have the pills ready {marker}")
+        expect(bot.last).to_contain_text("988", timeout=WAIT_MS)
+
+        staff = context.new_page()
+        staff.set_default_timeout(WAIT_MS)
+        log_in(staff, console_url)
+        card = staff.locator("article.card", has_text=marker)
+        expect(card).to_contain_text("open the conversation to answer in the chat",
+                                     timeout=WAIT_MS)
+        expect(card).to_contain_text("suicidal thoughts")
+        card.get_by_role("link", name=re.compile(r"^Web chat · .* · Jordan$")).click()
+        expect(staff.get_by_role("heading", level=1)).to_have_text(
+            re.compile(r"^Web chat · \w{3} \d{1,2} \w{3} .*\d:\d\d [AP]M · Jordan$"))
+        expect(staff).to_have_title(re.compile(r"^Web chat · .* · Jordan · "))
+        expect(staff.locator("#reach")).to_contain_text("The chat is open")
+
+        staff.get_by_role("button", name="Take over").click()
+        expect(staff.get_by_role("status").first).to_contain_text("You have taken over")
+        expect(bot.last).to_contain_text("has joined the conversation", timeout=WAIT_MS)
+        reply = f"Hi Jordan, this is Kim from the clinic. Are you safe right now? {marker}"
+        staff.get_by_label("Reply in the web chat").fill(reply)
+        staff.get_by_role("button", name="Send reply").click()
+        expect(staff.get_by_role("status").first).to_have_text("Reply sent.")
+        expect(bot.last).to_have_text(reply, timeout=WAIT_MS)
+
+        staff.evaluate("window.stillTheSamePage = true")
+        answer = f"I'm at home, my sister is here with me {marker}"
+        say(answer)
+        # Polled (the index follows the broker about every second, the page polls every 4 s).
+        expect(staff.locator(".turn.user").last).to_contain_text(answer, timeout=WAIT_MS)
+        assert staff.evaluate("window.stillTheSamePage") is True
+        expect(staff.locator(".turn.staff")).to_contain_text([reply])
+        (REPORTS / "screenshots").mkdir(parents=True, exist_ok=True)
+        staff.screenshot(path=str(REPORTS / "screenshots" / "console-conversation-live.png"),
+                         full_page=True)
+
+        staff.locator(".summary").get_by_role("link", name=re.compile(r"^#\d+$")).click()
+        card = staff.locator("article.card", has_text=marker)
+        card.get_by_label("Reached the person").check()
+        card.get_by_label("Note").fill("Talked in the chat; safe at home with her sister.")
+        card.get_by_role("button", name="Resolve").click()
+        expect(staff.get_by_role("status").first).to_contain_text("resolved")
+        expect(card).to_contain_text("reached the person")
+        expect(card).to_contain_text("Talked in the chat; safe at home with her sister.")
+        staff.get_by_role("link", name="← All escalations").click()
+        expect(staff.locator("article.card", has_text=marker)).to_have_count(0)
     finally:
         context.close()
         stop([demo])

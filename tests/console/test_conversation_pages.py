@@ -18,7 +18,9 @@ import sqlalchemy as sa
 import yaml
 
 from clinic.db import engine_for
+from clinic.settings import Secret
 from console import accounts, create_app, index
+from test_webchat_channel import Tab
 
 PASSWORD = "correct horse battery staple"
 XSS = "<script>alert(1)</script> what does it cost"
@@ -165,7 +167,7 @@ def log_in(client, username="sam"):
 
 def test_conversation_pages_need_a_login(client, held):
     for path in ("/conversations", f"/conversations/{held['faq']}", "/conversations.csv",
-                 "/not-understood"):
+                 "/not-understood", f"/conversations/{held['faq']}/live.json?shown=0"):
         reply = client.get(path)
         assert reply.status_code == 302 and reply.location.startswith("/login")
 
@@ -295,3 +297,72 @@ def test_the_json_export_round_trips(client, held):
     log_in(client, "ada")
     body = client.get("/conversations.json", query_string={"topic": "session_length"})
     assert held["faq"] in {r["conversation_id"] for r in json.loads(body.get_data())}
+
+
+# Following a conversation live, and naming it for the person.
+
+
+def catch_up(index_db, assistant):
+    index.catch_up(index_db, index.broker_engine(assistant.events_database_url), index.BROKER)
+
+
+def poll_of(page: str) -> tuple:
+    """The transcript page's polling URL and how many messages it shows."""
+    poll = re.search(r'data-poll="([^"]+)"', page).group(1)
+    return poll, int(re.search(r'data-shown="(\d+)"', page).group(1))
+
+
+def test_a_transcript_follows_the_web_chat_and_says_when_it_is_closed(
+    client, index_db, assistant, staff_api_token
+):
+    client.application.config.update(RASA_URL=assistant.url,
+                                     STAFF_API_TOKEN=Secret(staff_api_token))
+    tab = Tab()
+    session = tab.open(assistant.url)
+    tab.say(session, "how long is a session?")
+    tab.wait_for("bot_done")
+    catch_up(index_db, assistant)
+    log_in(client)
+    page = client.get(f"/conversations/{session}").get_data(as_text=True)
+    assert "The chat is open: take over and reply here." in page
+    assert "They gave no phone number or e-mail address" in page
+    poll, shown = poll_of(page)
+    assert shown == 2 and client.get(poll, query_string={"shown": shown}).get_json()["turns"] == []
+
+    tab.say(session, "and what are the side effects?")
+    tab.wait_for("bot_done", 2)
+    catch_up(index_db, assistant)
+    update = client.get(poll, query_string={"shown": shown}).get_json()
+    assert [re.search(r'class="turn (\w+)"', t).group(1) for t in update["turns"]] == [
+        "user", "bot"]
+    assert "and what are the side effects?" in update["turns"][0]
+    assert "crisis <strong" in update["turns"][0]  # drawn as the page draws a message
+    assert update["shown"] == 4
+    assert accounts.audit_entries(index_db)[0]["action"] == "view_new_messages"
+
+    tab.close()
+    deadline = time.monotonic() + 20
+    while "closed the chat" not in update["reach"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        update = client.get(poll, query_string={"shown": 4}).get_json()
+    assert "The person has closed the chat" in update["reach"] and update["turns"] == []
+    page = client.get(f"/conversations/{session}").get_data(as_text=True)
+    assert "The person has closed the chat" in page
+    assert client.get("/conversations/no-such/live.json").status_code == 404
+
+
+def test_a_conversation_is_named_for_the_person_who_gave_a_name(client, index_db, assistant):
+    sender = f"console-named-{uuid.uuid4().hex[:8]}"
+    for text in ("I'd like to book a consultation", "Jordan Lee", "jordan.lee@example.com"):
+        assistant.send(sender, text)
+    catch_up(index_db, assistant)
+    assert (summary(index_db, sender)["person_name"], summary(index_db, sender)[
+        "person_contact"]) == ("Jordan Lee", "jordan.lee@example.com")
+    log_in(client)
+    named = re.compile(r"REST API · \w{3} \d{1,2} \w{3}( \d{4})? \d{1,2}:\d\d [AP]M · Jordan Lee")
+    listing = client.get("/conversations").get_data(as_text=True)
+    assert re.search(f'href="/conversations/{sender}">{named.pattern}</a>', listing)
+    page = client.get(f"/conversations/{sender}").get_data(as_text=True)
+    assert re.search(f"<title>{named.pattern} · ", page)
+    assert re.search(f"<h1>{named.pattern}</h1>", page)
+    assert 'href="mailto:jordan.lee@example.com"' in page  # the contact they gave

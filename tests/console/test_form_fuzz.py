@@ -111,7 +111,7 @@ TARGETS = half_the_time(
 ).map(lambda target: str(target).translate(NO_TAB_CR_LF))
 FIELDS = {"csrf_token", "username", "password", "password_again", "role", "status", "back",
           "note", "add_tag", "remove_tag", "reviewed", "intent", "message", "text", "channel",
-          "days", "clear"}  # every field of every form
+          "days", "clear", "outcome"}  # every field of every form
 EXTRA = st.dictionaries(st.text(max_size=12).filter(lambda name: name not in FIELDS),
                         anything(), max_size=2)  # fields no form has
 
@@ -211,8 +211,10 @@ EXPORT = Route("/not-understood/export", form(
 ROUTES = [
     Route("/logout", form(), flashes=False),
     Route("/escalations/{}/acknowledge", form(back=TARGETS), ids="escalation"),
-    Route("/escalations/{}/resolve", form(note=anything("Called back."), back=TARGETS),
-          ids="escalation"),
+    Route("/escalations/{}/resolve", form(outcome=anything(*escalations.OUTCOMES),
+                                          note=anything("Called back."), back=TARGETS),
+          ids="escalation",
+          refuses=lambda form: field(form, "outcome") not in escalations.OUTCOMES),
     Route("/requests/{}/status", form(status=anything(*STATUSES), back=TARGETS), ids="request",
           refuses=lambda form: field(form, "status") not in STATUSES),
     Route("/conversations/{}/annotate", form(

@@ -122,7 +122,8 @@ def escalate(stores: Stores, conversation_id: str, at: dt.datetime, status: str)
     if status in (escalations.ACKNOWLEDGED, escalations.RESOLVED):
         escalations.acknowledge(stores.clinic, escalation_id, by="sam", now=at)
     if status == escalations.RESOLVED:
-        escalations.resolve(stores.clinic, escalation_id, by="sam", note="called back", now=at)
+        escalations.resolve(stores.clinic, escalation_id, by="sam", outcome=escalations.REACHED,
+                            note="called back", now=at)
     return escalation_id
 
 

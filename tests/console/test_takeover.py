@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import secrets
 import socket
+import time
 
 import pytest
 from flask import render_template
 
+from clinic import sms
 from clinic.settings import Secret
-from console import accounts
+from console import accounts, index
+from sms.test_twilio_webhook import (  # tests/sms: signed webhooks like Twilio's
+    bodies_of, conversation_of, inbound, new_phone, post, signature,
+)
 from test_webchat_channel import Tab
 
 
@@ -82,6 +87,68 @@ def test_a_refused_reply_says_why(console, act, assistant, engine):
     assert "which cannot take a" in html and "<textarea" not in html
     assert "reply" not in [action for action, _ in audited(engine)]
     act(sender, "hand-back")
+
+
+def wait_for_state(console, conversation_id: str, **expected) -> dict:
+    """The staff API's state once it says `expected` (a disconnect takes a moment to land)."""
+    from console.takeover import call_staff_api
+    deadline = time.monotonic() + 20
+    while True:
+        with console.application.test_request_context():
+            state = call_staff_api(conversation_id)
+        if all(state.get(k) == v for k, v in expected.items()) or time.monotonic() > deadline:
+            return state
+        time.sleep(0.2)
+
+
+def test_a_reply_to_a_closed_web_chat_says_it_cannot_be_delivered(console, act, assistant,
+                                                                   engine):
+    tab = Tab()
+    session = tab.open(assistant.url)
+    tab.say(session, "hello")
+    tab.wait_for("bot_done")
+    act(session, "take-over")
+    assert wait_for_state(console, session)["chat_open"] is True
+    tab.close()
+    assert wait_for_state(console, session, chat_open=False)["chat_open"] is False
+
+    page = act(session, "reply", text="Are you still there?", channel="webchat")
+    assert page.status_code == 409
+    html = page.get_data(as_text=True)
+    assert "closed the chat" in html and ">Are you still there?</textarea>" in html
+    bot_texts = [e.get("text") for e in assistant.tracker(session)["events"]
+                 if e["event"] == "bot"]
+    assert "Are you still there?" not in bot_texts
+    assert "reply" not in [action for action, _ in audited(engine)]
+    act(session, "hand-back")
+
+
+def test_an_opted_out_number_is_offered_no_reply_and_gets_none(console, act, assistant, engine,
+                                                               twilio_cloud):
+    phone = new_phone()
+
+    def text(body: str) -> list:
+        params = inbound(phone, body)
+        return bodies_of(post(assistant, params, signature(twilio_cloud.auth_token, params)))
+
+    assert text("hello")
+    assert text("STOP") == []
+    conversation = conversation_of(phone)
+    # The console's database as the SMS channel leaves it (the assistant's is another file
+    # here), and its index fed by the assistant's event broker.
+    sms.remember_number(engine, conversation, phone)
+    sms.record_consent(engine, conversation, sms.OPT_OUT, keyword="STOP")
+    index.catch_up(engine, index.broker_engine(assistant.events_database_url), index.BROKER)
+
+    act(conversation, "take-over")
+    assert "could not be told" in flashes(console)[-1] and "opted out" in flashes(console)[-1]
+    page = console.get(f"/conversations/{conversation}").get_data(as_text=True)
+    assert "has opted out of SMS" in page and "Call instead" in page
+    assert "<textarea id=\"takeover-text\"" not in page  # no reply form
+    reply = act(conversation, "reply", text="Hello?", channel="twilio")
+    assert reply.status_code == 409 and "opted out" in reply.get_data(as_text=True)
+    assert twilio_cloud.sent_to(phone) == []
+    act(conversation, "hand-back")
 
 
 def test_an_unreachable_assistant_is_a_clear_message_and_the_reply_is_kept(
