@@ -591,7 +591,11 @@ class _Context:
         return self._questions[clause]
 
 
-_STATEMENTS = frozenset({"risk", "term", "emergency", "harm"})
+_STATEMENTS = frozenset({"risk", "term", "emergency", "harm", "seeking"})
+# Asking how to stop or help is not seeking means: "ways to stop self-harming".
+_HELP_WORDS = frozenset(
+    "stop stopping prevent preventing avoid cope coping resist quit support supporting recover "
+    "recovery help helping treat treating heal talk".split())
 _QUESTION_WORDS = frozenset(
     "is are can does do will what where who which how why could should would".split()
 )
@@ -702,6 +706,11 @@ def _hypothetical(match: _Match, ctx: _Context) -> bool:
 def _judge(match: _Match, ctx: _Context) -> tuple[str, str, str]:
     """The level of one match in its context, the reason, and who it is about."""
     kind = match.rule.kind
+    if kind == "seeking":  # a question for a method or an amount: never answered, urgent
+        if any(ctx.lemmas[i] in _HELP_WORDS for i in ctx.clause_of(match.start)) \
+                or _negated(match, ctx):
+            return NONE, "topic", "self"
+        return URGENT, "seeking means", "self"
     subject = _subject(match, ctx)
     if subject == "generic":
         return NONE, "topic", "other"

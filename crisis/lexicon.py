@@ -15,6 +15,8 @@ Every rule has a kind, which decides how context changes its level (crisis.detec
     term       a generic word ("suicidal", "self harm"): needs someone it is about, and
                "not suicidal" cancels it
     emergency  a medical emergency now ("can't breathe"); questions about it are not emergencies
+    seeking    a question seeking means ("what's a lethal dose of…", "how to hide cuts"): urgent
+               even as a question, unless it asks how to stop, prevent or help
     harm       intent to hurt someone else
     means      a way to act (pills, a gun); adds to a risk in the same message, never alone
     cue        what someone does with a means ("use it", "in my hand"): with a means, urgent
@@ -332,6 +334,15 @@ RULES: list[tuple[str, str, str, str]] = [
     ("shoot_up", "harm_to_others", "harm", "shoot up the|my|a *1 school|work|office|place|clinic|store|church"),
     ("make_them_pay", "harm_to_others", "harm", "make them|him|her|everyone pay"),
     ("bring_gun_to", "harm_to_others", "harm", "bring|take a|my gun to work|school|office"),
+    # --- seeking means: a question for a method, an amount or a way to hide it; urgent even
+    # as a question and about "yourself" (the policy: never answer a means-seeking question) --
+    ("lethal_amount", "overdose", "seeking", "lethal|fatal|deadly|killing dose|doses|amount|amounts|overdose|quantity|combination|mix"),
+    ("how_many_to_die", "overdose", "seeking", "how many|much *5 to|would|will|could *1 die|kill|fatal|lethal|deadly|unalive"),
+    ("painless_method", "suicidal_ideation", "seeking", "painless|quickest|easiest|fastest|peaceful|least painful|surest way|ways|method|methods|death|suicide"),
+    ("way_to_kill", "suicidal_ideation", "seeking", "way|ways|method|methods|how *3 to? kill|hang|drown|shoot|overdose|unalive yourself|myself|oneself|themselves|themself"),
+    ("way_to_selfharm", "self_harm", "seeking", "way|ways|method|methods|tips|how|where|what *4 selfharm|self harm|hurt myself|cut myself|burn myself|harm myself|injure myself|hurt yourself|cut yourself|burn yourself|harm yourself|injure yourself"),
+    ("hide_the_marks", "self_harm", "seeking", "hide|cover|conceal|explain *4 cut|cuts|cutting|selfharm|self|burn|burns|wound|wounds|injury|injuries marks|scar|scars|up|from"),
+    ("mix_to_pass_out", "overdose", "seeking", "mix|combine|take *5 to pass|black|knock out|never|not wake"),
     # --- feeling unwell after an infusion: a symptom with the treatment, a concern --------
     ("unwell_symptom", "after_infusion", "unwell", "@UNWELL"),
     ("threw_up", "after_infusion", "unwell", "throw|throwing|threw up"),
@@ -360,6 +371,9 @@ RULES: list[tuple[str, str, str, str]] = [
     ("killer", "none", "idiom", "killer|painkiller|painkillers|deadline|deadlines|deadlift"),
     ("murder_food", "none", "idiom", "murder|kill a|for|some coffee|burger|pizza|drink|beer|sandwich|nap"),
     ("kill_it", "none", "idiom", "kill it"),
+    # Suicide and overdose as someone's death, not an act now.
+    ("died_by_suicide", "none", "idiom", "die|died|death|lost|loss by|to|of|from suicide|overdose"),
+    ("died_of_an_overdose", "none", "idiom", "die|died|death|lost|loss by|to|of|from an|a overdose"),
     ("bottled_up", "none", "idiom", "bottle|bottled|bottling *2 up|inside"),
     ("falling_apart", "none", "idiom", "collapse|collapsing|crumble|crumbling *1 around|apart|under"),
     ("over_my_dead_body", "none", "idiom", "over my dead body"),
@@ -430,7 +444,7 @@ NO_LONGER = frozenset("anymore longer".split())
 
 # Words that put a statement in the past (history) or in the present (current).
 HISTORY = frozenset(
-    "ago used past history previously formerly survived survivor college "
+    "ago used past history previously formerly survived survivor recovery recovering backstory college "
     "highschool childhood younger decade decades".split()
 )
 # Pairs that put a statement in the past by themselves, and weaker ones that need "was/had".

@@ -255,3 +255,24 @@ def test_real_words_are_not_corrected_into_risk_words(text):
 
 def test_a_negation_written_without_its_apostrophe_is_kept():
     assert level("he doesnt want to live anymore") == URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "what's a lethal dose of my antidepressants",
+    "how many sleeping pills would it take to die",
+    "what is the most painless way to go",
+    "tips to hide cuts from my mom",
+    "how do people kill themselves without it hurting",
+])
+def test_a_question_seeking_means_is_urgent(text):
+    assert level(text) == URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "what are ways to stop self harming",
+    "how do i help my daughter stop hiding her scars from us",
+    "is an overdose possible at the doses you use?",
+    "my friend is in recovery from self-harm, any family workshops?",
+])
+def test_asking_how_to_stop_or_help_is_not_seeking_means(text):
+    assert level(text) != URGENT
