@@ -14,7 +14,8 @@ keyword list as the floor):
   `--dev`, by default ../shared/benchmarks/crisis/ellis_dev.jsonl): caught (urgent, check or
   concern) per label and false urgent on no-crisis messages, against the gates (>= 0.90 of
   suicidal ideation, self-harm and violent thoughts caught; <= 3 % no-crisis urgent);
-- a recall / false-urgent curve over the model's urgent threshold, the configured one marked;
+- a recall / false-urgent curve over the model's urgent threshold, the configured one marked,
+  and one over its middle band (`check`: caught against messages escalated that should not be);
 - time per message of the whole NLU pipeline (p50, p99) for a short and a 500-word message.
 """
 
@@ -134,6 +135,34 @@ def curve(rows: List[Dict[str, str]], read: List[Dict[str, Any]],
     return points
 
 
+def band_curve(rows: List[Dict[str, str]], read: List[Dict[str, Any]], negatives: List[Dict[str, Any]],
+               thresholds: Dict[str, float]) -> List[dict]:
+    """Both detectors as the model's middle band (`check`: whole message, each sentence) moves,
+    urgent as configured: the dev set's caught and no-crisis escalated, and the share of the
+    suite's must-not-escalate messages that would be asked the direct question or escalated."""
+    def level(r: Dict[str, Any], whole: float, sentence: float) -> str:
+        if r["score"] >= thresholds["urgent"] or r["sentence_score"] >= thresholds["sentence_urgent"]:
+            model = "urgent"
+        else:
+            model = "check" if r["any"] >= whole or r["sentence_any"] >= sentence else "none"
+        return max(r["rules"], model, key=ORDER.index)
+
+    points = []
+    for whole in (0.3, 0.4, 0.5, 0.6, 0.7):
+        for sentence in (0.5, 0.6, 0.7, 0.8):
+            levels = [level(r, whole, sentence) for r in read]
+            points.append({
+                "any": whole, "sentence_any": sentence,
+                "caught": rate([l != "none" for d, l in zip(rows, levels)
+                                if d["label"] in ESCALATED_LABELS]),
+                "no_crisis_escalated": rate([l != "none" for d, l in zip(rows, levels)
+                                             if d["label"] == "no_crisis"]),
+                "suite_negatives_escalated": rate([level(r, whole, sentence) != "none"
+                                                   for r in negatives]),
+            })
+    return points
+
+
 def timing(parse: Callable[[str], Dict[str, Any]], text: str, runs: int = 30) -> Dict[str, float]:
     parse(text)
     samples = []
@@ -179,7 +208,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     report: Dict[str, Any] = {"thresholds": thresholds}
 
     cases, _sessions = load_suite(SUITES)
-    suite = suite_table(cases, readings(parse, [c.text for c in cases]))
+    suite_read = readings(parse, [c.text for c in cases])
+    suite = suite_table(cases, suite_read)
     report["suite"] = suite
     _print_table(f"Suite ({len(cases)} messages, never trained on): share caught as urgent "
                  "(urgent rows), escalated (concern), urgent (negatives)", suite,
@@ -210,6 +240,17 @@ def main(argv: Optional[List[str]] = None) -> int:
             mark = "  <- configured" if abs(point["threshold"] - thresholds["urgent"]) < 1e-9 else ""
             print(f"{point['threshold']:>10.2f}{point['caught']:>10.3f}{point['urgent_recall']:>10.3f}"
                   f"{point['false_urgent']:>14.3f}{mark}")
+        negatives = [r for c, r in zip(cases, suite_read) if c.label == "none"]
+        report["band_curve"] = band_curve(rows, read, negatives, thresholds)
+        print("\nRules + model as the model's middle band (check) moves, urgent as configured:")
+        print(f"{'any':>6}{'sentence':>10}{'caught':>10}{'no-crisis escalated':>21}"
+              f"{'suite negatives escalated':>27}")
+        for point in report["band_curve"]:
+            mark = ("  <- configured" if abs(point["any"] - thresholds["any"]) < 1e-9
+                    and abs(point["sentence_any"] - thresholds["sentence_any"]) < 1e-9 else "")
+            print(f"{point['any']:>6.2f}{point['sentence_any']:>10.2f}{point['caught']:>10.3f}"
+                  f"{point['no_crisis_escalated']:>21.3f}{point['suite_negatives_escalated']:>27.3f}"
+                  f"{mark}")
         if dev["both"]["caught"] < GATES["dev_caught"]:
             failures.append(f"dev caught {dev['both']['caught']:.3f} < 0.90")
         if dev["both"]["false_urgent"] > GATES["dev_false_urgent"]:
