@@ -36,6 +36,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.body_limit import cap_request_bodies
 from channels.rate_limit import SenderRateLimiter
 from channels.replies import SeenMessages, replies_to
 from clinic import settings
@@ -75,6 +76,7 @@ class RestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("rest_webhook", __name__)
+        cap_request_bodies(blueprint)
         token = settings.rest_token()
         open_without_token = settings.local_mode()
         limiter = SenderRateLimiter.from_environment()

@@ -47,6 +47,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import twilio_sms
+from channels.body_limit import cap_request_bodies
 from channels.webchat import WebChatInput
 from clinic import settings, sms
 
@@ -151,6 +152,7 @@ class StaffInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("staff_api", __name__)
+        cap_request_bodies(blueprint)
         answer_crises_while_paused()  # take-over exists on this server from now on
         token = settings.staff_api_token()
         if token is None:

@@ -41,6 +41,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from channels.body_limit import cap_request_bodies
 from channels.rate_limit import SenderRateLimiter
 from channels.replies import replies_to
 from channels.sms_text import format_for_sms, match_reply
@@ -205,6 +206,7 @@ class TwilioSmsInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("twilio_sms_webhook", __name__)
+        cap_request_bodies(blueprint)
         config = settings.twilio_settings()
         engine = engine_for(settings.database_url())
         limiter = SenderRateLimiter.from_environment()

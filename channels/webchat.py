@@ -49,6 +49,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from channels import conversation_ids
+from channels.body_limit import cap_request_bodies
 from channels.rate_limit import SenderRateLimiter
 from clinic import settings
 from clinic.profile import PROJECT_ROOT, current_profile
@@ -234,6 +235,7 @@ class WebChatInput(InputChannel):
                 waits.append(await per_address.wait_seconds("webchat-address", address))
             return max(waits)
         blueprint = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
+        cap_request_bodies(blueprint)
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

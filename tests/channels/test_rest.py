@@ -53,6 +53,15 @@ def test_a_bad_request_gets_a_clear_4xx(assistant, case):
     assert reply.json()["error"]  # says what is wrong
 
 
+@pytest.mark.parametrize("path", ["/model/parse", "/webhooks/twilio/webhook"])
+def test_the_server_refuses_a_huge_body_on_any_route_before_reading_it(assistant, path):
+    """The cap is the server's (channels/body_limit.py), not only the REST channel's: Rasa's
+    own routes took 100 MB."""
+    reply = requests.post(f"{assistant.url}{path}?token={assistant.token}",
+                          data=b"x" * (2 * 1024 * 1024), timeout=60)
+    assert reply.status_code == 413
+
+
 def test_a_too_long_message_says_the_limit(assistant):
     reply = post(assistant, {"sender": sender(), "message": "\U0001F600" * 1001})
     assert reply.status_code == 400 and "limit is 1000" in reply.json()["error"]
