@@ -91,7 +91,7 @@ def main(argv: Optional[list] = None) -> int:
     add.add_argument("--role", choices=accounts.ROLES, default=accounts.STAFF)
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input")
-    run = commands.add_parser("run", help="serve the console (local use; see README)")
+    run = commands.add_parser("run", help="serve the console (waitress; see README)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--no-index", action="store_true",
@@ -115,12 +115,16 @@ def main(argv: Optional[list] = None) -> int:
             return _index(args.action)
         if args.command == "retention":
             return _retention(args.days, args.dry_run)
+        import waitress
+
         from console import create_app
-        from werkzeug.serving import run_simple
         app = create_app()
         if not args.no_index:
             _start_index_feed()
-        run_simple(args.host, args.port, app, threaded=True)
+        # A production WSGI server; it writes no access log (a URL can hold a search term,
+        # which is health information) and refuses bodies over 1 MiB.
+        waitress.serve(app, host=args.host, port=args.port, threads=8,
+                       max_request_body_size=1024 * 1024, ident="clinic-console")
         return 0
     except (accounts.AccountError, settings.SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -24,18 +24,22 @@ PASSWORD = secrets.token_urlsafe(16)
 WAIT_MS = 60_000
 
 
+CONSOLE_LOG: dict = {}
+
+
 @pytest.fixture(scope="module")
-def console_url(assistant, staff_api_token) -> Iterator[str]:
+def console_url(assistant, staff_api_token, tmp_path_factory) -> Iterator[str]:
     accounts.create_user(engine_for(assistant.database_url), "nurse.kim", PASSWORD)
     accounts.create_user(engine_for(assistant.database_url), "admin.lee", PASSWORD, accounts.ADMIN)
     port = free_port()
+    log = CONSOLE_LOG["path"] = tmp_path_factory.mktemp("console") / "console.log"
     env = {**os.environ, "CLINIC_DATABASE_URL": assistant.database_url,
            "CLINIC_EVENTS_DATABASE_URL": assistant.events_database_url,
            "CLINIC_CONSOLE_SECRET": secrets.token_hex(32),
            "CLINIC_RASA_URL": assistant.url, "CLINIC_STAFF_API_TOKEN": staff_api_token}
     process = subprocess.Popen(
         [VENV_BIN / "python", "-m", "console", "run", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -242,3 +246,18 @@ def test_a_logged_out_visitor_and_a_forged_form_are_refused(browser, console_url
         expect(page.get_by_label("Note for the team")).to_have_value("")  # nothing was saved
     finally:
         context.close()
+
+
+def test_a_search_never_reaches_the_consoles_log(browser, console_url):
+    """What staff search for is health information: no access log line carries the URL."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        log_in(page, console_url)
+        term = f"overdose-{secrets.token_hex(4)}"
+        page.goto(f"{console_url}/conversations?q={term}")
+        expect(page.get_by_label("Words in a message")).to_have_value(term)
+    finally:
+        context.close()
+    assert term not in CONSOLE_LOG["path"].read_text()
