@@ -37,6 +37,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.body_limit import cap_request_bodies
+from channels.crisis_fallback import crisis_reply_for_failed_turn
 from channels.rate_limit import SenderRateLimiter
 from channels.replies import SeenMessages, replies_to
 from clinic import settings
@@ -114,6 +115,10 @@ class RestInput(InputChannel):
             except Exception as error:  # the client must hear it was not answered
                 logger.error("rest: a turn failed (%s); the client was told to send it again",
                              type(error).__name__)
+                crisis = await crisis_reply_for_failed_turn(request.app.ctx.agent, text,
+                                                            self.name())
+                if crisis:  # a crisis is answered even then (the crisis policy)
+                    return response.json([{"recipient_id": sender, **m} for m in crisis])
                 return _error(503, "The assistant could not answer just now. "
                                    "Please send your message again.", **{"Retry-After": "2"})
             return response.json(collector.messages)

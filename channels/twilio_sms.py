@@ -42,6 +42,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.body_limit import cap_request_bodies
+from channels.crisis_fallback import crisis_reply_for_failed_turn
 from channels.rate_limit import SenderRateLimiter
 from channels.replies import replies_to
 from channels.sms_text import format_for_sms, match_reply
@@ -258,6 +259,9 @@ class TwilioSmsInput(InputChannel):
                 )
             except sa.exc.SQLAlchemyError as error:  # Twilio's log keeps the message
                 logger.error("twilio: the database is unavailable (%s)", type(error).__name__)
+                crisis = await self._crisis_bodies(body)
+                if crisis:  # a crisis is answered even then (the crisis policy)
+                    return twiml(crisis)
                 return response.text("The assistant's database is unavailable.", status=503)
 
         @blueprint.listener("after_server_start")
@@ -371,10 +375,11 @@ class TwilioSmsInput(InputChannel):
                 # loop takes it over after the lease, once the database is back.
                 raise turn.exception()
             if turn.exception() is not None:
-                logger.error("twilio: the assistant failed on %s", sid, exc_info=turn.exception())
-                bodies = [] if opted_out else await self._domain_reply(
-                    request, conversation_id, FAILURE_REPLY
-                )
+                logger.error("twilio: the assistant failed on %s (%s)", sid,
+                             type(turn.exception()).__name__)
+                bodies = [] if opted_out else (await self._crisis_bodies(body) or await
+                                               self._domain_reply(request, conversation_id,
+                                                                  FAILURE_REPLY))
                 return await self._finish(engine, sid, bodies, sms.FAILED)
             bodies = turn.result()
             if opted_out:  # still heard (a crisis still reaches staff), but never answered
@@ -386,6 +391,12 @@ class TwilioSmsInput(InputChannel):
         self._background.add(later)
         later.add_done_callback(self._background.discard)
         return twiml([])
+
+    async def _crisis_bodies(self, body: str) -> List[str]:
+        """The crisis reply as SMS bodies when a turn failed on an urgent message; else []."""
+        agent = self._app.ctx.agent if self._app is not None else None
+        replies = await crisis_reply_for_failed_turn(agent, body, CHANNEL) if agent else None
+        return [part for reply in replies or [] for part in format_for_sms(reply["text"], None)[0]]
 
     async def _run_turn(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage,

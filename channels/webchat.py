@@ -50,6 +50,7 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from channels import conversation_ids
 from channels.body_limit import cap_request_bodies
+from channels.crisis_fallback import crisis_reply_for_failed_turn
 from channels.rate_limit import SenderRateLimiter
 from clinic import settings
 from clinic.profile import PROJECT_ROOT, current_profile
@@ -236,6 +237,11 @@ class WebChatInput(InputChannel):
             return max(waits)
         blueprint = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
         cap_request_bodies(blueprint)
+        server: Dict[str, Any] = {}  # the Sanic app, for the agent when a turn fails
+
+        @blueprint.listener("after_server_start")
+        async def remember_app(app: Any, _loop: Any) -> None:
+            server["app"] = app
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -308,8 +314,15 @@ class WebChatInput(InputChannel):
             )
             try:
                 await on_new_message(message)
-            except Exception:  # the user must hear that something went wrong
-                logger.exception("webchat: the assistant failed on a message")
+            except Exception as error:  # the user must hear that something went wrong
+                logger.error("webchat: the assistant failed on a message (%s)",
+                             type(error).__name__)
+                crisis = await crisis_reply_for_failed_turn(
+                    server["app"].ctx.agent, text, self.name()) if "app" in server else None
+                for reply in crisis or []:  # a crisis is answered even then (the crisis policy)
+                    await message.output_channel.send_response(session_id, reply)
+                if crisis:
+                    return
                 await sio.emit(
                     ERROR,
                     _error("server", "Sorry, something went wrong on our side. Please try again."),

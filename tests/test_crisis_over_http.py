@@ -1,8 +1,10 @@
 """The crisis layer end to end: the trained model in the real Rasa server, over HTTP."""
 
+import sqlite3
 import uuid
 
 import pytest
+import requests
 import sqlalchemy as sa
 import yaml
 
@@ -127,6 +129,32 @@ def test_the_reply_reaches_the_user_with_the_action_server_down(trained_model, t
     assert escalation["level"] == "urgent" and "overdose" in escalation["categories"]
     assert sweep(engine, targets=["webhook"]) == 0
     assert len(list_escalations(engine, status="open")) == 2
+
+
+def test_with_the_database_gone_a_crisis_still_gets_its_reply_and_no_log_holds_the_text(
+        trained_model, tmp_path):
+    """The tracker store's database fails under the running server: an urgent message still
+    gets the crisis reply (which does not claim staff were alerted), anything else a clear 503;
+    no log line of either server carries what was written."""
+    running, processes = start_assistant(tmp_path, trained_model)
+    try:
+        running.send(conversation(), "hello")
+        with sqlite3.connect(tmp_path / "assistant.db") as connection:
+            connection.execute("DROP TABLE events")
+        marker = uuid.uuid4().hex[:10]
+        urgent = requests.post(f"{running.url}/webhooks/rest/webhook", timeout=60, json={
+            "sender": conversation(), "message": f"i want to kill myself tonight {marker}"})
+        other = requests.post(f"{running.url}/webhooks/rest/webhook", timeout=60, json={
+            "sender": conversation(), "message": f"how much is a session {marker}"})
+    finally:
+        stop(processes)
+    assert urgent.status_code == 200
+    [reply] = urgent.json()
+    assert "988" in reply["text"] and "911" in reply["text"]
+    assert "may not have seen" in reply["text"] and "alerted" not in reply["text"]
+    assert other.status_code == 503 and "send your message again" in other.json()["error"]
+    for log in tmp_path.glob("*.log"):
+        assert marker not in log.read_text(), log.name
 
 
 @pytest.mark.xfail(strict=True, reason=(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import sqlite3
 import time
 import xml.etree.ElementTree as ET
 from typing import Dict, List, Optional
@@ -353,3 +354,24 @@ def test_the_direct_question_by_sms_and_a_typed_yes(assistant, send, engine):
                                       if e["conversation_id"] == conversation]):
         assert time.monotonic() < deadline, f"no urgent escalation: {levels}"
         time.sleep(0.2)
+
+
+def test_with_the_database_gone_a_crisis_text_still_gets_the_crisis_reply(
+        trained_model, tmp_path, twilio_cloud):
+    """The clinic's database fails under the running server: a signed urgent text is answered
+    with the crisis reply (not claiming staff know), anything else gets a 503 for Twilio."""
+    running, processes = start_assistant(tmp_path, trained_model, with_action_server=False,
+                                         extra_env=twilio_cloud.env())
+    try:
+        with sqlite3.connect(tmp_path / "assistant.db") as connection:
+            connection.execute("DROP TABLE clinic_sms_messages")
+        token = twilio_cloud.env()["TWILIO_AUTH_TOKEN"]
+        crisis = inbound(new_phone(), "i want to kill myself tonight")
+        other = inbound(new_phone(), "how much is a session")
+        crisis_reply = post(running, crisis, signature(token, crisis))
+        other_reply = post(running, other, signature(token, other))
+    finally:
+        stop(processes)
+    texts = " ".join(bodies_of(crisis_reply))
+    assert "988" in texts and "911" in texts and "may not have seen" in texts
+    assert other_reply.status_code == 503
