@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import Any, Dict, List, Optional
 
@@ -13,7 +14,7 @@ from channels import conversation_ids
 from clinic import settings
 from clinic.profile import current_profile
 from clinic.sms import conversation_id_for
-from support import PHONE_HASH_KEY
+from support import PHONE_HASH_KEY, start_assistant, stop
 
 TIMEOUT = 60
 
@@ -232,3 +233,22 @@ def test_a_flood_from_one_socket_is_slowed_and_a_crisis_still_answered(assistant
     assert "wait" in limited[0]["text"]
     assert any("988" in e.get("text", "") for e in flooder["bot_uttered"])
     assert "error_message" not in other and other["bot_uttered"]
+
+
+def test_with_the_database_gone_a_crisis_still_gets_its_reply(trained_model, tmp_path):
+    running, processes = start_assistant(tmp_path, trained_model, with_action_server=False)
+    tab = Tab()
+    try:
+        session = tab.open(running.url)
+        with sqlite3.connect(tmp_path / "assistant.db") as connection:
+            connection.execute("DROP TABLE events")
+        tab.say(session, "i want to kill myself tonight")
+        [reply] = tab.wait_for("bot_uttered")
+        tab.wait_for("bot_done")
+        tab.say(session, "how much is a session")
+        [problem] = tab.wait_for("error_message")
+    finally:
+        tab.close()
+        stop(processes)
+    assert "988" in reply["text"] and "may not have seen" in reply["text"]
+    assert problem["code"] == "server" and "try again" in problem["text"]
