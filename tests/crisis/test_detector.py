@@ -2,7 +2,7 @@
 
 import pytest
 
-from crisis import detector
+from crisis import detector, normalize as normalizing
 from crisis.detector import CONCERN, MAX_CHARS, NONE, URGENT, correct, detect, normalize
 
 
@@ -197,8 +197,8 @@ def test_a_token_longer_than_any_risk_word_is_not_spell_corrected(monkeypatch):
     def fail(word, distance):
         raise AssertionError(f"deletion variants computed for a {len(word)}-letter token")
 
-    monkeypatch.setattr(detector, "_deletes", fail)
-    detector.correct.cache_clear()
+    monkeypatch.setattr(normalizing, "_deletes", fail)
+    normalizing.correct.cache_clear()
     word = "abcdefghij" * 160
     assert correct(word) == word
     assert detect(word).level == NONE
@@ -206,16 +206,16 @@ def test_a_token_longer_than_any_risk_word_is_not_spell_corrected(monkeypatch):
 
 def test_spelling_correction_has_a_budget_per_message(monkeypatch):
     calls = []
-    real = detector.correct
+    real = normalizing.correct
 
     def counting(word):
         calls.append(word)
         return real(word)
 
-    monkeypatch.setattr(detector, "correct", counting)
+    monkeypatch.setattr(normalizing, "correct", counting)
     words = [f"wordnumber{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(600)]
     detect(" ".join(words))
-    assert len(calls) == detector.CORRECTION_BUDGET
+    assert len(calls) == normalizing.CORRECTION_BUDGET
 
 
 def test_rule_matching_has_a_budget_per_message(monkeypatch):
