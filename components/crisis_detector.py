@@ -41,13 +41,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.profile import PROJECT_ROOT
 from components.sentence_encoder import shared_encoder
-from crisis import model as risk
+from crisis import model as risk, parse_output
 from crisis.detector import default_detector
 from crisis.levels import CHECK, NONE, URGENT, highest
 
 logger = logging.getLogger(__name__)
 
-CRISIS_KEY = "crisis"
+CRISIS_KEY = parse_output.KEY
 CRISIS_INTENT = "crisis"
 CHECK_INTENT = "crisis_check"
 UNWELL_INTENT = "unwell_after_infusion"

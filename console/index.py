@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from clinic.contact import MAX_NAME_LENGTH, clean_name, parse_contact
 from clinic.db import UtcDateTime, metadata, rasa_events
 from crisis.levels import CONCERN, NONE, URGENT, escalation_level
+from crisis.parse_output import level_of
 
 logger = logging.getLogger(__name__)
 # Both sources, Rasa's tracker store and its SQL event broker, keep a table `events` with an
@@ -220,7 +221,7 @@ def user_turn(conversation_id: str, event: dict[str, Any]) -> Turn:
         key = chosen.get("intent_response_key") or ""
         topic = key.split("/", 1)[1] if key.startswith("faq/") else None
         answer_confidence = _number(chosen.get("confidence"))
-    crisis = escalation_level((parse.get("crisis") or {}).get("level") or NONE)
+    crisis = escalation_level(level_of(parse))
     return Turn(
         conversation_id=conversation_id, ts=float(event["timestamp"]), role=USER,
         text=str(event.get("text") or ""), channel=event.get("input_channel"),

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator, Optional
 
 from crisis.detector import SESSION_SIGNALS, detect
 from crisis.levels import CONCERN, NONE, URGENT, escalation_level
+from crisis.parse_output import crisis_field
 
 LAST_TURNS = 6
 
@@ -34,7 +35,7 @@ class TurnLevel:
 
 def crisis_of(event: dict[str, Any]) -> dict[str, Any]:
     """The detector's result stored with a user event (computed again if it is missing)."""
-    stored = (event.get("parse_data") or {}).get("crisis")
+    stored = crisis_field(event.get("parse_data"))
     return stored if stored else detect(event.get("text") or "").as_dict()
 
 

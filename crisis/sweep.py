@@ -20,6 +20,7 @@ from clinic.escalations import record_escalation
 from crisis import session
 from crisis.detector import SESSION_SIGNALS
 from crisis.levels import NONE
+from crisis.parse_output import crisis_field
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ checkpoint = sa.Table(
 
 
 def _interesting(data: dict) -> bool:
-    crisis = (data.get("parse_data") or {}).get("crisis") or {}
+    crisis = crisis_field(data.get("parse_data"))
     signals = set(crisis.get("signals", ()))
     return crisis.get("level", NONE) != NONE or bool(signals & SESSION_SIGNALS)
 
