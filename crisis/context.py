@@ -82,6 +82,7 @@ _CURRENT_PAIRS = frozenset({
     ("minutes", "ago"), ("hour", "ago"), ("hours", "ago"), ("mins", "ago"), ("while", "ago"),
     ("min", "ago"), ("earlier", "tonight"), ("earlier", "today"),
 })
+_AGE = re.compile(r"[1-9]\d")  # "at 16", "when I was 19"
 _YEARS = re.compile(r"(19|20)\d\d|(19|20)?\d0s")
 
 
@@ -152,7 +153,7 @@ def _clause_timing(words: list[str], lemmas: list[str]) -> tuple[bool, bool, boo
     current = (
         any(w in lexicon.CURRENT for w in words)
         or bool(pairs & _CURRENT_PAIRS)
-        or ("now" in words and not recovered)
+        or ("now" in words and not recovered and "ago" not in words)  # not "14 years ago now"
         or any(a == "still" and b in STILL_CURRENT for a, b in zip(words, lemmas[1:]))
     )
     if current:
@@ -164,6 +165,8 @@ def _clause_timing(words: list[str], lemmas: list[str]) -> tuple[bool, bool, boo
         or bool(pairs & lexicon.HISTORY_PAIRS)
         or (was and bool(pairs & lexicon.WEAK_HISTORY_PAIRS))
         or any(_YEARS.fullmatch(w) for w in words)
+        or any(_AGE.fullmatch(w) for a, w in zip(words, words[1:]) if a in ("at", "age", "aged"))
+        or ("when", "i") in pairs and any(_AGE.fullmatch(w) for w in words)  # "when I was 19"
     )
     return False, history, was, recovered
 

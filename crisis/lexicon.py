@@ -192,7 +192,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("something_ready", "harm_to_others", "cue", "have|got something|it|everything ready|planned"),
     ("need_it_to_stop", "means", "cue", "need|want it *1 to stop|end"),
     ("hurting_him", "harm_to_others", "harm", "=hurting|=killing|=stabbing|=shooting him|her|them"),
-    ("thoughts_of_self_harm", "self_harm", "risk", "thought|idea|urge of|about hurt|harm|kill|cut myself"),
+    ("thoughts_of_self_harm", "self_harm", "risk", "thought|idea|urge of|about hurt|harm|kill|cut|hurting|harming|killing|cutting myself"),
     ("not_make_it_another", "suicidal_ideation", "risk", "not *3 can make it another|through|much"),
     ("go_over_there", "harm_to_others", "cue", "go|going over there|to his|to her|to their"),
     ("goodbye_note", "plan_or_time", "risk", "goodbye note|letter|message|messages|text|texts|post|video"),
@@ -313,7 +313,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("hard_to_breathe", "medical_emergency", "emergency", "hard|difficult time? to? breathe|breathing"),
     ("not_know_where", "medical_emergency", "emergency", "not know|recognize where she|he|they be|is|are"),
     ("chest_pain", "medical_emergency", "emergency", "chest *2 pain|hurt|hurts|tight|pressure|crushing|crush|heavy"),
-    ("not_responding", "medical_emergency", "emergency", "not respond|responding|responsive"),
+    ("not_responding", "medical_emergency", "emergency", "she|he|they|and be? not responding|responsive|breathing"),
     ("cannot_keep_down", "medical_emergency", "emergency", "can not keep anything|nothing|water|food *1 down"),
     ("vomiting_nonstop", "medical_emergency", "emergency", "vomit|vomiting|puke|puking|throw|throwing up? nonstop|constantly|non"),
     ("gasping", "medical_emergency", "emergency", "gasp|gasping for air|breath"),
@@ -374,6 +374,8 @@ RULES: list[tuple[str, str, str, str]] = [
     # Suicide and overdose as someone's death, not an act now.
     ("died_by_suicide", "none", "idiom", "die|died|death|lost|loss by|to|of|from suicide|overdose"),
     ("died_of_an_overdose", "none", "idiom", "die|died|death|lost|loss by|to|of|from an|a overdose"),
+    # "I'm not having any thoughts of harming myself", "I've never had thoughts of ending my life"
+    ("no_thoughts_of", "none", "idiom", "not|never|no|zero have|having|had|get|getting? any? thought|thoughts|urge|urges|idea|ideas|plan|plans of|about|to hurt|harm|harming|hurting|kill|killing|end|ending|cut|cutting|suicide|dying|self|selfharm"),
     ("bottled_up", "none", "idiom", "bottle|bottled|bottling *2 up|inside"),
     ("falling_apart", "none", "idiom", "collapse|collapsing|crumble|crumbling *1 around|apart|under"),
     ("over_my_dead_body", "none", "idiom", "over my dead body"),
@@ -572,7 +574,7 @@ FUZZY_PROTECTED = frozenset(
     "houseless putting imbalance horseless boneless cuttings reaching coreless sheathing beating "
     "breading hornless overcome overcoming overcomes treating worthies worthiest beaching "
     "conscious overuse overdo overdyed homeless domeless broaching toothless shoeless mirthless "
-    "tapeless ambulant ambulate dedication dedications meditation meditations indication "
+    "medicating tapeless ambulant ambulate dedication dedications meditation meditations indication "
     "overused hilling overjoyed responsive subconscious verbose metrication topless tilling "
     "abdication predication ambiance hapless preaching loveless worthiness wordless toneless "
     "breitling bleating butting gutting jutting rutting tutting nutting catting breeching "

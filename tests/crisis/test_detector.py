@@ -276,3 +276,15 @@ def test_a_question_seeking_means_is_urgent(text):
 ])
 def test_asking_how_to_stop_or_help_is_not_seeking_means(text):
     assert level(text) != URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "I'm not having any thoughts of harming myself, it's just grief on a loop",
+    "I've never had thoughts of ending my life, I want to be clear about that",
+    "I tried to kill myself when I was 18. I'm 44 now and doing well",
+    "At 31 I tried to take my own life after my first marriage ended",
+    "I've been self-medicating with wine, which I know is not great",
+    "I've reached out and apologized but she won't respond",
+])
+def test_no_thoughts_of_it_and_a_past_told_as_a_story_are_not_urgent(text):
+    assert level(text) != URGENT
