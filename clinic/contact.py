@@ -41,7 +41,7 @@ def parse_contact(text: str) -> Optional[ContactPoint]:
 
 # "my name is Jordan", "it's Sam", "call me Alex": the name is what follows.
 _NAME_LEAD_IN = re.compile(
-    r"^(?:(?:hi|hello|hey|ok|okay|sure|yes|yeah)[,!.]?\s+)?"
+    r"^(?:(?:hi|hello|hey|oh|ok|okay|sure|yes|yeah|sorry|um|uh)[,!.]?\s+)*"
     r"(?:(?:my\s+)?(?:full\s+|first\s+)?name(?:'s|\s+is)|i'?m|i\s+am|it'?s|it\s+is|this\s+is"
     r"|(?:you\s+can\s+)?call\s+me|just)\s+",
     re.IGNORECASE,

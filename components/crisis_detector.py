@@ -83,6 +83,8 @@ class CrisisDetector(GraphComponent):
             "sentence_any_threshold": 0.8,
             # The middle band for a message NLU answers (any intent but fallback, out of scope).
             "answered_any_threshold": 0.97,
+            # and for the model alone to make it urgent (the rules need no such margin)
+            "answered_urgent_threshold": 0.98,
             "neighbours": 3,  # training examples recorded beside the model's score
         }
 
@@ -105,8 +107,11 @@ class CrisisDetector(GraphComponent):
                                           self.config["any_threshold"])
         self.sentence_thresholds = risk.Thresholds(self.config["sentence_urgent_threshold"],
                                                    self.config["sentence_any_threshold"])
-        self.answered_thresholds = risk.Thresholds(self.config["urgent_threshold"],
+        self.answered_thresholds = risk.Thresholds(self.config["answered_urgent_threshold"],
                                                    self.config["answered_any_threshold"])
+        # one sentence alone never makes a message urgent, answered or not
+        self.answered_sentence_thresholds = risk.Thresholds(
+            self.config["sentence_urgent_threshold"], self.config["answered_any_threshold"])
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -179,7 +184,7 @@ class CrisisDetector(GraphComponent):
         if len(pieces) > 1:
             rows = np.vstack([rows, self.models["sentence"].probabilities(pieces, None)])
         whole = self.answered_thresholds if answered else self.thresholds
-        sentence = self.answered_thresholds if answered else self.sentence_thresholds
+        sentence = self.answered_sentence_thresholds if answered else self.sentence_thresholds
         levels = [whole.level(rows[0])] + [sentence.level(row) for row in rows[1:]]
         urgent, none = risk.CLASSES.index(URGENT), risk.CLASSES.index(NONE)
         deciding = max(range(len(rows)),

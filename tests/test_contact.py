@@ -41,6 +41,7 @@ def test_names_and_times_are_trimmed_and_bounded():
 @pytest.mark.parametrize("text, name", [
     ("Jordan", "Jordan"),
     ("my name is Jordan Ellis", "Jordan Ellis"),
+    ("oh sorry, my name is Jordan Ellis", "Jordan Ellis"),
     ("its sam", "sam"),
     ("call me Alex.", "Alex"),
     ("Mary-Jane O'Brien", "Mary-Jane O'Brien"),
