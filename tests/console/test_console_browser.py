@@ -126,7 +126,15 @@ def test_from_the_alert_to_the_person_and_back(browser, assistant, console_url):
         expect(card).to_contain_text("open the conversation to answer in the chat",
                                      timeout=WAIT_MS)
         expect(card).to_contain_text("suicidal thoughts")
-        card.get_by_role("link", name=re.compile(r"^Web chat · .* · Jordan$")).click()
+        # The name comes from the console's conversation index, which follows the event broker
+        # a moment behind: a later load of the queue names the person.
+        named = card.get_by_role("link", name=re.compile(r"^Web chat · .* · Jordan$"))
+        for _ in range(60):
+            if named.count():
+                break
+            time.sleep(1)
+            staff.reload()
+        named.click()
         expect(staff.get_by_role("heading", level=1)).to_have_text(
             re.compile(r"^Web chat · \w{3} \d{1,2} \w{3} .*\d:\d\d [AP]M · Jordan$"))
         expect(staff).to_have_title(re.compile(r"^Web chat · .* · Jordan · "))
