@@ -1,5 +1,6 @@
 """Staff accounts: Argon2id password hashes, two roles, a lock after repeated failed logins,
-accounts an administrator can disable, and the audit log of who did what.
+accounts an administrator can disable, a password staff change themselves (giving the current
+one, counted as a log-in is), and the audit log of who did what.
 
 Tables live beside the clinic's other records (`clinic.db`), prefixed `console_`. A database
 made by an earlier version gets the columns added since by `upgrade_schema()` (the console
@@ -26,9 +27,14 @@ MAX_FAILURES = 5  # failed logins in a row before the account is locked
 LOCK_MINUTES = 15
 REFUSED = (f"Wrong username or password, or too many attempts: after {MAX_FAILURES} an account "
            f"is locked for {LOCK_MINUTES} minutes (an administrator can unlock it).")
+WRONG_CURRENT_PASSWORD = (
+    f"The current password is wrong, or there were too many attempts: after {MAX_FAILURES} wrong "
+    f"passwords in a row, here or at log-in, the account is locked for {LOCK_MINUTES} minutes "
+    f"(an administrator can unlock it).")
 HASHING_AT_ONCE = 2  # password checks at once in one process (Argon2: 64 MiB each)
 HASHING_WAIT_SECONDS = 10.0
 MIN_PASSWORD_LENGTH = 12
+PASSWORD_RULE = f"a password has at least {MIN_PASSWORD_LENGTH} characters"
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{2,64}$")
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -68,6 +74,10 @@ class AccountError(ValueError):
     """A user cannot be created, or a login is refused; the message can be shown."""
 
 
+class WrongCurrentPassword(AccountError):
+    """A staff member changing their password did not give the current one (a counted attempt)."""
+
+
 @dataclass(frozen=True)
 class Staff:
     id: int
@@ -95,7 +105,14 @@ def upgrade_schema(engine: sa.engine.Engine) -> list[str]:
 
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(PASSWORD_RULE)
+
+
+def typed_twice(password: str, again: str) -> str:
+    """A new password from a form that asks for it twice: the same both times."""
+    if password != again:
+        raise AccountError("The two passwords differ.")
+    return password
 
 
 def create_user(engine: sa.engine.Engine, username: str, password: str, role: str = STAFF) -> Staff:
@@ -146,22 +163,7 @@ def authenticate(
     if row is None:
         _verify(_DUMMY_HASH, password or "-")
         raise AccountError(REFUSED)
-    not_locked = sa.or_(users.c.locked_until.is_(None), users.c.locked_until <= now)
-    with engine.begin() as connection:
-        counted = connection.execute(
-            sa.update(users)
-            .where(users.c.id == row["id"], not_locked, users.c.failed_logins < MAX_FAILURES)
-            .values(failed_logins=users.c.failed_logins + 1)
-        ).rowcount
-    if counted != 1:  # locked, or its last allowed attempts are being checked right now
-        raise AccountError(REFUSED)
-    if not _verify(row["password_hash"], password or ""):
-        with engine.begin() as connection:
-            connection.execute(
-                sa.update(users)
-                .where(users.c.id == row["id"], users.c.failed_logins >= MAX_FAILURES)
-                .values(failed_logins=0, locked_until=now + dt.timedelta(minutes=LOCK_MINUTES))
-            )
+    if not _counted_check(engine, row, password, now):
         raise AccountError(REFUSED)
     if row["disabled_at"] is not None:  # said only to whoever knows the password
         raise AccountError("This account is disabled. Ask an administrator.")
@@ -172,6 +174,58 @@ def authenticate(
         connection.execute(sa.update(users).where(users.c.id == row["id"]).values(**values))
     return Staff(id=row["id"], username=row["username"], role=row["role"],
                  session_version=row["session_version"] or 0)
+
+
+def _counted_check(engine: sa.engine.Engine, row: Any, password: str, now: dt.datetime) -> bool:
+    """Whether `password` is the account's (`row`), the attempt counted before the check, as
+    `authenticate` describes; False also for a locked account. A success does not reset the
+    count: the caller does, with what else it writes."""
+    not_locked = sa.or_(users.c.locked_until.is_(None), users.c.locked_until <= now)
+    with engine.begin() as connection:
+        counted = connection.execute(
+            sa.update(users)
+            .where(users.c.id == row["id"], not_locked, users.c.failed_logins < MAX_FAILURES)
+            .values(failed_logins=users.c.failed_logins + 1)
+        ).rowcount
+    if counted != 1:  # locked, or its last allowed attempts are being checked right now
+        return False
+    if not _verify(row["password_hash"], password or ""):
+        with engine.begin() as connection:
+            connection.execute(
+                sa.update(users)
+                .where(users.c.id == row["id"], users.c.failed_logins >= MAX_FAILURES)
+                .values(failed_logins=0, locked_until=now + dt.timedelta(minutes=LOCK_MINUTES))
+            )
+        return False
+    return True
+
+
+def change_own_password(engine: sa.engine.Engine, user: Staff, current: str, new: str,
+                        now: Optional[dt.datetime] = None) -> Staff:
+    """A staff member's new password, given with their current one; the account as it is now.
+
+    The new password is checked against the rule first (a typo in it costs no attempt); the
+    current one is checked as a log-in checks it, counted and locking after MAX_FAILURES
+    (WrongCurrentPassword). The change bumps the session version: every session of the
+    account ends, so the caller starts a new one for the person making the change.
+    """
+    _check_password(new)
+    now = now or _now()
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(users).where(users.c.id == user.id)).mappings().first()
+    if row is None or row["disabled_at"] is not None:
+        raise AccountError("There is no such account.")
+    if not _counted_check(engine, row, current, now):
+        raise WrongCurrentPassword(WRONG_CURRENT_PASSWORD)
+    new_hash = _hasher.hash(new)
+    with engine.begin() as connection:
+        connection.execute(sa.update(users).where(users.c.id == user.id).values(
+            password_hash=new_hash, failed_logins=0, locked_until=None,
+            session_version=sa.func.coalesce(users.c.session_version, 0) + 1))
+        version = connection.execute(
+            sa.select(users.c.session_version).where(users.c.id == user.id)).scalar()
+    return Staff(id=row["id"], username=row["username"], role=row["role"],
+                 session_version=version)
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -28,10 +28,8 @@ def _now() -> dt.datetime:
 
 
 def _new_password() -> str:
-    password = request.form.get("password", "")
-    if password != request.form.get("password_again", ""):
-        raise accounts.AccountError("The two passwords differ.")
-    return password
+    return accounts.typed_twice(request.form.get("password", ""),
+                                request.form.get("password_again", ""))
 
 
 @blueprint.route("/")

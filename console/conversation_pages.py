@@ -50,7 +50,7 @@ def index() -> Any:
     args = filters.as_args()
     accounts.audit(g.engine, g.user.username,
                    "reveal_conversations" if reveal else "view_conversations",
-                   f"{len(rows)} conversations {json.dumps(args)}"[:255])
+                   conversations.audit_target(len(rows), filters))
     return render_template(
         "conversations.html", rows=rows, filters=filters, args=args, reveal=reveal,
         facets=conversations.facets(g.engine), crisis_levels=tuple(conversations.CRISIS_RANKS),
@@ -145,7 +145,7 @@ def export(kind: str) -> Any:
     if not reveal:
         mask_fields(rows, "first_message")
     accounts.audit(g.engine, g.user.username, f"export_{kind}" + ("_revealed" if reveal else ""),
-                   f"{len(rows)} conversations {json.dumps(filters.as_args())}"[:255])
+                   conversations.audit_target(len(rows), filters))
     records = [_export_record(row) for row in rows]
     stamp = dt.datetime.now(_timezone()).strftime("%Y%m%d-%H%M")
     if kind == "json":

@@ -8,6 +8,7 @@ read-only. Pages go by keyset (the last row's time and id), so page 500 costs wh
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping, Optional
@@ -113,6 +114,46 @@ class Filters:
                 continue
             out[item.name] = YES if value is True else str(value)
         return out
+
+
+# The audit log's record of a list of conversations or an export (`conversation_pages`): how
+# many, and the filters as `audit_target` writes them. Two filters are text that can tell
+# what someone wrote: the words searched for and a tag; retention removes them from entries
+# past the retention period (`without_free_text`).
+FILTERED_LIST_ACTIONS = ("view_conversations", "reveal_conversations",
+                         *(f"export_{kind}{revealed}" for kind in ("csv", "json")
+                           for revealed in ("", "_revealed")))
+FREE_TEXT_FILTERS = ("q", "tag")
+AUDIT_TARGET_CHARS = 255  # `console_audit_log.target`
+_FILTERS_REMOVED = "(filters removed)"
+
+
+def audit_target(count: int, filters: Filters) -> str:
+    return f"{count} conversations {json.dumps(filters.as_args())}"[:AUDIT_TARGET_CHARS]
+
+
+def without_free_text(target: str) -> Optional[str]:
+    """An `audit_target` without its free-text filters: the count, the other filters and the
+    names of those removed (all the filters when they were cut off at the column's length);
+    None when `target` is not an `audit_target` at all. Applied twice, it changes nothing more.
+    """
+    count, found, rest = target.partition(" conversations ")
+    if not found or not count.isdecimal():
+        return None
+    try:
+        args = json.loads(rest)
+    except ValueError:
+        args = None
+    if not isinstance(args, dict):
+        return f"{count} conversations {_FILTERS_REMOVED}"
+    removed = [name for name in FREE_TEXT_FILTERS if name in args]
+    if not removed:
+        return target
+    kept = {name: value for name, value in args.items() if name not in FREE_TEXT_FILTERS}
+    kept["removed"] = ", ".join(removed)
+    pruned = f"{count} conversations {json.dumps(kept)}"
+    return (pruned if len(pruned) <= AUDIT_TARGET_CHARS
+            else f"{count} conversations {_FILTERS_REMOVED}")
 
 
 def _day_start(day: dt.date, timezone: dt.tzinfo) -> dt.datetime:

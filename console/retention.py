@@ -31,6 +31,10 @@ empty index.
 A conversation is checked again inside its transaction: one that got a message since it was
 chosen (the index row is newer now, or the tracker store has an event newer than the cutoff) is
 left alone, and so is one that got an escalation that is not resolved.
+
+The audit log keeps every entry (who, when, what), but entries older than the period lose the
+text that could tell what someone wrote: the words searched for in the conversation list, and
+its tag filter (`console.conversations.without_free_text`).
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ from clinic import sms
 from clinic.db import UtcDateTime, contact_requests, metadata, rasa_events
 from clinic.escalations import RESOLVED, deliveries, escalations
 from console import accounts, index
-from console.conversations import reviews, tags
+from console.conversations import (FILTERED_LIST_ACTIONS, FREE_TEXT_FILTERS, reviews, tags,
+                                   without_free_text)
 from console.contact_requests import request_events
 
 RETENTION_DAYS = "retention_days"  # the setting's name in `console_settings`
@@ -140,6 +145,7 @@ class Report:
     rows: Counter = field(default_factory=Counter)  # rows per kind of record
     kept: dict[str, list[int]] = field(default_factory=dict)  # conversation → open escalations
     active_again: int = 0  # a new message since they were chosen
+    audit_pruned: int = 0  # audit entries that lost their search text
 
     def lines(self) -> list[str]:
         verb = "would delete" if self.dry_run else "deleted"
@@ -153,6 +159,10 @@ class Report:
             out.append(f"kept {_conversations(len(self.kept))} with an escalation that is not "
                        f"resolved (escalations {numbers}): resolve them in the console and "
                        "they go with a later run")
+        out.append(f"{'would remove' if self.dry_run else 'removed'} the search text of "
+                   f"{self.audit_pruned} audit log "
+                   f"entr{'y' if self.audit_pruned == 1 else 'ies'} older than {self.days} "
+                   "days (who, when and what stay)")
         if self.active_again:
             out.append(f"left {_conversations(self.active_again)} that got a new message "
                        "while this ran")
@@ -252,6 +262,26 @@ def _purge_conversation(clinic_engine: sa.engine.Engine,
     report.rows.update(counts)
 
 
+def _prune_audit_log(engine: sa.engine.Engine, report: Report) -> None:
+    """Audit entries older than the cutoff without their search text (dry: counted)."""
+    log = accounts.audit_log
+    # Only entries that still hold a free-text filter (as `json.dumps` writes a key).
+    holds_text = sa.or_(*(log.c.target.contains(f'"{name}": ', autoescape=True)
+                          for name in FREE_TEXT_FILTERS))
+    with engine.begin() as connection:
+        entries = connection.execute(sa.select(log.c.id, log.c.target).where(
+            log.c.at < report.cutoff, log.c.action.in_(FILTERED_LIST_ACTIONS), holds_text)).all()
+        pruned = []
+        for entry_id, target in entries:
+            without = without_free_text(target)
+            if without != target:
+                pruned.append({"entry_id": entry_id, "pruned": without})
+        if pruned and not report.dry_run:
+            connection.execute(sa.update(log).where(log.c.id == sa.bindparam("entry_id"))
+                               .values(target=sa.bindparam("pruned")), pruned)
+    report.audit_pruned = len(pruned)
+
+
 def _candidates(engine: sa.engine.Engine, cutoff: dt.datetime) -> list[str]:
     c = index.conversations.c
     with engine.connect() as connection:
@@ -266,8 +296,9 @@ def purge(clinic_engine: sa.engine.Engine, broker_engine: Optional[sa.engine.Eng
 
     `clinic_engine` is the clinic database, which holds the tracker store, the index and every
     clinic record; `broker_engine` the event broker's database (None: no broker). The index is
-    first brought up to date from the broker (a dry run does that too). Audited as user
-    `retention` unless dry.
+    first brought up to date from the broker (a dry run does that too). Then the audit log's
+    entries older than the period lose their search text. Audited as user `retention` unless
+    dry.
     """
     days = parse_days(days)
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -288,8 +319,10 @@ def purge(clinic_engine: sa.engine.Engine, broker_engine: Optional[sa.engine.Eng
     for conversation_id in chosen:
         _purge_conversation(clinic_engine, broker_engine, broker_position, conversation_id,
                             report)
+    _prune_audit_log(clinic_engine, report)
     if not dry_run:
         accounts.audit(clinic_engine, AUDIT_USER, AUDIT_USER,
                        f"{report.deleted} conversations older than {days} days deleted, "
-                       f"{len(report.kept)} kept (escalation not resolved)")
+                       f"{len(report.kept)} kept (escalation not resolved), search text "
+                       f"removed from {report.audit_pruned} audit entries")
     return report

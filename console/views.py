@@ -1,4 +1,5 @@
-"""The console's pages: login, and the escalation queue (its first screen)."""
+"""The console's pages: login, changing one's own password, and the escalation queue (its
+first screen)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,44 @@ def logout() -> Any:
     accounts.end_sessions(g.engine, g.user.id)
     session.clear()
     return redirect(url_for("views.login"))
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+def change_password() -> Any:
+    """Anyone logged in changes their own password, giving the current one; their other
+    sessions end, this one goes on (a new session, as after a log-in)."""
+    if request.method == "GET":
+        return _password_page()
+    address = request.remote_addr or "unknown"
+    if not current_app.extensions["login_attempts"].allow(address):
+        accounts.audit(g.engine, g.user.username, "change_password_throttled", address)
+        flash("Too many password attempts from here: please wait a minute.")
+        return _password_page(429)
+    try:
+        new = accounts.typed_twice(request.form.get("password", ""),
+                                   request.form.get("password_again", ""))
+        staff = accounts.change_own_password(
+            g.engine, g.user, request.form.get("current_password", ""), new)
+    except accounts.WrongCurrentPassword as error:
+        accounts.audit(g.engine, g.user.username, "change_password_failed", address)
+        flash(str(error))
+        return _password_page(401)
+    except accounts.AccountError as error:
+        flash(f"Your password was not changed: {error}")
+        return _password_page(400)
+    start_session(staff)
+    csrf_token()
+    accounts.audit(g.engine, staff.username, "change_password", f"user {staff.username}")
+    flash("Your password is changed. Every other session of your account has ended; "
+          "you are still logged in here.")
+    return redirect(url_for("views.change_password"))
+
+
+def _password_page(status: int = 200) -> Any:
+    return render_template("password.html", rule=accounts.PASSWORD_RULE,
+                           min_length=accounts.MIN_PASSWORD_LENGTH,
+                           max_failures=accounts.MAX_FAILURES,
+                           lock_minutes=accounts.LOCK_MINUTES), status
 
 
 @blueprint.route("/")

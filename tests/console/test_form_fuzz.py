@@ -1,9 +1,10 @@
 """A bounded property-based fuzz (hypothesis) of the staff console's forms, through Flask's test
-client: every POST route — /login, /logout, acknowledge and resolve an escalation, a request's
-status, a conversation's annotations, the not-understood export, the take-over forms and every
-admin form — gets arbitrary values in every field (any Unicode text with control characters,
-emoji and other scripts; strings up to 5000 characters; raw bytes, invalid UTF-8 included;
-numbers; fields left out; unknown fields) and arbitrary ids in its path. The properties:
+client: every POST route — /login, /logout, one's own password, acknowledge and resolve an
+escalation, a request's status, a conversation's annotations, the not-understood export, the
+take-over forms and every admin form — gets arbitrary values in every field (any Unicode text
+with control characters, emoji and other scripts; strings up to 5000 characters; raw bytes,
+invalid UTF-8 included; numbers; fields left out; unknown fields) and arbitrary ids in its
+path. The properties:
 
 1. the console never answers 5xx and never raises (TESTING propagates exceptions);
 2. a form it cannot take gets a clear 4xx, or a redirect to a console page with a flash
@@ -109,9 +110,9 @@ TARGETS = half_the_time(
                      "https://evil.example/", "/requests//evil.example", "javascript:x"]),
     st.one_of(TEXT.map("/".__add__), TEXT.map("/requests".__add__), TEXT, LONG, NUMBERS),
 ).map(lambda target: str(target).translate(NO_TAB_CR_LF))
-FIELDS = {"csrf_token", "username", "password", "password_again", "role", "status", "back",
-          "note", "add_tag", "remove_tag", "reviewed", "intent", "message", "text", "channel",
-          "days", "clear", "outcome"}  # every field of every form
+FIELDS = {"csrf_token", "username", "current_password", "password", "password_again", "role",
+          "status", "back", "note", "add_tag", "remove_tag", "reviewed", "intent", "message",
+          "text", "channel", "days", "clear", "outcome"}  # every field of every form
 EXTRA = st.dictionaries(st.text(max_size=12).filter(lambda name: name not in FIELDS),
                         anything(), max_size=2)  # fields no form has
 
@@ -151,6 +152,11 @@ def fits_sqlite(value: Any) -> bool:
 
 # When a form must be refused (nothing stored). Deliberately conservative: True only where the
 # form is plainly unusable; anything else may be taken.
+
+def new_password_refused(f: dict[str, Any]) -> bool:
+    return (field(f, "password") != field(f, "password_again")
+            or len(field(f, "password")) < accounts.MIN_PASSWORD_LENGTH)
+
 
 def account_refused(f: dict[str, Any]) -> bool:
     return (field(f, "role") not in accounts.ROLES
@@ -210,6 +216,9 @@ EXPORT = Route("/not-understood/export", form(
     refuses=export_refused, answers=(200, 302))  # 200: the YAML download
 ROUTES = [
     Route("/logout", form(), flashes=False),
+    # 401: a wrong current password, counted (and audited) as a failed log-in is.
+    Route("/password", with_passwords(current_password=anything(PASSWORD)), answers=(302, 401),
+          refuses=new_password_refused),
     Route("/escalations/{}/acknowledge", form(back=TARGETS), ids="escalation"),
     Route("/escalations/{}/resolve", form(outcome=anything(*escalations.OUTCOMES),
                                           note=anything("Called back."), back=TARGETS),
@@ -230,8 +239,7 @@ ROUTES = [
           refuses=lambda form: field(form, "role") not in accounts.ROLES),
     *map(change_access, ("unlock", "disable", "enable")),
     Route("/admin/users/{}/password", with_passwords(), ids="user", admin=True,
-          refuses=lambda f: (field(f, "password") != field(f, "password_again")
-                             or len(field(f, "password")) < accounts.MIN_PASSWORD_LENGTH)),
+          refuses=new_password_refused),
     Route("/admin/retention", form(days=anything("90", "0", "36501"), clear=anything("yes")),
           admin=True, refuses=lambda f: not field(f, "clear") and not any(
               c.isdigit() for c in field(f, "days"))),

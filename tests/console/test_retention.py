@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import secrets
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from clinic import escalations, settings, sms
 from clinic.db import contact_requests as requests_table
 from clinic.db import engine_for, save_contact_request
 from clinic.settings import Secret
-from console import accounts, contact_requests, conversations, index, retention
+from console import accounts, contact_requests, conversations, create_app, index, retention
 from console.__main__ import main
 
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -236,6 +237,80 @@ def test_old_conversations_go_from_every_table_unresolved_escalations_keep_their
 
 def test_the_same_against_postgresql(postgres_databases):
     check_retention(_postgres_stores(postgres_databases))
+
+
+SEARCH = {"crisis": "none", "tag": "follow up", "q": "private worry"}
+
+
+def search_in_the_console(stores: Stores) -> None:
+    """Staff search the conversations and an admin exports them, in the console (which writes
+    the audit entries); then all that the audit log holds is made as old as OLD."""
+    accounts.create_user(stores.clinic, "sam", "correct horse battery staple")
+    accounts.create_user(stores.clinic, "ada", "correct horse battery staple", accounts.ADMIN)
+    app = create_app({"DATABASE_URL": stores.clinic_url, "TESTING": True,
+                      "SECRET_KEY": secrets.token_hex(32)})
+    for username, path, reveal in (("sam", "/conversations", {}),
+                                   ("ada", "/conversations.csv", {"reveal": "yes"})):
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["csrf"] = "token"
+        assert client.post("/login", data={"username": username, "csrf_token": "token",
+                                           "password": "correct horse battery staple"}
+                           ).status_code == 302
+        assert client.get(f"{path}?{urlencode({**SEARCH, **reveal})}").status_code == 200
+    accounts.audit(stores.clinic, "sam", "view_escalation", "escalation 7")
+    with stores.clinic.begin() as connection:
+        connection.execute(sa.update(accounts.audit_log).values(at=OLD))
+
+
+def check_audit_pruning(stores: Stores) -> None:
+    stores.save("old-web", conversation("old-web", OLD))
+    annotate(stores, "old-web", OLD)
+    stores.rebuild_index()
+    search_in_the_console(stores)
+    accounts.audit(stores.clinic, "sam", "view_conversations",
+                   '1 conversations {"q": "dose"}')  # recent: within the period
+    before = {entry["id"]: entry for entry in accounts.audit_entries(stores.clinic)}
+    searches = [entry for entry in before.values() if "private worry" in str(entry["target"])]
+    assert [(e["username"], e["action"]) for e in searches] == [
+        ("ada", "export_csv_revealed"), ("sam", "view_conversations")]
+    assert all('"tag": "follow up"' in e["target"] for e in searches)
+
+    dry = retention.purge(stores.clinic, stores.broker, DAYS, dry_run=True)
+    assert dry.audit_pruned == 2
+    assert "would remove the search text of 2 audit log entries older than 30 days" in (
+        dry.lines()[2])
+    assert {e["id"]: e for e in accounts.audit_entries(stores.clinic)} == before
+
+    report = retention.purge(stores.clinic, stores.broker, DAYS)
+    assert report.deleted == 1 and report.audit_pruned == 2
+    assert "removed the search text of 2 audit log entries older than 30 days" in (
+        report.lines()[2])
+    after = {entry["id"]: entry for entry in accounts.audit_entries(stores.clinic)}
+    for entry_id, entry in before.items():
+        pruned = after[entry_id]
+        assert {k: pruned[k] for k in ("username", "action", "at")} == {
+            k: entry[k] for k in ("username", "action", "at")}
+        if entry in searches:
+            assert pruned["target"] == '1 conversations {"crisis": "none", "removed": "q, tag"}'
+        else:
+            assert pruned["target"] == entry["target"]
+    assert not [e for e in after.values()
+                if "private worry" in str(e["target"]) or "follow up" in str(e["target"])]
+    assert after[max(after)]["target"].endswith("search text removed from 2 audit entries")
+
+    again = retention.purge(stores.clinic, stores.broker, DAYS)
+    assert again.audit_pruned == 0
+    assert [e["target"] for e in accounts.audit_entries(stores.clinic)][1:] == [
+        e["target"] for e in after.values()]
+
+
+def test_audit_entries_past_the_period_keep_who_when_what_but_not_the_search_text(stores):
+    check_audit_pruning(stores)
+
+
+def test_audit_entries_are_pruned_the_same_against_postgresql(postgres_databases):
+    check_audit_pruning(_postgres_stores(postgres_databases))
 
 
 def test_a_dry_run_counts_the_same_and_deletes_nothing(stores):
