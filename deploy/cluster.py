@@ -2,16 +2,19 @@
 sharing PostgreSQL and Redis.
 
     .venv/bin/python -m deploy.cluster [--replicas 2] [--action-servers 2] [--port 5005]
+                                       [--staff-port 5008]
 
 (`make scale` runs it with the console, the delivery worker and the demo page beside it.)
 Every Rasa replica runs the same project with the same endpoints.yml; the environment makes it
 shared (README, settings): CLINIC_DATABASE_URL and CLINIC_EVENTS_DATABASE_URL on PostgreSQL,
 CLINIC_REDIS_URL for the conversation locks and the widget's socket.io rooms. nginx
-(deploy/nginx.conf) sends REST, SMS and the staff API round robin, `/socket.io/` by client
+(deploy/nginx.conf) sends REST and SMS round robin, `/socket.io/` by client
 address (a socket that polls, socket.io's default start and the widget's fallback when
 WebSocket is blocked, makes many requests, and every one must reach the
 replica that holds it), and the replicas' calls to the action server round robin over the
-action servers, retrying the other one when one is down. Rasa's HTTP API (`/model`,
+action servers, retrying the other one when one is down. The staff API (take-over and
+replies, for the console) has a port of its own that is never published (`--staff-port`,
+the console's CLINIC_RASA_URL); on the public port it is a 404. Rasa's HTTP API (`/model`,
 `/conversations`, …) is not published through nginx; each replica serves it on its own port,
 behind the token the cluster was given.
 """
@@ -103,6 +106,7 @@ class Cluster:
 
     workdir: Path
     port: int  # nginx: the one public address
+    staff_port: int  # nginx: the staff API, for the console only (never published)
     token: str  # Rasa's HTTP API token on every replica
     env: Dict[str, str]
     replicas: List[Server] = field(default_factory=list)
@@ -112,6 +116,11 @@ class Cluster:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def staff_url(self) -> str:
+        """Where the console reaches the staff API (its CLINIC_RASA_URL)."""
+        return f"http://127.0.0.1:{self.staff_port}"
 
     def servers(self) -> List[Server]:
         return self.action_servers + self.replicas
@@ -215,6 +224,7 @@ def start_cluster(
     replicas: int = 2,
     action_servers: int = 2,
     port: Optional[int] = None,
+    staff_port: Optional[int] = None,
     env: Optional[Dict[str, str]] = None,
     token: Optional[str] = None,
     threads: Optional[int] = -1,
@@ -229,6 +239,7 @@ def start_cluster(
     env = cluster_env(env, threads_per_replica(replicas) if threads == -1 else threads)
     prepare_stores(env)
     cluster = Cluster(workdir=workdir, port=port or free_port(),
+                      staff_port=staff_port or free_port(),
                       token=token or secrets.token_hex(24), env=env)
     action_port = free_port()  # nginx, in front of the action servers
     endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
@@ -270,6 +281,7 @@ def _start_nginx(cluster: Cluster, action_port: int) -> subprocess.Popen:
         workdir=cluster.workdir,
         user="user root;" if os.geteuid() == 0 else "",
         port=cluster.port,
+        staff_port=cluster.staff_port,
         action_port=action_port,
         replicas=upstream(cluster.replicas),
         # always tried (a refused connection costs nothing), so one that is back is used at once
@@ -314,6 +326,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--action-servers", type=int, default=2)
     parser.add_argument("--port", type=int, default=5005, help="nginx's port (default 5005)")
+    parser.add_argument("--staff-port", type=int, default=5008,
+                        help="nginx's port of the staff API, for the console only (default 5008)")
     parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "var" / "cluster")
     parser.add_argument("--prepare-only", action="store_true",
                         help="check PostgreSQL and Redis, create the databases and tables, exit")
@@ -330,13 +344,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         cluster = start_cluster(args.workdir, replicas=args.replicas,
                                 action_servers=args.action_servers, port=args.port,
+                                staff_port=args.staff_port,
                                 token=os.environ.get("CLINIC_RASA_API_TOKEN") or None)
     except (ClusterError, settings.SettingsError) as error:
         print(f"cluster: {error}", file=sys.stderr)
         return 1
     stopping, failed = [], []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    print(f"cluster: ready at {cluster.url} "
+    print(f"cluster: ready at {cluster.url} (staff API {cluster.staff_url}) "
           + " ".join(f"{s.name}={s.url}" for s in cluster.servers()), flush=True)
     try:
         while not stopping:

@@ -27,6 +27,7 @@ if [ "${1:-}" = "--scale" ]; then
 fi
 
 RASA_PORT="${RASA_PORT:-5005}"
+STAFF_PORT="${STAFF_PORT:-5008}"  # scaled out: nginx's staff API port, the console's only
 ACTION_PORT="${ACTION_PORT:-5055}"
 DEMO_PORT="${DEMO_PORT:-8080}"
 CONSOLE_PORT="${CONSOLE_PORT:-8000}"
@@ -40,6 +41,7 @@ if [ "$REPLICAS" -gt 0 ]; then
   # created once, before the console and the worker open them.
   .venv/bin/python -m deploy.cluster --prepare-only
   .venv/bin/python -m deploy.cluster --replicas "$REPLICAS" --port "$RASA_PORT" \
+    --staff-port "$STAFF_PORT" \
     2>&1 | tee logs/cluster.log &
   ready_actions() { true; }  # the cluster waits for its action servers itself
 else
@@ -53,7 +55,9 @@ fi
   --assistant-url "http://127.0.0.1:$RASA_PORT" >logs/demo.log 2>&1 &
 # The console takes conversations over through the Rasa server's staff API, with the bearer
 # token both read from CLINIC_STAFF_API_TOKEN (in local mode, when unset, var/staff-api.key).
-CLINIC_RASA_URL="${CLINIC_RASA_URL:-http://127.0.0.1:$RASA_PORT}" \
+if [ "$REPLICAS" -gt 0 ]; then STAFF_API="http://127.0.0.1:$STAFF_PORT"
+else STAFF_API="http://127.0.0.1:$RASA_PORT"; fi
+CLINIC_RASA_URL="${CLINIC_RASA_URL:-$STAFF_API}" \
   .venv/bin/python -m console run --port "$CONSOLE_PORT" >logs/console.log 2>&1 &
 
 echo "run: starting (logs in logs/) ..."

@@ -54,6 +54,20 @@ def test_the_api_is_not_published_by_the_load_balancer(cluster):
         assert requests.get(cluster.url + path, timeout=10).status_code == 404, path
 
 
+def test_the_staff_api_is_only_on_the_consoles_port(cluster, staff_api_token):
+    """Take-over and replies are for the console: 404 on the public port, even with the
+    token; served on the staff port, which serves nothing else."""
+    auth = {"Authorization": f"Bearer {staff_api_token}"}
+    path = "/webhooks/staff/conversations/web-x"
+    assert requests.get(cluster.url + path, headers=auth, timeout=10).status_code == 404
+    assert requests.post(cluster.url + path + "/take-over", json={"staff": "Dana"},
+                         headers=auth, timeout=10).status_code == 404
+    assert requests.get(cluster.staff_url + "/webhooks/staff/", timeout=10).status_code == 200
+    assert requests.get(cluster.staff_url + path, timeout=10).status_code == 401  # no token
+    for public in ("/webhooks/rest/", "/socket.io/", "/status"):
+        assert requests.get(cluster.staff_url + public, timeout=10).status_code == 404, public
+
+
 def test_rasas_http_api_refuses_requests_without_its_token(cluster):
     replica = cluster.replicas[0]
     for token in (None, "wrong-" + secrets.token_hex(8)):
@@ -85,7 +99,7 @@ def test_messages_of_one_conversation_sent_at_once_to_two_replicas_never_interle
     first, second = cluster.replicas[:2]
 
     def conversation(_: int) -> str:
-        sender = f"race-{secrets.token_hex(6)}"
+        sender = f"rest-race-{secrets.token_hex(6)}"
         for pair in range(0, len(QUESTIONS), 2):
             both = threading.Barrier(2)
 
