@@ -8,6 +8,9 @@ address stays the same. What differs from Rasa's:
   tests) it stays open; anywhere else it needs `Authorization: Bearer <CLINIC_REST_TOKEN>`
   (a server-side integration) and is off (503) when no token is set. The widget talks
   socket.io with server-issued session ids, SMS conversations are keyed hashes of the number.
+- The REST channel's conversations are its own: the conversation id is the `sender` with
+  `rest-` in front (kept when the sender already starts with it), so a sender can never name
+  a web chat's or an SMS conversation (`web-…`, `sms-…`) and write into it or read its replies.
 - A turn that fails (a database or lock that cannot be reached) is a 503 saying to send the
   message again; Rasa's answers 200 with whatever was collected, often nothing, and logs the
   user's text, which is health information. Nothing the user wrote is logged here.
@@ -47,6 +50,7 @@ from crisis.levels import URGENT
 logger = logging.getLogger(__name__)
 
 SENDER = re.compile(r"^[\x21-\x7e]{1,128}$")
+PREFIX = "rest-"
 DEFAULT_MAX_MESSAGE_CHARS = 1000
 MAX_BODY_BYTES = 16 * 1024
 ALLOWED_CONTROLS = {"\n", "\r", "\t"}
@@ -58,6 +62,11 @@ def _error(status: int, text: str, **headers: str) -> HTTPResponse:
 
 def control_characters(text: str) -> bool:
     return any(unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in text)
+
+
+def conversation_id(sender: str) -> str:
+    """The REST conversation a client's `sender` names: never another channel's."""
+    return sender if sender.startswith(PREFIX) else PREFIX + sender
 
 
 class RestInput(InputChannel):
@@ -126,7 +135,8 @@ class RestInput(InputChannel):
         return blueprint
 
     def _parse(self, request: Request) -> Any:
-        """(sender, text, message_id or None), or the 4xx response saying what is wrong."""
+        """(conversation id, text, message_id or None), or the 4xx response saying what is
+        wrong."""
         if len(request.body) > MAX_BODY_BYTES:
             return _error(413, f"The request is larger than {MAX_BODY_BYTES} bytes.")
         try:
@@ -154,7 +164,7 @@ class RestInput(InputChannel):
         if message_id is not None and not (isinstance(message_id, str) and SENDER.match(message_id)):
             return _error(400, "`message_id`, when given, must be a string of 1 to 128 printable "
                                "characters without spaces.")
-        return sender, text.strip(), message_id
+        return conversation_id(sender), text.strip(), message_id
 
     @staticmethod
     async def _once(agent: Any, message: UserMessage) -> None:

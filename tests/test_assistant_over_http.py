@@ -14,7 +14,7 @@ PROFILE = load_profile(ROOT / "clinic_profile.yml")
 
 
 def conversation() -> str:
-    return f"e2e-{uuid.uuid4().hex[:12]}"
+    return f"rest-e2e-{uuid.uuid4().hex[:12]}"
 
 
 def response_text(domain, name, variation=None, **slots) -> str:

@@ -20,7 +20,7 @@ CASES, SESSIONS = load_suite()
 
 
 def conversation() -> str:
-    return f"crisis-{uuid.uuid4().hex[:12]}"
+    return f"rest-crisis-{uuid.uuid4().hex[:12]}"
 
 
 def escalations_of(database_url, sender):

@@ -82,6 +82,19 @@ def test_what_a_refused_request_said_never_reaches_the_log(assistant):
     assert secret not in (assistant.workdir / "rasa.log").read_text(errors="replace")
 
 
+@pytest.mark.parametrize("other_channel", ["sms", "web"])
+def test_a_sender_cannot_name_another_channels_conversation(assistant, other_channel):
+    """A REST conversation id is always `rest-…`: a sender shaped like an SMS or web chat id
+    neither writes into that conversation nor gets its replies."""
+    named = f"{other_channel}-{secrets.token_hex(16)}"
+    reply = post(assistant, {"sender": named, "message": "how long is a session?"})
+    assert reply.status_code == 200 and reply.json()[0]["recipient_id"] == f"rest-{named}"
+    user_events = lambda conversation: [  # noqa: E731
+        e for e in assistant.tracker(conversation)["events"] if e["event"] == "user"]
+    assert user_events(named) == []
+    assert [e["text"] for e in user_events(f"rest-{named}")] == ["how long is a session?"]
+
+
 def test_a_flood_from_one_sender_is_slowed_and_others_are_not(assistant):
     flooder = sender()
     with ThreadPoolExecutor(40) as pool:

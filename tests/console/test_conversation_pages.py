@@ -352,7 +352,7 @@ def test_a_transcript_follows_the_web_chat_and_says_when_it_is_closed(
 
 
 def test_a_conversation_is_named_for_the_person_who_gave_a_name(client, index_db, assistant):
-    sender = f"console-named-{uuid.uuid4().hex[:8]}"
+    sender = f"rest-console-named-{uuid.uuid4().hex[:8]}"
     for text in ("I'd like to book a consultation", "Jordan Lee", "jordan.lee@example.com"):
         assistant.send(sender, text)
     catch_up(index_db, assistant)
