@@ -23,7 +23,7 @@ from spacy.tokens import Doc, Span, Token
 from crisis import lexicon, normalize as normalizing
 from crisis.context import (QUESTION_WORDS, Context, hypothetical, negated, subject_of,
                             timing)
-from crisis.levels import CONCERN, NONE, URGENT, highest
+from crisis.levels import CHECK, CONCERN, NONE, URGENT, highest
 from crisis.normalize import MAX_CHARS, correct, lemma, normalize  # noqa: F401 (the API)
 from crisis.patterns import anchor_words, forced_subject, rule_patterns, windows
 
@@ -299,7 +299,7 @@ def _dedupe(evidence: Iterable[Evidence]) -> list[Evidence]:
     return kept
 
 
-_STATEMENTS = frozenset({"risk", "term", "emergency", "harm", "seeking"})
+_STATEMENTS = frozenset({"risk", "term", "emergency", "harm", "seeking", "passive"})
 # Asking how to stop or help is not seeking means: "ways to stop self-harming".
 _HELP_WORDS = frozenset(
     "stop stopping prevent preventing avoid cope coping resist quit support supporting recover "
@@ -321,7 +321,8 @@ def _judge(match: Match, ctx: Context) -> tuple[str, str, str]:
     if subject == "generic":
         return NONE, "topic", "other"
     if subject is None:
-        if kind == "harm" or (kind in ("term", "emergency", "risk") and ctx.is_question(match.start)):
+        if kind == "harm" or (kind in ("term", "emergency", "risk", "passive")
+                              and ctx.is_question(match.start)):
             return NONE, "topic", "self"  # "does the dissociation feel like dying?"
         if kind == "term" and timing(match, ctx) != "current":
             return NONE, "topic", "self"  # "suicidal thoughts and ketamine"; not "… again rn"
@@ -331,6 +332,8 @@ def _judge(match: Match, ctx: Context) -> tuple[str, str, str]:
     if hypothetical(match, ctx):  # "what if I feel suicidal after?": answered, with 988
         return NONE, "hypothetical", subject
     when = timing(match, ctx)
+    if kind == "passive":  # hopelessness now: the direct question; in the past, nothing
+        return (NONE, "history", subject) if when == "history" else (CHECK, "current", subject)
     if when == "history":
         if kind == "emergency":
             return NONE, "history", subject

@@ -17,6 +17,9 @@ Every rule has a kind, which decides how context changes its level (crisis.detec
     emergency  a medical emergency now ("can't breathe"); questions about it are not emergencies
     seeking    a question seeking means ("what's a lethal dose of…", "how to hide cuts"): urgent
                even as a question, unless it asks how to stop, prevent or help
+    passive    hopelessness or a passive wish without a statement of risk ("I feel hopeless",
+               "tired of existing"): the policy's check level (the direct question); a
+               question about it as a topic, a negation or the past is none
     harm       intent to hurt someone else
     means      a way to act (pills, a gun); adds to a risk in the same message, never alone
     cue        what someone does with a means ("use it", "in my hand"): with a means, urgent
@@ -48,6 +51,23 @@ WORD_SETS = {
         "classmate roommate ex manager doctor nurse guy"
     ),
     "HARM_VERB": "kill hurt stab shoot murder strangle choke beat poison attack harm",
+    # A method asked for with what reveals the intent: "the most painless way", "a quick method".
+    "GENTLE": (
+        "painless quick quicker quickest fast faster fastest easy easier easiest efficient "
+        "effective peaceful peacefully gentle surest sure reliable simplest cleanest quietest "
+        "humane least"
+    ),
+    "METHOD": "way ways method methods means option options technique techniques",
+    "DEATH": "die dying death suicide overdose overdosing unalive selfharm selfinflicted",
+    # Injuring one's own body, and the parts: "break my own arm", "how to burn my wrist".
+    "INJURE": (
+        "cut slice slash burn scald break dislocate tear rip crush bang smash scratch bruise "
+        "pierce stab starve choke strangle fracture punch"
+    ),
+    "BODY": (
+        "arm arms leg legs wrist wrists skin jaw finger fingers hand hands head thigh thighs "
+        "bone bones rib ribs nose ankle ankles knee knees body face stomach neck throat toe toes"
+    ),
     "PILLS": "pill med meds medication medicine tablet tylenol xanax benzos ambien oxy opioid painkiller sleeping "
     "antidepressant prescription bottle klonopin benadryl",
     "LOTS": "all whole entire bunch handful lot bottle every many box",
@@ -72,7 +92,8 @@ RULES: list[tuple[str, str, str, str]] = [
     ("kill_myself", "suicidal_ideation", "risk", "kill|unalive|off|end|murder|hang|shoot|drown|delete|erase myself"),
     ("kill_myself_slang", "suicidal_ideation", "risk", "kms|kmsl|ctb|suicided"),
     ("kill_themselves", "suicidal_ideation", "risk", "kill|unalive|off|end|hang|shoot|drown @REFLEXIVE_OTHER"),
-    ("end_my_life", "suicidal_ideation", "risk", "end|take|finish my own? life"),
+    ("end_my_life", "suicidal_ideation", "risk", "end|take|finish|terminate my own? life"),
+    ("close_to_attempting", "suicidal_ideation", "risk", "close|almost|nearly to? attempt|attempting|attempted"),
     ("end_their_life", "suicidal_ideation", "risk", "end|take his|her|their own? life"),
     ("end_it_all", "suicidal_ideation", "risk", "end it all|forever"),
     ("end_everything", "suicidal_ideation", "risk", "end everything"),
@@ -129,7 +150,8 @@ RULES: list[tuple[str, str, str, str]] = [
     ("all_planned", "plan_or_time", "risk", "all plan out"),
     ("my_last_day", "plan_or_time", "risk", "be my last day|night|week|birthday"),
     ("thoughts_of_ending", "suicidal_ideation", "risk", "think|thought|idea *2 about|of end|kill|unalive|die|dying|death|suicide|ending"),
-    ("scared_of_myself", "suicidal_ideation", "risk", "scared|afraid|terrified of myself|what i might|what i will"),
+    ("scared_of_myself", "suicidal_ideation", "risk", "scared|afraid|terrified of myself"),
+    ("scared_of_what_i_might_do", "suicidal_ideation", "risk", "scared|afraid|terrified of what i might|will|could|would do?"),
     ("not_see_a_reason", "suicidal_ideation", "risk", "not see a|any|the reason|point to|in keep|go|live|be|living|going"),
     ("point_of_living", "suicidal_ideation", "risk", "point of|in be|living|life alive?"),
     ("if_i_were_gone", "suicidal_ideation", "risk", "if i be|were gone|dead"),
@@ -144,6 +166,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("had_an_attempt", "suicidal_ideation", "risk", "have|make a suicide attempt"),
     ("attempted", "suicidal_ideation", "risk", "=attempted|=attempts .|,|years|twice|once|before|in|when|as|last|at|back|suicide|2|two|three|multiple|several"),
     ("cutter", "self_harm", "term", "cutter"),
+    ("selfinflicted", "self_harm", "term", "selfinflicted"),
     ("not_trust_myself", "suicidal_ideation", "risk", "not trust myself"),
     ("hold_on_longer", "suicidal_ideation", "risk", "how much|many longer i can|could hold|last|keep|go"),
     ("cannot_hold_on", "suicidal_ideation", "risk", "can not hold|hang on *1 much|any longer"),
@@ -212,7 +235,8 @@ RULES: list[tuple[str, str, str, str]] = [
     ("cannot_make_it", "suicidal_ideation", "risk", "can not make it *2 another|more|longer|through"),
     ("plan_to_end", "plan_or_time", "risk", "plan|planning to end|kill|die|unalive"),
     ("not_be_around_long", "plan_or_time", "risk", "not be here|around|alive long|for"),
-    ("not_sure_want_to_live", "suicidal_ideation", "risk", "not sure i want to? be|live|stay alive|here|around|living"),
+    ("not_sure_want_to_live", "suicidal_ideation", "risk", "not sure i want to? be|stay alive|here|around"),
+    ("not_sure_want_to_go_on", "suicidal_ideation", "risk", "not sure i want to? live|exist|continue|living|existing"),
     ("finish_what_i_started", "suicidal_ideation", "risk", "finish what i start"),
     ("keep_myself_safe", "suicidal_ideation", "risk", "keep myself safe"),
     ("crash_my_car", "suicidal_ideation", "risk", "@WANT to? crash|wreck my car"),
@@ -340,9 +364,17 @@ RULES: list[tuple[str, str, str, str]] = [
     ("how_many_to_die", "overdose", "seeking", "how many|much *5 to|would|will|could *1 die|kill|fatal|lethal|deadly|unalive"),
     ("painless_method", "suicidal_ideation", "seeking", "painless|quickest|easiest|fastest|peaceful|least painful|surest way|ways|method|methods|death|suicide"),
     ("way_to_kill", "suicidal_ideation", "seeking", "way|ways|method|methods|how *3 to? kill|hang|drown|shoot|overdose|unalive yourself|myself|oneself|themselves|themself"),
-    ("way_to_selfharm", "self_harm", "seeking", "way|ways|method|methods|tips|how|where|what *4 selfharm|self harm|hurt myself|cut myself|burn myself|harm myself|injure myself|hurt yourself|cut yourself|burn yourself|harm yourself|injure yourself"),
+    ("way_to_selfharm", "self_harm", "seeking", "way|ways|method|methods|tips|object|objects|tool|tools|suggest|recommend *4 selfharm|selfinflicted"),
+    ("how_to_selfharm", "self_harm", "seeking", "how|where|what to? use? to selfharm|selfinflicted"),
+    ("way_to_hurt_myself", "self_harm", "seeking", "way|ways|method|methods|tips|how|where|what *4 hurt|cut|burn|harm|injure myself|yourself"),
+    ("gentle_way_to_die", "suicidal_ideation", "seeking", "@GENTLE *2 @METHOD *4 @DEATH"),
+    ("gentle_way_to_end_life", "suicidal_ideation", "seeking", "@GENTLE *2 @METHOD *3 end|terminate|take *2 life"),
+    ("method_of_dying", "suicidal_ideation", "seeking", "@METHOD of|for dying|suicide|overdosing|selfharm|killing"),
+    ("injure_own_body", "self_harm", "seeking", "@INJURE my|your own @BODY"),
+    ("way_to_injure_body", "self_harm", "seeking", "how|@METHOD *4 @INJURE my|your|yourself|myself @BODY"),
     ("hide_the_marks", "self_harm", "seeking", "hide|cover|conceal|explain *4 cut|cuts|cutting|selfharm|self|burn|burns|wound|wounds|injury|injuries marks|scar|scars|up|from"),
-    ("mix_to_pass_out", "overdose", "seeking", "mix|combine|take *5 to pass|black|knock out|never|not wake"),
+    ("mix_to_pass_out", "overdose", "seeking", "mix|combine|take *5 to pass|black|knock out"),
+    ("mix_to_not_wake", "overdose", "seeking", "mix|combine|take *5 to never|not wake"),
     # --- feeling unwell after an infusion: a symptom with the treatment, a concern --------
     ("unwell_symptom", "after_infusion", "unwell", "@UNWELL"),
     ("threw_up", "after_infusion", "unwell", "throw|throwing|threw up"),
@@ -391,9 +423,20 @@ RULES: list[tuple[str, str, str, str]] = [
     ("overdose_on_things", "none", "idiom", "overdose|od on *1 netflix|tv|coffee|caffeine|sugar|chocolate|youtube|tiktok|show|shows|candy|information|research|reading|news"),
     ("suicide_topic", "none", "idiom", "suicide|suicidal prevention|research|rate|rates|risk|hotline|awareness|statistic|statistics|study|studies|crisis|line|lifeline"),
     ("ketamine_and_suicide", "none", "idiom", "ketamine and|for suicide|suicidal"),
+    ("cut_myself_off", "none", "idiom", "cut|cutting myself|me off"),
+    ("overdose_on_the_treatment", "none", "idiom", "can|could|would i|you|someone|people|anyone overdose|od on|from|with ketamine|it|this|the|an|infusion|infusions|treatment|spravato"),
+    ("overdose_if", "none", "idiom", "can|could|would i|you|someone|people|anyone overdose|od if|when|while"),
+    ("reduce_suicidal_thoughts", "none", "idiom", "reduce|reduces|reducing|help|helps|treat|treats|lower|lowers|ease|eases suicidal|suicide thought|thoughts|ideation|risk|feelings"),
+    ("veins_collapse", "none", "idiom", "vein|veins *2 collapse|collapsing|collapsed"),
     ("hurt_feelings", "none", "idiom", "hurt|hurting his|her|their|my|your feelings"),
     ("cut_costs", "none", "idiom", "cut|cutting cost|costs|back|down|corner|corners|out|hair|ties|class"),
     ("life_savings", "none", "idiom", "my life saving|savings|insurance"),
+    # --- hopelessness, a passive wish: the direct question (check) ----------------------------
+    ("feel_hopeless", "suicidal_ideation", "passive", "feel|feeling|felt|be|been|so|really|completely|totally|utterly|just hopeless"),
+    ("hopelessness", "suicidal_ideation", "passive", "hopelessness"),
+    ("ambivalent_about_living", "suicidal_ideation", "passive", "ambivalent|indifferent|apathetic about|towards|to living|life|existing|be|staying alive?"),
+    ("worn_out_from_living", "suicidal_ideation", "passive", "worn|wear out from|by living|life|existing"),
+    ("a_burden", "suicidal_ideation", "passive", "be|feel like? a|such a? burden"),
     # --- signals for later turns (crisis.session) ----------------------------------------
     ("retraction", "none", "retraction", "jk|jking|kidding|joking|joke|nvm|nevermind|disregard|broma|bromeando|olvidalo"),
     ("ignore_that", "none", "retraction", "ignore that|this|it|me|what|my"),
@@ -543,6 +586,12 @@ SPELLINGS = {
     "unalve": "unalive", "unalivee": "unalive", "sewerslid": "suicide",
     "hurtt": "hurt", "hrt": "hurt", "cuttin": "cutting", "cuting": "cutting",
     "self-harm": "selfharm", "selfharming": "selfharm", "harmin": "harming",
+    "self-harming": "selfharm", "self harming": "selfharm", "self-harmed": "selfharm",
+    "self harmed": "selfharm", "self-harms": "selfharm", "self harms": "selfharm",
+    "self-injury": "selfharm", "self injury": "selfharm", "self-injuring": "selfharm",
+    "self injuring": "selfharm", "self-mutilation": "selfharm", "self mutilation": "selfharm",
+    "self-mutilating": "selfharm", "self-inflicted": "selfinflicted",
+    "self inflicted": "selfinflicted",
     "thot": "thought", "thots": "thought", "lyfe": "life", "lif": "life",
     "evryone": "everyone", "every1": "everyone", "some1": "someone", "any1": "anyone",
     "cnt": "cant", "carnt": "cant", "caint": "cant", "kant": "cant",

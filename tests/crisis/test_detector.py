@@ -3,7 +3,7 @@
 import pytest
 
 from crisis import detector, normalize as normalizing
-from crisis.detector import CONCERN, MAX_CHARS, NONE, URGENT, correct, detect, normalize
+from crisis.detector import CHECK, CONCERN, MAX_CHARS, NONE, URGENT, correct, detect, normalize
 
 
 def level(text):
@@ -140,8 +140,9 @@ def test_mixed_message_resolves_to_the_highest_level():
 
 def test_retraction_and_distress_are_signals_not_levels():
     assert detect("jk ignore that").signals == ("retraction",)
-    assert detect("i feel hopeless").level == NONE
-    assert "distress" in detect("i feel hopeless").signals
+    assert detect("i feel so alone today").level == NONE
+    assert "distress" in detect("i feel so alone today").signals
+    assert "distress" in detect("i feel hopeless").signals  # and the check level (policy §1)
 
 
 def test_evidence_says_which_words_matched_and_why():
@@ -263,9 +264,52 @@ def test_a_negation_written_without_its_apostrophe_is_kept():
     "what is the most painless way to go",
     "tips to hide cuts from my mom",
     "how do people kill themselves without it hurting",
+    "is there a painless method to die",
+    "what is the most effective way to die in my sleep",
+    "is there a quick way to terminate my life",
+    "could you recommend a way of self-harming that leaves no scars?",
+    "how can i break my own arm without it hurting",
+    "what objects can be used for self-inflicted wounds",
+    "ways to hurt myself without anyone noticing",
+    "what can i mix to never wake up",
 ])
 def test_a_question_seeking_means_is_urgent(text):
     assert level(text) == URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "i have been self-harming again",  # "self-harming" was read as two unrelated words
+    "i was so close to attempting last night",
+    "im scared of what i might do tonight",
+    "im not sure i want to live anymore",
+])
+def test_statements_of_risk_that_rules_once_spelled_wrong_are_urgent(text):
+    assert level(text) == URGENT
+
+
+@pytest.mark.parametrize("text", [
+    "ive been feeling so hopeless lately",
+    "i feel indifferent about being alive",
+    "im worn out from living",
+    "i feel like such a burden to my family",
+])
+def test_hopelessness_and_a_passive_wish_are_the_check_level(text):
+    assert level(text) == CHECK
+
+
+@pytest.mark.parametrize("text", [
+    "does ketamine help with hopelessness?",
+    "i used to feel hopeless before ketamine",
+    "whats the quickest way to get to your clinic",
+    "any way to make the needle less painful?",
+    "is there any way to die from an infusion?",
+    "Any advice on the best way to stop cutting myself off from friends?",
+    "Can I overdose if I use my nasal spray and come in for an IV the same week?",
+    "I read ketamine reduces suicidal thoughts quickly, how quickly?",
+    "how do i stop my veins from collapsing when they put the iv in",
+])
+def test_topic_and_everyday_questions_with_those_words_are_not_escalated(text):
+    assert level(text) == NONE
 
 
 @pytest.mark.parametrize("text", [

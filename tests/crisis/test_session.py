@@ -26,7 +26,7 @@ def test_a_retraction_after_a_disclosure_is_a_concern_and_never_clears_the_flag(
 
 
 def test_distress_counts_only_after_a_crisis_in_the_same_session():
-    assert levels(user("i feel hopeless")) == ["none"]
+    assert levels(user("i feel so empty")) == ["none"]
     assert levels(user("kms"), user("i feel so empty")) == ["urgent", "concern"]
     assert levels(user("kms"), {"event": "session_started"}, user("i feel so empty")) == [
         "urgent", "none"]
@@ -55,8 +55,10 @@ def test_the_crisis_suites_sessions():
     wrong = []
     for turns in sessions:
         got = levels(*(user(turn["text"], message_id=str(i)) for i, turn in enumerate(turns)))
-        # `check` is the risk model's (the rules alone see no risk there)
-        if got != [{"check": "none"}.get(turn["level"], turn["level"]) for turn in turns]:
+        # `check` (the direct question) is the session's concern; the rules alone see some
+        # (hopelessness), the risk model the rest
+        if not all(level in {"check": ("none", "concern")}.get(turn["level"], (turn["level"],))
+                   for level, turn in zip(got, turns)):
             wrong.append(([turn["text"] for turn in turns], got))
     assert not wrong
 
