@@ -122,10 +122,10 @@ class RestInput(InputChannel):
                 else:
                     await self._once(request.app.ctx.agent, message)
             except Exception as error:  # the client must hear it was not answered
-                logger.error("rest: a turn failed (%s); the client was told to send it again",
-                             type(error).__name__)
                 crisis = await crisis_reply_for_failed_turn(request.app.ctx.agent, text,
                                                             self.name())
+                logger.error("rest: a turn failed (%s); the client was %s", type(error).__name__,
+                             "sent the crisis reply" if crisis else "told to send it again")
                 if crisis:  # a crisis is answered even then (the crisis policy)
                     return response.json([{"recipient_id": sender, **m} for m in crisis])
                 return _error(503, "The assistant could not answer just now. "
