@@ -89,7 +89,7 @@ def plan(conversations: int, messages: int, phone_key: Secret) -> List[Conversat
             phone = "+1555" + str(secrets.randbelow(10**7)).zfill(7)
             conversation = Conversation("sms", phone, conversation_id_for(phone, phone_key))
         else:
-            sender = f"load-{secrets.token_hex(8)}"
+            sender = f"rest-load-{secrets.token_hex(8)}"  # a REST conversation is rest-…
             conversation = Conversation("rest", sender, sender)
         conversation.sent = [QUESTIONS[(number + i) % len(QUESTIONS)] for i in range(messages)]
         planned.append(conversation)

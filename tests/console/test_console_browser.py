@@ -10,7 +10,8 @@ import re
 import secrets
 import subprocess
 import time
-from typing import Iterator
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import pytest
 import requests
@@ -54,7 +55,9 @@ def console_url(assistant, staff_api_token, tmp_path_factory) -> Iterator[str]:
     stop([process])
 
 
-def test_a_crisis_in_the_widget_is_acknowledged_in_the_console(browser, assistant, console_url):
+@contextmanager
+def visitor_with_the_widget_open(browser, assistant) -> Iterator[tuple[Any, Any]]:
+    """A browser context on the demo clinic page with the chat widget open, and its page."""
     demo_url, demo = start_demo(assistant.url)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
@@ -62,6 +65,14 @@ def test_a_crisis_in_the_widget_is_acknowledged_in_the_console(browser, assistan
         visitor.set_default_timeout(WAIT_MS)
         visitor.goto(demo_url)
         visitor.get_by_role("button", name="Chat with").click()
+        yield context, visitor
+    finally:
+        context.close()
+        stop([demo])
+
+
+def test_a_crisis_in_the_widget_is_acknowledged_in_the_console(browser, assistant, console_url):
+    with visitor_with_the_widget_open(browser, assistant) as (context, visitor):
         marker = secrets.token_hex(3)
         box = visitor.get_by_label("Your message")
         box.fill(f"I want to kill myself tonight, I have the pills ready {marker}")
@@ -84,21 +95,12 @@ def test_a_crisis_in_the_widget_is_acknowledged_in_the_console(browser, assistan
         card = staff.locator("article.card", has_text=marker)
         expect(card).to_contain_text("Acknowledged")
         expect(card).to_contain_text("nurse.kim")
-    finally:
-        context.close()
-        stop([demo])
 
 
 def test_from_the_alert_to_the_person_and_back(browser, assistant, console_url):
     """The escalation opens the conversation; staff take it over and answer in the person's
     chat, see their next message without a reload, and resolve with what happened."""
-    demo_url, demo = start_demo(assistant.url)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        visitor = context.new_page()
-        visitor.set_default_timeout(WAIT_MS)
-        visitor.goto(demo_url)
-        visitor.get_by_role("button", name="Chat with").click()
+    with visitor_with_the_widget_open(browser, assistant) as (context, visitor):
         box = visitor.get_by_label("Your message")
         bot = visitor.locator(".message.bot .bubble")
 
@@ -170,9 +172,6 @@ def test_from_the_alert_to_the_person_and_back(browser, assistant, console_url):
         expect(card).to_contain_text("Talked in the chat; safe at home with her sister.")
         staff.get_by_role("link", name="← All escalations").click()
         expect(staff.locator("article.card", has_text=marker)).to_have_count(0)
-    finally:
-        context.close()
-        stop([demo])
 
 
 def log_in(page, console_url: str, username: str = "nurse.kim") -> None:
@@ -186,7 +185,7 @@ def log_in(page, console_url: str, username: str = "nurse.kim") -> None:
 def test_staff_filter_open_and_export_conversations(browser, assistant, console_url, tmp_path):
     marker = secrets.token_hex(4)
     xss = f"<script>alert(1)</script> price {marker}"
-    conversation = f"browser-{marker}"
+    conversation = f"rest-browser-{marker}"
     assistant.send(conversation, xss)
     assistant.send(conversation, "how long does a session take?")
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)

@@ -42,7 +42,7 @@ def held(assistant) -> Dict[str, str]:
     """The scripted conversations, held with the assistant once: name → conversation id."""
     ids = {}
     for name, messages in SCRIPTS.items():
-        ids[name] = f"console-{name}-{uuid.uuid4().hex[:8]}"
+        ids[name] = f"rest-console-{name}-{uuid.uuid4().hex[:8]}"
         for text in messages:
             assistant.send(ids[name], text)
     return ids
@@ -132,7 +132,7 @@ def test_the_console_follows_the_broker_while_it_runs(assistant, index_url):
     engine = engine_for(index_url)
     stop = index.start_follower(engine, index.broker_engine(assistant.events_database_url))
     try:
-        conversation_id = f"console-live-{uuid.uuid4().hex[:8]}"
+        conversation_id = f"rest-console-live-{uuid.uuid4().hex[:8]}"
         assistant.send(conversation_id, "how long does one infusion session last?")
         deadline = time.monotonic() + 20
         while not indexed_turns(engine, conversation_id) and time.monotonic() < deadline:

@@ -57,7 +57,7 @@ def indexed_texts(engine, conversation_id):
 
 def test_events_waiting_in_the_queue_are_indexed_once_the_console_starts(assistant, queue,
                                                                          tmp_path):
-    conversation_id = f"rabbit-{uuid.uuid4().hex[:8]}"
+    conversation_id = f"rest-rabbit-{uuid.uuid4().hex[:8]}"
     assistant.send(conversation_id, "how long is a session?")
     assistant.send(conversation_id, "what are the side effects?")
     events = [{**event, "sender_id": conversation_id}
