@@ -42,7 +42,7 @@ shell: train  ## Chat in the terminal (needs `make run` in another terminal for 
 	@CLINIC_ACTION_TOKEN=$${CLINIC_ACTION_TOKEN:-$$(cat var/action-server.key 2>/dev/null || echo "start make run first, which makes var/action-server.key")} \
 	  $(VENV)/rasa shell --endpoints endpoints.yml --port 5006 -m models/assistant.tar.gz
 
-lock:  ## Re-resolve requirements.in into requirements.lock (in a throwaway venv)
+lock:  ## Re-resolve requirements.in and requirements-dev.in into their locks (in a throwaway venv)
 	@scripts/lock.sh
 
 clean:

