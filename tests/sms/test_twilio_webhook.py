@@ -6,16 +6,20 @@ Twilio's cloud is the stand-in of conftest.py (`twilio_cloud`); everything else 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import secrets
 import sqlite3
+import string
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Dict, List, Optional
 
 import aiohttp
 import pytest
 import requests
+import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from channels import twilio_sms
@@ -130,6 +134,66 @@ def test_a_forged_webhook_is_refused_and_never_reaches_the_bot(
     assert "signed" in reply.text
     assert user_texts(assistant, phone) == []
     assert user_texts(assistant, params["From"]) == []
+
+
+def server_pid(assistant: RunningAssistant) -> int:
+    """The process id of the assistant's Rasa server (the one listening on its port)."""
+    port = assistant.url.rsplit(":", 1)[1].encode()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:  # the process has ended
+            continue
+        if b"run" in args and b"--port" in args and args[args.index(b"--port") + 1] == port:
+            return int(cmdline.parent.name)
+    raise AssertionError(f"no Rasa server listening on port {port.decode()}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used so far, all its threads (/proc/PID/stat utime + stime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_forged_webhook_is_refused_before_its_form_is_parsed(assistant):
+    """The signature is checked on what the request is before what it says: a 1 MB form of a
+    quarter of a million fields, which no Twilio request is, cost the server over a second of
+    its event loop to parse and sign, unsigned or forged, so a few such requests a second
+    stalled every channel of the server."""
+    names = ("".join(chars) for chars in itertools.product(string.ascii_letters + string.digits,
+                                                           repeat=3))
+    body = "&".join(itertools.islice(names, 230_000)).encode()
+    assert 900_000 < len(body) < 1024 * 1024  # under the server's cap on any request's body
+    pid = server_pid(assistant)
+    well_formed = signature(secrets.token_hex(16), {"From": new_phone()})  # a wrong key's
+    before = cpu_seconds(pid)
+    for sig in (None, well_formed, None, well_formed):
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        reply = requests.post(f"{assistant.url}/webhooks/twilio/webhook", data=body,
+                              headers={**headers, **({"X-Twilio-Signature": sig} if sig else {})},
+                              timeout=60)
+        assert reply.status_code == 403 and "signed" in reply.text
+    assert cpu_seconds(pid) - before < 1.0  # reading 4 MB; parsing and signing took over 3 s
+
+
+def test_forged_webhooks_in_a_numbers_name_cost_it_nothing(assistant, twilio_cloud, engine):
+    """Refused before the rate limit and the database: forgeries naming someone's number
+    neither use up its rate limit (the real texts after them are answered, not told to wait)
+    nor leave anything about it in the database."""
+    phone = new_phone()
+    forged = [inbound(phone, "how long is a session?") for _ in range(30)]  # burst: 20
+    for params in forged:
+        reply = post(assistant, params, signature(secrets.token_hex(16), params))
+        assert reply.status_code == 403
+    sids = [params["MessageSid"] for params in forged]
+    with engine.connect() as connection:
+        for table in (sms.messages, sms.inbox):
+            found = connection.execute(
+                sa.select(table.c.message_sid).where(table.c.message_sid.in_(sids))).all()
+            assert found == [], table.name
+    assert sms.phone_for(engine, conversation_of(phone)) is None
+    params = inbound(phone, "how long is a session?")
+    assert bodies_of(post(assistant, params, signature(twilio_cloud.auth_token, params)))
 
 
 def test_the_auth_token_never_reaches_the_log(assistant, twilio_cloud):
