@@ -43,6 +43,7 @@ from channels.body_limit import cap_request_bodies
 from channels.crisis_fallback import crisis_reply_for_failed_turn
 from channels.rate_limit import SenderRateLimiter
 from channels.replies import SeenMessages, replies_to
+from channels.user_text import ALLOWED_CONTROLS
 from clinic import settings
 from crisis.detector import detect
 from crisis.levels import URGENT
@@ -53,7 +54,6 @@ SENDER = re.compile(r"^[\x21-\x7e]{1,128}$")
 PREFIX = "rest-"
 DEFAULT_MAX_MESSAGE_CHARS = 1000
 MAX_BODY_BYTES = 16 * 1024
-ALLOWED_CONTROLS = {"\n", "\r", "\t"}
 
 
 def _error(status: int, text: str, **headers: str) -> HTTPResponse:

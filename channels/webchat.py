@@ -9,7 +9,10 @@ What differs from Rasa's `socketio` channel:
   on go nowhere.)
 - A message that cannot be handled gets an `error_message` event back saying why (Rasa's
   channel drops a message without a `session_id` with only a server-side warning, and crashes
-  on a payload that is not an object); nothing is silently lost.
+  on a payload that is not an object or is missing); nothing is silently lost. Control
+  characters and lone surrogates, which no person types and which broke the turn, are taken
+  out of the text (channels/user_text.py). Events the channel does not know are ignored, an
+  event a client names `disconnect` too.
 - Session ids are issued and signed by the server (channels/conversation_ids.py): an id it
   did not issue for the web chat (another channel's, a made-up one) is refused and a new
   conversation started; a socket that changes conversation leaves the old one's room.
@@ -38,7 +41,7 @@ import logging
 import math
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple, Union
 
 import redis.asyncio
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -52,6 +55,7 @@ from channels import conversation_ids
 from channels.body_limit import cap_request_bodies
 from channels.crisis_fallback import crisis_reply_for_failed_turn
 from channels.rate_limit import SenderRateLimiter
+from channels.user_text import readable
 from clinic import settings
 from clinic.profile import PROJECT_ROOT, current_profile
 from components.lock_store import check_redis_reachable
@@ -263,8 +267,9 @@ class WebChatInput(InputChannel):
         async def config(_: Request) -> HTTPResponse:
             return response.json(public_config(), headers={"Access-Control-Allow-Origin": "*"})
 
+        # A client may send an event with any number of arguments: the first is the payload.
         @sio.on(SESSION_REQUEST)
-        async def session_request(sid: Text, data: Any) -> None:
+        async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             if not conversation_ids.is_issued(self.name(), requested):
                 address = _client_address(sio, sid)
@@ -286,16 +291,18 @@ class WebChatInput(InputChannel):
             await sio.emit(SESSION_CONFIRM, requested, room=sid)
 
         @sio.on("disconnect")
-        async def disconnect(sid: Text, reason: Any = None) -> None:
+        async def disconnect(sid: Text, reason: Any = None, *_: Any) -> None:
+            if sio.manager.is_connected(sid, "/"):
+                return  # an event of that name sent by the client: it would hide an open chat
             await presence.left(sid)
 
         @sio.on(USER_MESSAGE)
-        async def handle_message(sid: Text, data: Any) -> None:
-            problem = await self._check(sid, data)
-            if problem:
-                await sio.emit(ERROR, problem, room=sid)
+        async def handle_message(sid: Text, data: Any = None, *_: Any) -> None:
+            read = await self._read(sid, data)
+            if isinstance(read, dict):
+                await sio.emit(ERROR, read, room=sid)
                 return
-            session_id, text = data["session_id"], data["message"].strip()
+            session_id, text = read
             wait = await wait_seconds(sid, session_id)
             if wait and detect(text).level != URGENT:  # a crisis message is always answered
                 await sio.emit(ERROR, _error(
@@ -333,23 +340,28 @@ class WebChatInput(InputChannel):
 
         return blueprint
 
-    async def _check(self, sid: Text, data: Any) -> Optional[Dict[str, str]]:
-        """Why a user message cannot be handled, or None."""
+    async def _read(self, sid: Text, data: Any) -> Union[Tuple[str, str], Dict[str, str]]:
+        """A user message's conversation and text, or the error saying why it cannot be
+        handled."""
+        unreadable = _error("malformed", "The message could not be read.")
         if not isinstance(data, dict):
-            return _error("malformed", "The message could not be read.")
+            return unreadable
         session = await self.sio.get_session(sid)
         if not session or data.get("session_id") != session.get("session_id"):
             return _error("no_session", "The chat was not connected yet. Please send it again.")
         text = data.get("message")
-        if not isinstance(text, str) or not text.strip():
-            return _error("empty", "The message was empty.")
+        if not isinstance(text, str):
+            return unreadable
         if len(text) > self.max_message_chars:
             return _error(
                 "too_long",
                 f"That message is too long ({len(text)} characters; the limit is "
                 f"{self.max_message_chars}). Please shorten it or split it in two.",
             )
-        return None
+        text = readable(text).strip()
+        if not text:
+            return _error("empty", "The message was empty.")
+        return session["session_id"], text
 
 
 def _client_address(sio: AsyncServer, sid: Text) -> Optional[str]:
