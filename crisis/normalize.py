@@ -55,10 +55,16 @@ def _emoji_words(match: re.Match) -> str:
     return " " + " ".join(_EMOJI_WORDS[c] for c in dict.fromkeys(match.group(0))) + " "
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def normalize(text: str) -> str:
     """Lower case, plain letters, no stretched or disguised spelling; same words otherwise."""
     text = text[:MAX_CHARS].lower()
     if not text.isascii():
+        # a lone surrogate (a "\ud800" escape a client can send) is no letter, and spaCy
+        # cannot hash it: read it as the replacement character, as a browser shows it
+        text = _LONE_SURROGATE.sub("\ufffd", text)
         text = unicodedata.normalize("NFKC", text).casefold()
         text = _EMOJI_RUN.sub(_emoji_words, text)
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))

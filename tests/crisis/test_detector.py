@@ -180,6 +180,11 @@ def test_spanish_first_person_risk():
     assert level("ya no quiero vivir") == URGENT
 
 
+def test_a_lone_surrogate_is_read_past_not_raised_on():
+    assert level("i want to die \ud800 tonight") == URGENT
+    assert level("\udfff hello") == NONE
+
+
 def test_normalisation_keeps_ordinary_words():
     assert normalize("Will it HURT?") == "will it hurt?"
     assert correct("willing") == "willing"
