@@ -240,6 +240,18 @@ def _verify(password_hash: str, password: str) -> bool:
         _hashing.release()
 
 
+UNKNOWN_USERNAME = "(no such account)"
+
+
+def known_username(engine: sa.engine.Engine, typed: str) -> str:
+    """What a failed log-in's audit entry names: the account, when one has that name, else
+    UNKNOWN_USERNAME (what was typed may be a password typed into the wrong field)."""
+    with engine.connect() as connection:
+        found = connection.execute(
+            sa.select(users.c.username).where(users.c.username == typed[:64])).scalar()
+    return found or UNKNOWN_USERNAME
+
+
 def audit(engine: sa.engine.Engine, username: str, action: str, target: Optional[str] = None) -> None:
     """Who did what to which record, and when (every view of health information too)."""
     with engine.begin() as connection:

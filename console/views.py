@@ -64,13 +64,15 @@ def login() -> Any:
         username = request.form.get("username", "").strip()
         address = request.remote_addr or "unknown"
         if not current_app.extensions["login_attempts"].allow(address):
-            accounts.audit(g.engine, username[:64] or "-", "login_throttled", address)
+            accounts.audit(g.engine, accounts.known_username(g.engine, username),
+                           "login_throttled", address)
             flash("Too many log-in attempts from here: please wait a minute.")
             return render_template("login.html", username=username), 429
         try:
             staff = accounts.authenticate(g.engine, username, request.form.get("password", ""))
         except accounts.AccountError as error:
-            accounts.audit(g.engine, username[:64] or "-", "login_failed", address)
+            accounts.audit(g.engine, accounts.known_username(g.engine, username),
+                           "login_failed", address)
             flash(str(error))
             return render_template("login.html", username=username), 401
         start_session(staff)

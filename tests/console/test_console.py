@@ -67,6 +67,19 @@ def test_a_locked_account_and_a_wrong_password_get_the_same_answer(client, engin
     assert len(failed) == accounts.MAX_FAILURES + 2
 
 
+def test_a_name_no_account_has_is_not_kept_in_the_audit_log(client, engine):
+    """Someone who types their password into the username field leaves no trace of it."""
+    typed = "correct horse battery staple"
+    assert log_in(client, username=typed, password="").status_code in (400, 401)
+    assert log_in(client, username=typed, password="anything at all").status_code == 401
+    entries = accounts.audit_entries(engine)
+    assert not [row for row in entries if typed in str(row)]
+    failed = [row["username"] for row in entries if row["action"] == "login_failed"]
+    assert failed and set(failed) == {accounts.UNKNOWN_USERNAME}
+    log_in(client, password="wrong password!!")
+    assert accounts.audit_entries(engine)[0]["username"] == "sam"
+
+
 def test_guesses_sent_in_parallel_each_count(app, engine):
     """The counter was read, then Argon2 ran, then failures + 1 written: parallel guesses
     counted once, so a guesser could try far more than five passwords."""
