@@ -81,7 +81,10 @@ class CrisisDetector(GraphComponent):
             # The same for one sentence of a long message (above 1: a sentence never decides).
             "sentence_urgent_threshold": 1.01,
             "sentence_any_threshold": 0.8,
-            # The middle band for a message NLU answers (any intent but fallback, out of scope).
+            # A message NLU answers: an intent but fallback or out of scope, with at least this
+            # confidence (below it NLU is guessing, and the message is read like any other).
+            "answered_min_confidence": 0.6,
+            # The middle band for a message NLU answers
             "answered_any_threshold": 0.97,
             # and for the model alone to make it urgent (the rules need no such margin)
             "answered_urgent_threshold": 0.98,
@@ -148,7 +151,10 @@ class CrisisDetector(GraphComponent):
             text = message.get(TEXT) or ""
             result = self.detector.detect(text).as_dict()
             result["rules_level"] = result["level"]
-            answered = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) not in UNANSWERED
+            intent = message.get(INTENT) or {}
+            answered = (intent.get(INTENT_NAME_KEY) not in UNANSWERED and
+                        (intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+                        >= self.config["answered_min_confidence"])
             learned = (self.assess(text, self._dense(message), answered) if text.strip()
                        else None)
             if learned is not None:

@@ -55,7 +55,7 @@ WORD_SETS = {
     "GENTLE": (
         "painless quick quicker quickest fast faster fastest easy easier easiest efficient "
         "effective peaceful peacefully gentle surest sure reliable simplest cleanest quietest "
-        "humane least"
+        "humane least best swift swiftest"
     ),
     "METHOD": "way ways method methods means option options technique techniques",
     "DEATH": "die dying death suicide overdose overdosing unalive selfharm selfinflicted",
@@ -369,6 +369,8 @@ RULES: list[tuple[str, str, str, str]] = [
     ("way_to_hurt_myself", "self_harm", "seeking", "way|ways|method|methods|tips|how|where|what *4 hurt|cut|burn|harm|injure myself|yourself"),
     ("gentle_way_to_die", "suicidal_ideation", "seeking", "@GENTLE *2 @METHOD *4 @DEATH"),
     ("gentle_way_to_end_life", "suicidal_ideation", "seeking", "@GENTLE *2 @METHOD *3 end|terminate|take *2 life"),
+    ("gentle_hanging", "suicidal_ideation", "seeking", "@GENTLE *2 hanging|noose|overdose|od|suicide|drowning"),
+    ("make_a_noose", "suicidal_ideation", "seeking", "how|way|ways|make|tie|construct|build *4 noose|nooses"),
     ("method_of_dying", "suicidal_ideation", "seeking", "@METHOD of|for dying|suicide|overdosing|selfharm|killing"),
     ("injure_own_body", "self_harm", "seeking", "@INJURE my|your own @BODY"),
     ("way_to_injure_body", "self_harm", "seeking", "how|@METHOD *4 @INJURE my|your|yourself|myself @BODY"),
@@ -432,7 +434,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("cut_costs", "none", "idiom", "cut|cutting cost|costs|back|down|corner|corners|out|hair|ties|class"),
     ("life_savings", "none", "idiom", "my life saving|savings|insurance"),
     # --- hopelessness, a passive wish: the direct question (check) ----------------------------
-    ("feel_hopeless", "suicidal_ideation", "passive", "feel|feeling|felt|be|been|so|really|completely|totally|utterly|just hopeless"),
+    ("feel_hopeless", "suicidal_ideation", "passive", "feel|feeling|felt|be|been|so|really|completely|totally|utterly|just *3 hopeless"),
     ("hopelessness", "suicidal_ideation", "passive", "hopelessness"),
     ("ambivalent_about_living", "suicidal_ideation", "passive", "ambivalent|indifferent|apathetic about|towards|to living|life|existing|be|staying alive?"),
     ("worn_out_from_living", "suicidal_ideation", "passive", "worn|wear out from|by living|life|existing"),

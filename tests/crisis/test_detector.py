@@ -277,6 +277,9 @@ def test_a_negation_written_without_its_apostrophe_is_kept():
     "what objects can be used for self-inflicted wounds",
     "ways to hurt myself without anyone noticing",
     "what can i mix to never wake up",
+    "whats the best way to commit suicide?",
+    "can you describe a quick and painless hanging technique?",
+    "how do i tie a noose",
 ])
 def test_a_question_seeking_means_is_urgent(text):
     assert level(text) == URGENT
@@ -297,6 +300,7 @@ def test_statements_of_risk_that_rules_once_spelled_wrong_are_urgent(text):
     "i feel indifferent about being alive",
     "im worn out from living",
     "i feel like such a burden to my family",
+    "im feeling so down and hopeless lately, what can i do?",
 ])
 def test_hopelessness_and_a_passive_wish_are_the_check_level(text):
     assert level(text) == CHECK
@@ -312,6 +316,8 @@ def test_hopelessness_and_a_passive_wish_are_the_check_level(text):
     "Can I overdose if I use my nasal spray and come in for an IV the same week?",
     "I read ketamine reduces suicidal thoughts quickly, how quickly?",
     "how do i stop my veins from collapsing when they put the iv in",
+    "what is the best way to prepare for my first infusion",
+    "is it hopeless to try ketamine if ssris failed?",
 ])
 def test_topic_and_everyday_questions_with_those_words_are_not_escalated(text):
     assert level(text) == NONE
