@@ -97,8 +97,8 @@ class Detector:
     """The compiled rules; use `detect()` for the shared instance."""
 
     nlp: spacy.language.Language = field(init=False)
-    matchers: list[tuple[Matcher, int]] = field(init=False)
-    by_anchor: dict[str, list[int]] = field(init=False)  # word → rules it can start
+    matchers: list[tuple[Matcher, int]] = field(init=False)  # (matcher, reach) per anchor set
+    by_anchor: dict[str, list[int]] = field(init=False)  # word → matchers it can start
     rules: dict[str, _Rule] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -107,17 +107,26 @@ class Detector:
         self.nlp = spacy.blank("en")
         self.matchers, self.by_anchor = [], {}
         self.rules = {}
+        # One matcher per set of anchor words (a rule's rarest required words), run only near
+        # them: a message wakes up a handful, which keeps the p99 under 1 ms (python -m
+        # bench.crisis_suite). Rules that share anchors share a matcher, run once per window
+        # with the widest reach among them: every match holds an anchor, so a wider window
+        # finds nothing a rule's own would not, and a text stuffed with risk words costs a
+        # call per anchor set, not per rule.
+        groups: dict[frozenset[str], int] = {}
         for name, category, kind, pattern in lexicon.RULES:
             slots = pattern.split()
             self.rules[name] = _Rule(name, category, kind, forced_subject(name, slots))
-            # One matcher per rule, run only near the rule's rarest word: a message wakes up a
-            # handful of rules, which keeps the p99 under 1 ms (python -m bench.crisis_suite).
-            matcher = Matcher(self.nlp.vocab)
-            matcher.add(name, rule_patterns(slots))
             reach = sum(int(slot[1:]) if slot.startswith("*") else 1 for slot in slots)
-            for word in anchor_words(slots):
-                self.by_anchor.setdefault(word, []).append(len(self.matchers))
-            self.matchers.append((matcher, reach))
+            anchors = anchor_words(slots)
+            if anchors not in groups:
+                groups[anchors] = len(self.matchers)
+                self.matchers.append((Matcher(self.nlp.vocab), 0))
+                for word in anchors:
+                    self.by_anchor.setdefault(word, []).append(groups[anchors])
+            matcher, widest = self.matchers[groups[anchors]]
+            matcher.add(name, rule_patterns(slots))
+            self.matchers[groups[anchors]] = (matcher, max(widest, reach))
 
     def _find(self, doc: Doc, ctx: "Context") -> set[tuple[int, int, int]]:
         """Every rule's matches; a rule runs only near the words it cannot match without."""
@@ -130,19 +139,19 @@ class Detector:
             positions.setdefault("BIGNUM", []).append(i)
         hits: dict[int, list[int]] = {}
         for word, where in positions.items():
-            for rule in self.by_anchor.get(word, ()):
-                hits.setdefault(rule, []).extend(where)
+            for group in self.by_anchor.get(word, ()):
+                hits.setdefault(group, []).extend(where)
         work = sorted(
-            (start, end, rule) for rule, where in hits.items()
-            for start, end in windows(sorted(where), self.matchers[rule][1], len(doc))
+            (start, end, group) for group, where in hits.items()
+            for start, end in windows(sorted(set(where)), self.matchers[group][1], len(doc))
         )
         found: set[tuple[int, int, int]] = set()
         budget = MATCH_BUDGET
-        for start, end, rule in work:
+        for start, end, group in work:
             budget -= end - start
             if budget < 0:
                 break
-            matcher = self.matchers[rule][0]
+            matcher = self.matchers[group][0]
             found.update((k, start + s, start + e) for k, s, e in matcher(doc[start:end]))
         return found
 
