@@ -7,12 +7,12 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_OFFLINE := 1
 # The developer's targets run in local mode (clinic/settings.py local_mode); unset, a server
 # takes a deployment's settings.
-run scale test shell: export CLINIC_ENV ?= local
+run scale test unit shell: export CLINIC_ENV ?= local
 
 CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
 
-.PHONY: setup train run scale test browser nginx validate shell lock clean
+.PHONY: setup train run scale test unit browser nginx validate shell lock clean
 
 setup:  ## Python 3.10 venv, pinned packages, clinic profile check
 	@scripts/setup.sh
@@ -28,6 +28,9 @@ scale: train nginx  ## Rasa replicas and action servers behind nginx, on Postgre
 
 test: train browser nginx  ## The whole test suite, against the trained model and real servers
 	@$(VENV)/pytest
+
+unit: setup  ## The fast loop: only the unit tests (-m unit), no trained model, no servers
+	@$(VENV)/pytest -m unit
 
 browser:  ## Debian's Chromium for the widget tests
 	@scripts/debian-package.sh chromium $(CHROMIUM) "the widget tests"

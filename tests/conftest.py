@@ -1,5 +1,8 @@
 """Shared fixtures: the project's files, the trained model, a real running assistant, a
-stand-in Twilio cloud and Debian's Chromium. Their helpers are in support.py."""
+stand-in Twilio cloud and Debian's Chromium. Their helpers are in support.py.
+
+Every test is also given one of the four kinds of pytest.ini (unit, integration, browser,
+cluster) from what it uses, in `pytest_collection_modifyitems` below."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import secrets
 import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Literal, Set
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
@@ -22,6 +25,124 @@ from support import (
 os.environ.setdefault("CLINIC_ENV", "local")
 # The secret the Rasa servers the tests start send to their action servers (endpoints.yml).
 os.environ.setdefault("CLINIC_ACTION_TOKEN", secrets.token_hex(32))
+
+
+# The kinds of test (pytest.ini), weakest first: a test is the strongest kind anything it uses
+# makes it, so nobody has to remember to mark it. `make unit` runs the unit tests alone.
+KINDS = ("unit", "integration", "browser", "cluster")
+CLUSTER_FIXTURES = {"cluster"}  # tests/deploy/conftest.py
+BROWSER_FIXTURES = {"browser"}
+# Fixtures that need the trained model, start a process or a server on loopback, or reach this
+# machine's PostgreSQL or RabbitMQ; a fixture that depends on one of them (`demo`,
+# `flaky_assistant`, …) brings it into the test's fixturenames too.
+INTEGRATION_FIXTURES = {
+    "trained_model", "assistant", "twilio_cloud",      # here
+    "slow_assistant",                                  # sms/test_twilio_webhook.py
+    "console_url",                                     # console/test_console_browser.py
+    "action_server",                                   # clinic/test_action_server.py
+    "postgres_databases",                              # console/test_retention.py
+    "queue",                                           # console/test_rabbitmq_feed.py: RabbitMQ
+    "webhook", "mail",                                 # test_delivery.py: HTTP and SMTP servers
+}
+# A test parametrized over its backend runs these cases against this machine's servers.
+SERVICE_BACKENDS = {"postgresql", "redis"}
+# Tests that start a process or reach Redis themselves, with no fixture that says so.
+INTEGRATION_TESTS = {
+    "tests/channels/test_webchat_presence.py::"
+    "test_across_replicas_through_redis_and_a_dead_replica_stops_counting",
+    "tests/components/test_lock_store.py::test_one_holder_at_a_time_in_the_order_they_came",
+    "tests/components/test_lock_store.py::test_a_dead_holders_ticket_is_dropped_after_its_lifetime",
+    "tests/components/test_lock_store.py::test_waiting_longer_than_allowed_is_a_lock_error",
+    "tests/clinic/test_action_server.py::test_without_a_strong_token_it_does_not_start",
+    "tests/test_training_data.py::test_rasa_data_validate_is_clean",
+    "tests/test_delivery.py::test_without_targets_the_worker_says_where_escalations_are",
+    "tests/test_delivery.py::test_an_unreachable_database_is_retried_not_fatal",
+    "tests/test_escalations.py::test_the_command_line_lists_shows_acknowledges_and_resolves",
+    "tests/test_escalations.py::test_the_command_line_refuses_bad_ids_in_one_line",
+    "tests/test_escalations.py::test_the_command_line_refuses_an_invalid_transition",
+    "tests/test_escalations.py::test_an_empty_store_says_so",
+}
+
+
+def kind_of(item: pytest.Item) -> str:
+    """What the test's fixtures, parameters and INTEGRATION_TESTS make it."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if fixtures & CLUSTER_FIXTURES:
+        return "cluster"
+    if fixtures & BROWSER_FIXTURES:
+        return "browser"
+    callspec = getattr(item, "callspec", None)
+    backends = {v for v in callspec.params.values() if isinstance(v, str)} if callspec else set()
+    if (fixtures & INTEGRATION_FIXTURES or backends & SERVICE_BACKENDS
+            or item.nodeid.split("[")[0] in INTEGRATION_TESTS):
+        return "integration"
+    return "unit"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these marks
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Gives each test its kind; a test may mark itself a stronger kind than its fixtures say
+    (one that starts a server inline), never a weaker one, and never two."""
+    problems: List[str] = []
+    for item in items:
+        derived = kind_of(item)
+        marked: Set[str] = {m.name for m in item.iter_markers() if m.name in KINDS}
+        kind = max(marked | {derived}, key=KINDS.index)
+        if len(marked) > 1:
+            problems.append(f"{item.nodeid}: marked {' and '.join(sorted(marked))}")
+        elif marked - {kind}:
+            problems.append(f"{item.nodeid}: marked {''.join(marked)}, but its fixtures, "
+                            f"parameters or INTEGRATION_TESTS make it {kind}")
+        elif kind not in marked:
+            item.add_marker(kind)
+    modules = {item.nodeid.split("::")[0]: item.module for item in items
+               if getattr(item, "module", None) is not None}
+    for listed in sorted(INTEGRATION_TESTS):
+        path, *names = listed.split("::")
+        found = modules.get(path)
+        for name in names:
+            found = getattr(found, name, None)
+        if path in modules and found is None:
+            problems.append(f"INTEGRATION_TESTS in tests/conftest.py names {listed}, "
+                            "which does not exist any more")
+    if problems:
+        raise pytest.UsageError("Each test must be exactly one of "
+                                f"{', '.join(KINDS)}:\n  " + "\n  ".join(problems))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def console_argon2_once_a_password() -> Iterator[None]:
+    """The console's Argon2 work is done once a session for each password, and once for each
+    right password against its hash. The console's tests create the same accounts with the
+    same password and log in for every test, and Argon2 at the console's cost takes 0.1-0.2 s
+    here: that was most of the unit tests' time. The hashes keep the console's parameters
+    (nothing is re-hashed), and a wrong password is checked at full cost every time (the
+    tests of parallel guesses need Argon2's time between counting and checking)."""
+    from argon2 import PasswordHasher
+
+    from console import accounts
+
+    class OnceAPassword(PasswordHasher):
+        hashes: Dict[Any, str] = {}
+        right: Set[Any] = set()
+
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            if salt is not None:
+                return super().hash(password, salt=salt)
+            if password not in self.hashes:
+                self.hashes[password] = super().hash(password)
+            return self.hashes[password]
+
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            if (hash, password) not in self.right:
+                super().verify(hash, password)  # raises for a wrong one
+                self.right.add((hash, password))
+            return True
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher",
+                      OnceAPassword.from_parameters(accounts._hasher._parameters))
+        yield
 
 
 @pytest.fixture(scope="session")
