@@ -25,7 +25,8 @@ def clear_form_slots() -> List[Dict[Text, Any]]:
 
 
 class ValidateContactForm(FormValidationAction):
-    """Re-asks, with a clear message, for a contact that is neither a phone nor an e-mail."""
+    """Re-asks, with a clear message, for a contact that is neither a phone nor an e-mail; a
+    contact is kept as it is read back ("(555) 010-4477") and stored normalised (E.164)."""
 
     def name(self) -> Text:
         return "validate_contact_form"
@@ -41,11 +42,15 @@ class ValidateContactForm(FormValidationAction):
     def validate_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        contact = parse_contact(str(value or ""))
+        text = str(value or "")
+        contact = parse_contact(text)
         if contact is None:
-            dispatcher.utter_message(response="utter_invalid_contact")
+            # "yes", "thanks!", "why do you need it": no attempt at a number or an address
+            tried = any(c.isdigit() or c == "@" for c in text)
+            dispatcher.utter_message(
+                response="utter_invalid_contact" if tried else "utter_no_contact_in_answer")
             return {"contact": None}
-        return {"contact": contact.value}
+        return {"contact": str(contact)}  # read back as people write it: (555) 010-4477
 
     def validate_preferred_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

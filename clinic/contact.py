@@ -7,36 +7,76 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-_PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().-]+$")
+import phonenumbers
+
+# An e-mail address inside a sentence ("you can reach me at jordan.ellis@gmail.com").
+_EMAIL_IN_TEXT = re.compile(
+    r"(?<![\w.%+'-])[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w@])")
+DEFAULT_REGION = "US"
+POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
 
 MAX_NAME_LENGTH = 80
 MAX_PREFERRED_TIME_LENGTH = 200
+MAX_CONTACT_TEXT = 300  # an answer longer than this is not someone giving a number
 
 
 @dataclass(frozen=True)
 class ContactPoint:
     kind: str  # "phone" or "email"
-    value: str  # E.164 phone number, or lower-case e-mail address
+    value: str  # E.164 phone number (";ext=N" when it has one), or lower-case e-mail address
+    display: str = ""  # as read back to the person: the clinic's national format, or +…
+
+    def __str__(self) -> str:
+        return self.display or self.value
 
 
-def parse_contact(text: str) -> Optional[ContactPoint]:
-    """A phone number (US numbers without +1 allowed) or an e-mail address; None otherwise."""
-    text = (text or "").strip().rstrip(".")
-    if _EMAIL.match(text):
-        return ContactPoint("email", text.lower())
-    if not _PHONE_CHARACTERS.match(text):
+def region_of(phone_e164: str) -> str:
+    """The region (ISO country code) of a number, for reading numbers given without +."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone_e164)) or DEFAULT_REGION
+    except phonenumbers.NumberParseException:
+        return DEFAULT_REGION
+
+
+def clinic_region() -> str:
+    """The clinic's region, from its phone number in the profile."""
+    from clinic.profile import current_profile
+
+    return region_of(current_profile().phone_e164)
+
+
+def parse_contact(text: str, region: Optional[str] = None) -> Optional[ContactPoint]:
+    """The phone number or e-mail address in what a person typed ("oh sorry its (555)
+    010-4477", "you can reach me at jordan.ellis@gmail.com"; numbers without + read as
+    `region`'s, by default the clinic's, with the phonenumbers library); None when there is
+    none, or two different ones.
+    """
+    region = region or clinic_region()
+    text = (text or "").strip()
+    if not text or len(text) > MAX_CONTACT_TEXT:
         return None
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+"):
-        if 8 <= len(digits) <= 15 and not digits.startswith("0"):
-            return ContactPoint("phone", "+" + digits)
+    emails = {match.lower() for match in _EMAIL_IN_TEXT.findall(text)}
+    if emails:
+        return ContactPoint("email", emails.pop(), "") if len(emails) == 1 else None
+    phones = {}
+    for match in phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.POSSIBLE):
+        number = match.number
+        if phonenumbers.is_possible_number_with_reason(number) != POSSIBLE:
+            continue  # too short to dial from elsewhere ("555-0123"), or too long
+        if number.country_code == 1 and phonenumbers.national_significant_number(number)[0] in "01":
+            continue  # no North American number starts with 0 or 1 after the country code
+        value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if number.extension:
+            value += f";ext={number.extension}"
+        local = number.country_code == phonenumbers.country_code_for_region(region)
+        display = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL
+                                             if local else
+                                             phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        phones[value] = display
+    if len(phones) != 1:
         return None
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) == 10 and digits[0] not in "01":
-        return ContactPoint("phone", "+1" + digits)
-    return None
+    [(value, display)] = phones.items()
+    return ContactPoint("phone", value, display)
 
 
 # "my name is Jordan", "it's Sam", "call me Alex": the name is what follows.

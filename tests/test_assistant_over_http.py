@@ -86,6 +86,24 @@ def test_booking_a_consultation_validates_confirms_and_stores(assistant, domain)
         ("consultation", "Jane Doe", "email", "jane.doe@example.com", "weekday mornings", "rest")]
 
 
+def test_a_number_given_in_a_sentence_is_taken_and_read_back_as_written(assistant, domain):
+    sender = conversation()
+    assistant.send(sender, "can someone call me back")
+    assistant.send(sender, "Jordan Ellis")
+    assert texts(assistant.send(sender, "thanks!")) == [
+        response_text(domain, "utter_no_contact_in_answer"), response_text(domain, "utter_ask_contact")]
+    assert texts(assistant.send(sender, "oh sorry its (555) 010-4477")) == [
+        response_text(domain, "utter_ask_preferred_time", 1)]
+    [confirm] = assistant.send(sender, "after 5 any weekday")
+    assert "(555) 010-4477" in confirm["text"] and "+1" not in confirm["text"]
+    assistant.send(sender, confirm["buttons"][0]["payload"])
+    with db.engine_for(assistant.database_url).connect() as connection:
+        [stored] = connection.execute(
+            sa.select(db.contact_requests.c.contact)
+            .where(db.contact_requests.c.conversation_id == sender)).scalars().all()
+    assert stored == "+15550104477"
+
+
 def test_an_answer_that_is_not_a_name_is_asked_again_not_stored(assistant, domain):
     sender = conversation()
     assistant.send(sender, "I'd like to book a consultation")

@@ -2,28 +2,43 @@
 
 import pytest
 
-from clinic.contact import ContactPoint, clean_name, clean_preferred_time, parse_contact
+from clinic.contact import clean_name, clean_preferred_time, parse_contact
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    "text, kind, value, display",
     [
-        ("(555) 010-0123", ContactPoint("phone", "+15550100123")),
-        ("555.010.0123", ContactPoint("phone", "+15550100123")),
-        ("1 555 010 0123", ContactPoint("phone", "+15550100123")),
-        ("+44 20 7946 0958", ContactPoint("phone", "+442079460958")),
-        ("Jane.Doe@Example.com", ContactPoint("email", "jane.doe@example.com")),
-        ("  sam+clinic@example.org. ", ContactPoint("email", "sam+clinic@example.org")),
+        ("(555) 010-0123", "phone", "+15550100123", "(555) 010-0123"),
+        ("555.010.0123", "phone", "+15550100123", "(555) 010-0123"),
+        ("1 555 010 0123", "phone", "+15550100123", "(555) 010-0123"),
+        ("+44 20 7946 0958", "phone", "+442079460958", "+44 20 7946 0958"),
+        ("Jane.Doe@Example.com", "email", "jane.doe@example.com", "jane.doe@example.com"),
+        ("  sam+clinic@example.org. ", "email", "sam+clinic@example.org", "sam+clinic@example.org"),
+        # as people answer "what's the best number or e-mail?"
+        ("oh sorry its (555) 010-4477", "phone", "+15550104477", "(555) 010-4477"),
+        ("you can reach me at jordan.ellis@gmail.com", "email", "jordan.ellis@gmail.com",
+         "jordan.ellis@gmail.com"),
+        ("my cell is 312 555 0142, after 5 is best", "phone", "+13125550142", "(312) 555-0142"),
+        ("555 010 0123 ext 4", "phone", "+15550100123;ext=4", "(555) 010-0123 ext. 4"),
+        ("call 5550104477!", "phone", "+15550104477", "(555) 010-4477"),
     ],
 )
-def test_valid_contacts_are_normalised(text, expected):
-    assert parse_contact(text) == expected
+def test_a_contact_is_found_in_what_people_type_and_read_back_plainly(text, kind, value, display):
+    contact = parse_contact(text)
+    assert (contact.kind, contact.value, str(contact)) == (kind, value, display)
+
+
+def test_a_number_without_its_country_code_is_read_as_the_clinics_regions():
+    assert parse_contact("020 7946 0958", region="GB").value == "+442079460958"
+    assert str(parse_contact("020 7946 0958", region="GB")) == "020 7946 0958"
+    assert str(parse_contact("+1 555 010 0123", region="GB")) == "+1 555-010-0123"
 
 
 @pytest.mark.parametrize(
     "text",
     ["", "12345", "555-0123", "055 010 0123", "jane@nowhere", "call me maybe", "@example.com",
-     "+0 555 010 0123", "555 010 0123 ext 4 or email"],
+     "+0 555 010 0123", "yes", "thanks!", "a@example.com or b@example.com",
+     "555 010 0123 or 555 010 0456", "x" * 301],
 )
 def test_invalid_contacts_are_refused(text):
     assert parse_contact(text) is None

@@ -39,16 +39,25 @@ def validate(slot, value, domain=None):
     return dispatcher.messages, events
 
 
-def test_a_phone_number_is_normalised():
-    messages, events = validate("contact", "(555) 010-0123")
+@pytest.mark.parametrize("given", ["(555) 010-0123", "oh sorry its 555.010.0123",
+                                   "5550100123 is my cell"])
+def test_a_phone_number_is_kept_as_it_is_read_back(given):
+    messages, events = validate("contact", given)
     assert messages == []
-    assert SlotSet("contact", "+15550100123") in events
+    assert SlotSet("contact", "(555) 010-0123") in events
 
 
-@pytest.mark.parametrize("bad", ["12345", "jane@nowhere", "call me"])
+@pytest.mark.parametrize("bad", ["12345", "jane@nowhere", "call me at 555-01"])
 def test_a_bad_phone_or_email_is_re_asked_with_a_clear_message(bad):
     messages, events = validate("contact", bad)
     assert [m["response"] for m in messages] == ["utter_invalid_contact"]
+    assert SlotSet("contact", None) in events
+
+
+@pytest.mark.parametrize("answer", ["yes", "thanks!", "why do you need that", "call me"])
+def test_an_answer_with_no_number_or_address_in_it_is_asked_for_one(answer):
+    messages, events = validate("contact", answer)
+    assert [m["response"] for m in messages] == ["utter_no_contact_in_answer"]
     assert SlotSet("contact", None) in events
 
 
@@ -59,7 +68,7 @@ def test_a_name_without_letters_is_refused():
 
 def test_submit_stores_the_request_and_confirms(database):
     tracker = make_tracker(
-        slots={"contact_name": "Jane Doe", "contact": "+15550100123",
+        slots={"contact_name": "Jane Doe", "contact": "(555) 010-0123",
                "preferred_time": "mornings", "request_kind": "consultation"},
         sender_id="conversation-1",
     )
