@@ -3,7 +3,7 @@
     python -m console users add NAME [--role staff|admin]
     python -m console run [--port 8000]          # also keeps the conversation index up to date
     python -m console index rebuild|catch-up|follow   # from the tracker store / the broker
-    python -m console retention [--days N] [--dry-run]   # delete old conversations (README)
+    python -m console retention [--days N] [--dry-run]   # delete old conversations (docs/console.md)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from console import accounts, index
 
 
 def _databases() -> tuple:
-    """The clinic database (also the tracker store's: README) and the event broker's."""
+    """The clinic database (also the tracker store's: docs/configuration.md) and the event broker's."""
     return (engine_for(settings.database_url()),
             index.broker_engine(settings.events_database_url()))
 
@@ -91,7 +91,7 @@ def main(argv: Optional[list] = None) -> int:
     add.add_argument("--role", choices=accounts.ROLES, default=accounts.STAFF)
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input")
-    run = commands.add_parser("run", help="serve the console (waitress; see README)")
+    run = commands.add_parser("run", help="serve the console (waitress; see docs/console.md)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--no-index", action="store_true",

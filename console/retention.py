@@ -21,7 +21,7 @@ never looked at again. The tracker store is what `python -m console index rebuil
 events, if they outlived the index rows, would bring the conversation back with the next
 rebuild. So the tracker store's events and the index rows go in the same transaction, together
 or not at all (which is why retention wants the tracker store in the clinic database, as the
-README asks; it refuses otherwise). Deleting them with the escalations also keeps the crisis
+docs/configuration.md asks; it refuses otherwise). Deleting them with the escalations also keeps the crisis
 sweep (`crisis.sweep`) from recording a deleted escalation again. The event broker goes first: a
 crash after it leaves the conversation whole in the clinic database and still listed, and the
 next run finishes it (finding no broker events left). Broker-last would leave, after a crash,

@@ -6,7 +6,7 @@ sharing PostgreSQL and Redis.
 
 (`make scale` runs it with the console, the delivery worker and the demo page beside it.)
 Every Rasa replica runs the same project with the same endpoints.yml; the environment makes it
-shared (README, settings): CLINIC_DATABASE_URL and CLINIC_EVENTS_DATABASE_URL on PostgreSQL,
+shared (docs/configuration.md): CLINIC_DATABASE_URL and CLINIC_EVENTS_DATABASE_URL on PostgreSQL,
 CLINIC_REDIS_URL for the conversation locks and the widget's socket.io rooms. nginx
 (deploy/nginx.conf) sends REST and SMS round robin, `/socket.io/` by client
 address (a socket that polls, socket.io's default start and the widget's fallback when

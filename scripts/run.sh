@@ -74,7 +74,7 @@ for _ in $(seq 1 300); do
     if [ -n "${TWILIO_AUTH_TOKEN:-}" ]; then
       sms="Twilio posts to $TWILIO_WEBHOOK_URL (-> http://127.0.0.1:$RASA_PORT/webhooks/twilio/webhook)"
     else
-      sms="off (set TWILIO_AUTH_TOKEN and TWILIO_WEBHOOK_URL; README, SMS)"
+      sms="off (set TWILIO_AUTH_TOKEN and TWILIO_WEBHOOK_URL; docs/channels.md)"
     fi
     cat <<MSG
 run: the assistant is ready.
