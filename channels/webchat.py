@@ -30,7 +30,8 @@ What differs from Rasa's `socketio` channel:
   through Redis), so the staff API can say whether the person's chat is still open and refuse a
   reply that would reach nobody (channels/staff.py).
 - `GET /webhooks/webchat/widget.js` serves the built widget (`widget/dist/clinic-chat.js`) and
-  `GET /webhooks/webchat/config` the clinic's public details the widget shows.
+  `GET /webhooks/webchat/config` what the widget shows before anyone has written: the clinic's
+  public details, the domain's greeting and a few FAQ questions to start with.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tu
 import redis.asyncio
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+from rasa.shared.core.domain import Domain
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -59,12 +61,17 @@ from channels.user_text import readable
 from clinic import settings
 from clinic.profile import PROJECT_ROOT, current_profile
 from components.lock_store import check_redis_reachable
+from components.profile_nlg import ProfileNLG
 from crisis.detector import detect
 from crisis.levels import URGENT
 
 logger = logging.getLogger(__name__)
 
 WIDGET_BUNDLE = PROJECT_ROOT / "widget" / "dist" / "clinic-chat.js"
+GREETING = "utter_greet"
+# The FAQ topics an empty chat offers as buttons (what people ask first), each by the short
+# title of its answer in the domain, which the "did you mean" buttons also use.
+SUGGESTED_TOPICS = ("infusion_experience", "session_length", "consultation", "cost")
 DEFAULT_MAX_MESSAGE_CHARS = 1000
 ADDRESS_FACTOR = 3  # one address may send this many times what one conversation may
 NEW_CONVERSATIONS_BURST = 10  # new conversations one address may start at once
@@ -264,8 +271,10 @@ class WebChatInput(InputChannel):
             )
 
         @blueprint.route("/config", methods=["GET"])
-        async def config(_: Request) -> HTTPResponse:
-            return response.json(public_config(), headers={"Access-Control-Allow-Origin": "*"})
+        async def config(request: Request) -> HTTPResponse:
+            agent = getattr(request.app.ctx, "agent", None)
+            return response.json(public_config(agent.domain if agent else None),
+                                 headers={"Access-Control-Allow-Origin": "*"})
 
         # A client may send an event with any number of arguments: the first is the payload.
         @sio.on(SESSION_REQUEST)
@@ -393,12 +402,38 @@ def new_session_id() -> str:
     return conversation_ids.issue(WebChatInput.name())
 
 
-def public_config() -> Dict[str, Any]:
-    """What the widget may show about the clinic: nothing that is not on its website."""
+def public_config(domain: Optional[Domain]) -> Dict[str, Any]:
+    """What the widget may show about the clinic: nothing that is not on its website. With it,
+    what an empty chat shows: `greeting`, the `domain`'s greeting as the assistant says it
+    outside a crisis, and `suggestions`, FAQ questions to send with one click (None and []
+    while no model is loaded)."""
     profile = current_profile()
     return {
         "clinic_name": profile.name,
         "phone": profile.phone,
         "phone_e164": profile.phone_e164,
         "hours": profile.hours.summary,
+        "greeting": greeting(domain) if domain is not None else None,
+        "suggestions": suggested_questions(domain) if domain is not None else [],
     }
+
+
+def greeting(domain: Domain) -> Optional[str]:
+    """The domain's greeting with no slot set (the variation without a condition), the
+    clinic profile's values filled in as in every reply."""
+    message = ProfileNLG(domain=domain, profile=current_profile()).generate_from_slots(
+        GREETING, {}, WebChatInput.name())
+    return (message or {}).get("text") or None
+
+
+def suggested_questions(domain: Domain) -> List[str]:
+    """The titles of SUGGESTED_TOPICS' answers in the domain ("How much does it cost?")."""
+    titles = []
+    for topic in SUGGESTED_TOPICS:
+        variations = domain.responses.get(f"utter_faq/{topic}") or [{}]
+        title = (variations[0].get("metadata") or {}).get("title")
+        if title:
+            titles.append(title)
+        else:
+            logger.warning("webchat: utter_faq/%s has no title to suggest", topic)
+    return titles

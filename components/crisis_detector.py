@@ -83,7 +83,7 @@ class CrisisDetector(GraphComponent):
             "sentence_any_threshold": 0.8,
             # A message NLU answers: an intent but fallback or out of scope, with at least this
             # confidence (below it NLU is guessing, and the message is read like any other).
-            "answered_min_confidence": 0.6,
+            "answered_min_confidence": 0.5,
             # The middle band for a message NLU answers
             "answered_any_threshold": 0.97,
             # and for the model alone to make it urgent (the rules need no such margin)

@@ -13,6 +13,7 @@ from typing import Any, Dict
 
 from playwright.sync_api import expect
 
+from channels.webchat import SUGGESTED_TOPICS
 from clinic.profile import current_profile
 from support import REPORTS, start_demo, stop
 
@@ -27,6 +28,28 @@ NEW_SESSION = """(old) => {
 def response_text(domain: Dict[str, Any], name: str) -> str:
     """A response of the domain as the assistant says it, the profile's values filled in."""
     return domain["responses"][name][0]["text"].format_map(PROFILE.template_values())
+
+
+def greeting_text(domain: Dict[str, Any]) -> str:
+    """utter_greet as the assistant says it outside a crisis (its variation with no condition)."""
+    [default] = [v for v in domain["responses"]["utter_greet"] if "condition" not in v]
+    return default["text"].format_map(PROFILE.template_values())
+
+
+def suggested_questions(domain: Dict[str, Any]) -> Dict[str, str]:
+    """The questions an empty chat offers (the titles of their answers), by topic, in order."""
+    return {topic: domain["responses"][f"utter_faq/{topic}"][0]["metadata"]["title"]
+            for topic in SUGGESTED_TOPICS}
+
+
+def serious_problems(results: Dict[str, Any]) -> list:
+    """axe-core's serious and critical violations, one line each, of {name: axe.run(…)}."""
+    return [
+        f"{name}: {violation['id']} ({violation['impact']}): {violation['help']} "
+        f"at {[node['target'] for node in violation['nodes']]}"
+        for name, result in results.items() for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
 
 
 def user_messages(assistant, session_id: str) -> list:
@@ -289,12 +312,7 @@ def test_axe_finds_no_serious_problem_and_screenshots(browser, demo, axe_core):
     assert any(isinstance(node["target"][0], list)
                for result in results.values() for rule in result["passes"]
                for node in rule["nodes"])
-    serious = [
-        f"{name}: {violation['id']} ({violation['impact']}): {violation['help']} "
-        f"at {[node['target'] for node in violation['nodes']]}"
-        for name, result in results.items() for violation in result["violations"]
-        if violation["impact"] in ("serious", "critical")
-    ]
+    serious = serious_problems(results)
     assert not serious, "\n".join(serious)
 
 
@@ -309,3 +327,79 @@ def test_the_direct_question_has_yes_and_no_buttons_and_yes_brings_the_crisis_re
     expect(widget.user.last).to_have_text("Yes")
     reply = widget.wait_for_answer(before)
     assert "988" in reply and "911" in reply
+
+
+def test_an_empty_chat_greets_and_offers_questions_that_are_answered(widget, domain, assistant,
+                                                                      axe_core):
+    questions = suggested_questions(domain)
+    widget.open()
+    greeting = widget.dialog.locator(".greeting")
+    offered = widget.dialog.get_by_role("group", name="Suggested questions").get_by_role("button")
+    expect(greeting).to_have_text(greeting_text(domain))  # from the server: the domain's words
+    expect(greeting).to_contain_text(PROFILE.name)
+    expect(offered).to_have_text(list(questions.values()))
+    # Heard once, as the dialog's description when it opens; not from a live region, which
+    # would say it again each time it is drawn.
+    expect(widget.dialog).to_have_attribute("aria-describedby", "cc-greeting")
+    assert greeting.evaluate("(p) => p.id === 'cc-greeting' && "
+                             "!p.closest('[aria-live], [role=log], [role=status]')")
+    expect(widget.log.locator(".message")).to_have_count(0)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    widget.page.screenshot(path=str(SCREENSHOTS / "widget-greeting.png"))
+    widget.page.add_script_tag(path=str(axe_core))
+    serious = serious_problems({"greeting": widget.page.evaluate("axe.run(document)")})
+    assert not serious, "\n".join(serious)
+
+    topic, question = next(iter(questions.items()))
+    widget.page.get_by_role("button", name=question).click()
+    expect(widget.user).to_have_text([question])  # sent as if typed
+    answer = widget.wait_for_answer(0)
+    assert response_text(domain, f"utter_faq/{topic}") in answer
+    expect(greeting).to_be_hidden()
+    expect(offered).to_have_count(0)
+    expect(widget.input).to_be_focused()  # not lost with the button
+    assert widget.dialog.get_attribute("aria-describedby") is None
+    stored = widget.stored()["messages"]  # the transcript: the greeting is not in it
+    assert stored[0] == {**stored[0], "from": "user", "text": question}
+    assert greeting_text(domain) not in json.dumps(stored)
+    assert user_messages(assistant, widget.session_id()) == [question]
+
+    widget.page.reload()
+    expect(widget.dialog).to_be_visible()
+    expect(widget.user).to_have_text([question])
+    expect(greeting).to_be_hidden()  # the conversation has messages
+    expect(offered).to_have_count(0)
+
+    clear_conversation(widget)
+    expect(widget.log.locator(".message")).to_have_count(0)
+    expect(greeting).to_have_text(greeting_text(domain))
+    expect(offered).to_have_text(list(questions.values()))
+
+
+def test_the_cached_config_shows_at_once_and_is_refreshed_on_every_start(new_widget, domain,
+                                                                         flaky_assistant):
+    url, process = start_demo(f"http://127.0.0.1:{flaky_assistant.port}")  # nothing listens yet
+    try:
+        widget = new_widget(url)
+        greeting = widget.dialog.locator(".greeting")
+        offered = widget.dialog.get_by_role("group", name="Suggested questions").get_by_role(
+            "button")
+        cache = "(config) => sessionStorage.setItem('clinicChat:config', JSON.stringify(config))"
+        widget.page.evaluate(cache, {"clinic_name": PROFILE.name, "phone": PROFILE.phone,
+                                     "greeting": "A greeting from the cache.",
+                                     "suggestions": ["A question from the cache?"]})
+        widget.page.reload()
+        widget.open()
+        expect(greeting).to_have_text("A greeting from the cache.")  # the server is unreachable
+        expect(offered).to_have_text(["A question from the cache?"])
+
+        # The config an older widget cached, without a greeting: the server's comes with the next
+        # start, though a config is in the cache.
+        widget.page.evaluate(cache, {"clinic_name": PROFILE.name, "phone": PROFILE.phone})
+        flaky_assistant.start()
+        widget.page.reload()
+        expect(widget.dialog).to_be_visible()
+        expect(greeting).to_have_text(greeting_text(domain))
+        expect(offered).to_have_text(list(suggested_questions(domain).values()))
+    finally:
+        stop([process])

@@ -2,7 +2,9 @@
 // (socket.io-client) and CLINIC_CHAT_CSS. Talks to the assistant's `webchat` channel
 // (channels/webchat.py). Everything said is health information: the transcript lives only in
 // this tab's sessionStorage (gone when the browser session ends), never in localStorage or
-// cookies. Every message is put on the page as text nodes, never parsed as HTML.
+// cookies. Every message is put on the page as text nodes, never parsed as HTML. What the chat
+// says before anyone has written (a greeting, questions to start with) comes from the server's
+// config, like the clinic's name: no words of the conversation are written here.
 
 var STORE_KEY = "clinicChat:v1";
 var CONFIG_KEY = "clinicChat:config";
@@ -52,11 +54,18 @@ function saveState() {
   writeStored(STORE_KEY, state);
 }
 
+var MAX_SUGGESTIONS = 4;
+
 function clinic() {
   var fetched = readStored(CONFIG_KEY) || {};
+  var suggestions = Array.isArray(fetched.suggestions) ? fetched.suggestions : [];
   return {
     name: options.clinicName || fetched.clinic_name || "the clinic",
     phone: options.phone || fetched.phone || null,
+    greeting: typeof fetched.greeting === "string" && fetched.greeting.trim() ? fetched.greeting : null,
+    suggestions: suggestions.filter(function (question) {
+      return typeof question === "string" && question.trim();
+    }).slice(0, MAX_SUGGESTIONS),
   };
 }
 
@@ -173,6 +182,10 @@ var crisisLine = el("p", { class: "crisis" }, [
   el("a", { href: "sms:988", "aria-label": "Text 988", text: "text" }), " 988, any time.",
 ]);
 var status = el("div", { class: "status", role: "status", hidden: true });
+// Shown while the conversation is empty; not part of it (never stored, not in the log).
+var greetingText = el("p", { id: "cc-greeting", class: "greeting" });
+var suggestionList = el("div", { class: "suggestions", role: "group", "aria-label": "Suggested questions" });
+var welcome = el("div", { class: "welcome", hidden: true }, [greetingText, suggestionList]);
 var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
 var typing = el("div", { class: "typing", "aria-live": "polite" });
 var input = el("textarea", { id: "cc-input", rows: "2", autocomplete: "off" });
@@ -192,7 +205,7 @@ var panel = el("section", { id: "cc-panel", class: "panel", role: "dialog", "ari
     el("div", { class: "heading" }, [title, el("p", { class: "subtitle", text: "Automated assistant · not medical advice" })]),
     closeButton, crisisLine,
   ]),
-  status, log, typing, composer,
+  status, welcome, log, typing, composer,
   el("div", { class: "footer" }, [el("div", { class: "actions" }, [handoffButton, clearButton]), confirmBox]),
 ]);
 root.appendChild(launcher);
@@ -203,6 +216,37 @@ function renderClinic() {
   title.textContent = "Chat with " + name;
   launcher.setAttribute("aria-label", "Chat with " + name);
   renderStatus();
+  renderWelcome();
+}
+
+// ---- Welcome: the greeting and questions to start with, while the conversation is empty ----
+// It is not a live region: a screen reader hears the greeting as the dialog's description when
+// the chat opens, once, and not again each time the welcome is drawn or redrawn.
+
+var welcomeShown = null;  // the greeting and suggestions on the page, to rebuild only a change
+
+function renderWelcome() {
+  var details = clinic();
+  var drawn = JSON.stringify([details.greeting, details.suggestions]);
+  if (drawn !== welcomeShown) {
+    welcomeShown = drawn;
+    greetingText.textContent = "";
+    if (details.greeting) greetingText.appendChild(linkified(details.greeting));
+    suggestionList.textContent = "";
+    details.suggestions.forEach(function (question) {
+      var button = el("button", { type: "button", class: "suggestion", text: question });
+      button.addEventListener("click", function () {
+        send(question);
+        input.focus();  // the button is gone with the welcome
+      });
+      suggestionList.appendChild(button);
+    });
+  }
+  greetingText.hidden = !details.greeting;
+  suggestionList.hidden = !details.suggestions.length;
+  welcome.hidden = state.messages.length > 0 || (greetingText.hidden && suggestionList.hidden);
+  if (!welcome.hidden && !greetingText.hidden) panel.setAttribute("aria-describedby", "cc-greeting");
+  else panel.removeAttribute("aria-describedby");
 }
 
 // ---- Messages: appended one by one, so a screen reader hears only what is new ----------------
@@ -247,6 +291,7 @@ function renderLog() {
   log.textContent = "";
   state.messages.forEach(function (message) { log.appendChild(messageNode(message)); });
   refreshQuickReplies();
+  renderWelcome();
   scrollToEnd();
 }
 
@@ -256,6 +301,7 @@ function addMessage(message) {
   saveState();
   log.appendChild(messageNode(message));
   refreshQuickReplies();
+  renderWelcome();
   scrollToEnd();
 }
 
@@ -521,9 +567,10 @@ confirmYes.addEventListener("click", function () {
 
 // ---- Start --------------------------------------------------------------------------------
 
+// Asked for on every start: the cached details are shown at once, and the fresh ones (a new
+// greeting; one at all, where the cache is older than greetings) as soon as they come.
 function fetchClinicDetails() {
-  if ((options.clinicName && options.phone) || readStored(CONFIG_KEY)) return;
-  fetch(serverUrl + "/webhooks/webchat/config").then(function (reply) {
+  fetch(serverUrl + "/webhooks/webchat/config", { cache: "no-cache" }).then(function (reply) {
     return reply.ok ? reply.json() : null;
   }).then(function (details) {
     if (details && typeof details === "object") { writeStored(CONFIG_KEY, details); renderClinic(); }
