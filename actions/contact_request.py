@@ -26,7 +26,7 @@ def clear_form_slots() -> List[Dict[Text, Any]]:
 
 class ValidateContactForm(FormValidationAction):
     """Re-asks, with a clear message, for a contact that is neither a phone nor an e-mail; a
-    contact is kept as it is read back ("(555) 010-4477") and stored normalised (E.164)."""
+    contact is kept as it is read back (national format) and stored normalised (E.164)."""
 
     def name(self) -> Text:
         return "validate_contact_form"
@@ -50,7 +50,7 @@ class ValidateContactForm(FormValidationAction):
             dispatcher.utter_message(
                 response="utter_invalid_contact" if tried else "utter_no_contact_in_answer")
             return {"contact": None}
-        return {"contact": str(contact)}  # read back as people write it: (555) 010-4477
+        return {"contact": str(contact)}  # read back as people write it, not as +1…
 
     def validate_preferred_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
