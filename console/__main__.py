@@ -3,7 +3,9 @@
     python -m console users add NAME [--role staff|admin]
     python -m console run [--port 8000]          # also keeps the conversation index up to date
     python -m console index rebuild|catch-up|follow   # from the tracker store / the broker
-    python -m console retention [--days N] [--dry-run]   # delete old conversations (docs/console.md)
+    python -m console retention [--days N] [--dry-run]   # delete old conversations
+
+The commands in full: docs/console.md.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from console import accounts, index
 
 
 def _databases() -> tuple:
-    """The clinic database (also the tracker store's: docs/configuration.md) and the event broker's."""
+    """The clinic database (also the tracker store's: docs/configuration.md) and the event
+    broker's."""
     return (engine_for(settings.database_url()),
             index.broker_engine(settings.events_database_url()))
 

@@ -20,13 +20,13 @@ Why this order. The index is the work list: retention finds conversations by
 never looked at again. The tracker store is what `python -m console index rebuild` reads: its
 events, if they outlived the index rows, would bring the conversation back with the next
 rebuild. So the tracker store's events and the index rows go in the same transaction, together
-or not at all (which is why retention wants the tracker store in the clinic database, as the
-docs/configuration.md asks; it refuses otherwise). Deleting them with the escalations also keeps the crisis
-sweep (`crisis.sweep`) from recording a deleted escalation again. The event broker goes first: a
-crash after it leaves the conversation whole in the clinic database and still listed, and the
-next run finishes it (finding no broker events left). Broker-last would leave, after a crash,
-broker events that nothing lists any more: never deleted, and applied again by a catch-up of an
-empty index.
+or not at all (which is why retention wants the tracker store in the clinic database, as
+docs/configuration.md asks; it refuses otherwise). Deleting them with the escalations also
+keeps the crisis sweep (`crisis.sweep`) from recording a deleted escalation again. The event
+broker goes first: a crash after it leaves the conversation whole in the clinic database and
+still listed, and the next run finishes it (finding no broker events left). Broker-last
+would leave, after a crash, broker events that nothing lists any more: never deleted, and
+applied again by a catch-up of an empty index.
 
 A conversation is checked again inside its transaction: one that got a message since it was
 chosen (the index row is newer now, or the tracker store has an event newer than the cutoff) is
