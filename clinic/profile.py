@@ -36,15 +36,24 @@ _TEXT_FIELDS = (
     "pricing",
     "insurance",
     "conditions_treated",
+    "payment_options",
 )
-_TOP_LEVEL_FIELDS = set(_TEXT_FIELDS) | {
+# Sections of short texts answers quote: section → its fields, all required. Each text is a
+# placeholder `{section_field}` (e.g. `{visit_parking}`) for the responses in domain.yml.
+_SECTIONS = {
+    "aftercare": ("transport", "if_unwell"),
+    "preparation": ("food_and_drink", "bring"),
+    "referral": ("needed", "records"),
+    "visit": ("parking", "companions", "telehealth", "comfort"),
+    "treatments": ("offered", "esketamine"),
+}
+_TOP_LEVEL_FIELDS = set(_TEXT_FIELDS) | set(_SECTIONS) | {
     "phone_e164",
     "email",
     "booking_url",
     "hours",
     "notifications",
     "sms",
-    "aftercare",
 }
 
 
@@ -102,9 +111,19 @@ class Notifications:
 
 
 @dataclass(frozen=True)
-class Aftercare:
-    transport: str  # how people get home, and when they may drive again
-    if_unwell: str  # what to do when they feel unwell after a session (the crisis layer's advice)
+class Section:
+    """A profile section of short texts (`aftercare`, `visit`, …), read as attributes."""
+
+    name: str
+    texts: Mapping[str, str]
+
+    def __getattr__(self, field: str) -> str:
+        if field.startswith("__"):  # copy and pickle look for these before `texts` exists
+            raise AttributeError(field)
+        try:
+            return self.texts[field]
+        except KeyError:
+            raise AttributeError(f"{self.name}.{field}: no such field") from None
 
 
 @dataclass(frozen=True)
@@ -121,8 +140,13 @@ class ClinicProfile:
     pricing: str
     insurance: str
     conditions_treated: str
+    payment_options: str
     notifications: Notifications
-    aftercare: Aftercare
+    aftercare: Section  # how people get home; what to do when unwell after a session
+    preparation: Section
+    referral: Section
+    visit: Section
+    treatments: Section
     sms: Sms = Sms()
 
     def template_values(self) -> dict[str, str]:
@@ -141,8 +165,11 @@ class ClinicProfile:
             "pricing": self.pricing,
             "insurance": self.insurance,
             "conditions_treated": self.conditions_treated,
-            "aftercare_transport": self.aftercare.transport,
-            "aftercare_if_unwell": self.aftercare.if_unwell,
+            "payment_options": self.payment_options,
+        } | {
+            f"{section}_{field}": text
+            for section in _SECTIONS
+            for field, text in getattr(self, section).texts.items()
         }
 
 
@@ -188,7 +215,7 @@ def parse_profile(raw: Any) -> ClinicProfile:
         booking_url=booking_url,
         hours=_hours(raw.get("hours")),
         notifications=_notifications(raw.get("notifications")),
-        aftercare=_aftercare(raw.get("aftercare")),
+        **{section: _section(raw, section) for section in _SECTIONS},
         sms=_sms(raw.get("sms")),
     )
 
@@ -269,14 +296,15 @@ def _notifications(raw: Any) -> Notifications:
     return Notifications(webhook_url_env=webhook_env, email_to=email_to, urgent_ack_minutes=minutes)
 
 
-def _aftercare(raw: Any) -> Aftercare:
+def _section(profile: Mapping[str, Any], name: str) -> Section:
+    fields = _SECTIONS[name]
+    raw = profile.get(name)
     if not isinstance(raw, dict):
-        raise ProfileError("aftercare: missing (needs transport and if_unwell)")
-    unknown = sorted(set(raw) - {"transport", "if_unwell"})
+        raise ProfileError(f"{name}: missing (needs {', '.join(fields)})")
+    unknown = sorted(set(raw) - set(fields))
     if unknown:
-        raise ProfileError(f"aftercare.{unknown[0]}: unknown field (a typo?)")
-    return Aftercare(transport=_text(raw, "transport", "aftercare."),
-                     if_unwell=_text(raw, "if_unwell", "aftercare."))
+        raise ProfileError(f"{name}.{unknown[0]}: unknown field (a typo?)")
+    return Section(name, {field: _text(raw, field, f"{name}.") for field in fields})
 
 
 def _sms(raw: Any) -> Sms:

@@ -42,6 +42,12 @@ def test_the_shipped_profile_is_a_fictional_demo_clinic():
         (lambda p: p.pop("aftercare"), "aftercare"),
         (lambda p: p["aftercare"].update(if_unwell=" "), "aftercare.if_unwell"),
         (lambda p: p["aftercare"].update(if_unwel="typo"), "aftercare.if_unwel"),
+        (lambda p: p.pop("payment_options"), "payment_options"),
+        (lambda p: p.pop("visit"), "visit"),
+        (lambda p: p["visit"].pop("comfort"), "visit.comfort"),
+        (lambda p: p["preparation"].update(food_and_drink=["a list"]), "preparation.food_and_drink"),
+        (lambda p: p.update(referral="You don't need one."), "referral"),
+        (lambda p: p["treatments"].update(spravato="typo"), "treatments.spravato"),
     ],
 )
 def test_a_bad_field_is_named_in_the_error(raw_profile, change, field):
@@ -60,7 +66,23 @@ def test_template_values_cover_every_profile_placeholder(raw_profile):
     values = parse_profile(raw_profile).template_values()
     assert values["clinic_phone"] == raw_profile["phone"]
     assert values["hours_summary"] == raw_profile["hours"]["summary"]
+    assert values["visit_comfort"] == raw_profile["visit"]["comfort"]
+    assert values["treatments_esketamine"] == raw_profile["treatments"]["esketamine"]
     assert all(isinstance(v, str) and v for v in values.values())
+
+
+def test_a_sections_fields_read_as_attributes(raw_profile):
+    profile = parse_profile(raw_profile)
+    assert profile.aftercare.if_unwell == raw_profile["aftercare"]["if_unwell"]
+    with pytest.raises(AttributeError, match="visit.valet"):
+        profile.visit.valet
+    assert copy.deepcopy(profile) == profile
+
+
+def test_the_catalogue_names_only_fields_the_profile_has(raw_profile, catalogue):
+    for topic in catalogue["topics"]:
+        for field in topic.get("profile", []):
+            assert field in raw_profile, f"{topic['id']}: {field} is not a profile field"
 
 
 @pytest.mark.parametrize(
