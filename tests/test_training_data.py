@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from bench.nlu_heldout import HELDOUT_FILES
 from clinic.profile import load_profile
 from components.profile_nlg import STAFF_ALERT_NOTE
 from support import ROOT, VENV_BIN, nlu_examples
@@ -27,7 +28,11 @@ def training():
 
 @pytest.fixture(scope="module")
 def heldout():
-    return nlu_examples(ROOT / "tests" / "data" / "heldout_faq.yml")
+    examples = {}
+    for path in HELDOUT_FILES:
+        for intent, items in nlu_examples(path).items():
+            examples.setdefault(intent, []).extend(items)
+    return examples
 
 
 @pytest.fixture(scope="module")
