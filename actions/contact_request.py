@@ -20,6 +20,22 @@ logger = logging.getLogger(__name__)
 FORM_SLOTS = ("contact_name", "contact", "preferred_time")
 
 
+# Responses that end by offering a consultation: a "yes" to them is a consultation request.
+OFFERS_A_CONSULTATION = frozenset({"utter_medical_specific"})
+
+
+def response_before_form(tracker: Tracker) -> Text | None:
+    """The response the assistant gave just before the form last started (Rasa keeps its name
+    in the bot event's metadata)."""
+    started = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == "contact_form":
+            started = True
+        elif started and event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
 def clear_form_slots() -> List[Dict[Text, Any]]:
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
 
@@ -30,6 +46,16 @@ class ValidateContactForm(FormValidationAction):
 
     def name(self) -> Text:
         return "validate_contact_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
+        if (tracker.get_slot("request_kind") is None
+                and response_before_form(tracker) in OFFERS_A_CONSULTATION):
+            # A typed "yes" to "Would you like to book a consultation?" (a button sends the intent)
+            events.append(SlotSet("request_kind", "consultation"))
+        return events
 
     def validate_contact_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -155,6 +155,7 @@ def test_a_clear_rephrasing_after_not_understood_gets_the_answer(assistant, doma
     assert ask["text"] in (
         domain["responses"]["utter_ask_affirmation"][0]["text"],
         response_text(domain, "utter_ask_rephrase"),
+        response_text(domain, "utter_out_of_scope"),
     )
     assert texts(assistant.send(sender, "how much does it cost")) == [
         response_text(domain, "utter_faq/cost")]
@@ -171,3 +172,40 @@ def test_something_else_asks_to_rephrase(assistant, domain):
     something_else = next(b for b in ask["buttons"] if b["title"] == "Something else")
     assert texts(assistant.send(sender, something_else["payload"])) == [
         response_text(domain, "utter_ask_rephrase")]
+
+
+def test_a_typed_yes_to_the_offer_of_a_consultation_books_one(assistant, domain):
+    sender = conversation()
+    assistant.send(sender, "i take zoloft, can i still do ketamine?")
+    assert texts(assistant.send(sender, "yes")) == [response_text(domain, "utter_ask_contact_name")]
+    assistant.send(sender, "Jordan Ellis")
+    assistant.send(sender, "555 010 4477")
+    [confirm] = assistant.send(sender, "mornings")
+    assert confirm["text"] == response_text(
+        domain, "utter_confirm_request", 0, contact_name="Jordan Ellis",
+        contact="(555) 010-4477", preferred_time="mornings")
+
+
+def test_a_yes_with_nothing_pending_invites_the_question(assistant, domain):
+    sender = conversation()
+    assistant.send(sender, "how long is a session")
+    assert texts(assistant.send(sender, "yes")) == [response_text(domain, "utter_ask_question")]
+
+
+@pytest.mark.parametrize("text", [
+    "whats the weather gonna be like tomorrow", "can you write me a poem about my cat",
+    "who won the football game"])
+def test_out_of_scope_is_said_plainly_with_the_offer_of_a_person(assistant, domain, text):
+    [reply] = assistant.send(conversation(), text)
+    assert reply["text"] == response_text(domain, "utter_out_of_scope")
+    assert {"title": "Talk to a person", "payload": "/human_handoff"} in reply["buttons"]
+
+
+def test_thanks_at_the_read_back_confirms_the_request(assistant, domain):
+    sender = conversation()
+    assistant.send(sender, "I'd like to book a consultation")
+    assistant.send(sender, "Sam Rivera")
+    assistant.send(sender, "sam.rivera@example.org")
+    assistant.send(sender, "friday morning")
+    assert texts(assistant.send(sender, "thanks!")) == [
+        response_text(domain, "utter_request_saved", 0, contact_name="Sam Rivera")]

@@ -19,9 +19,12 @@ DOMAIN = {
 }
 
 
-def message_with_ranking(*ranked):
+def message_with_ranking(*ranked, nearest=("faq", 0.38)):
+    """An unsure message: the selector's FAQ ranking, and the nearest intent's similarity."""
     return {
         "intent": {"name": "nlu_fallback", "confidence": 0.5},
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.4},
+                           {"name": nearest[0], "confidence": nearest[1]}],
         "response_selector": {"faq": {"ranking": [
             {"intent_response_key": key, "confidence": confidence} for key, confidence in ranked
         ]}},
@@ -46,3 +49,12 @@ def test_without_any_likely_topic_it_asks_to_rephrase():
     dispatcher = CollectingDispatcher()
     ActionAskAffirmation().run(dispatcher, tracker, DOMAIN)
     assert [m["response"] for m in dispatcher.messages] == ["utter_ask_rephrase"]
+
+
+def test_a_message_far_from_every_topic_is_told_plainly_what_it_can_help_with():
+    for nearest in [("faq", 0.25), ("out_of_scope", 0.38), ("greet", 0.1)]:
+        tracker = make_tracker(latest_message=message_with_ranking(
+            ("faq/cost", 0.6), ("faq/contact", 0.3), nearest=nearest))
+        dispatcher = CollectingDispatcher()
+        ActionAskAffirmation().run(dispatcher, tracker, DOMAIN)
+        assert [m["response"] for m in dispatcher.messages] == ["utter_out_of_scope"], nearest
