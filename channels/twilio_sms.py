@@ -69,6 +69,9 @@ LATE_REPLY_RETRIES_SECONDS = (2, 10, 30, 120)  # the pauses before each new try 
 HELP_REPLY = "utter_sms_help"
 TEXT_ONLY_REPLY = "utter_sms_text_only"
 FAILURE_REPLY = "utter_sms_failure"
+INTRO_REPLY = "utter_sms_intro"
+# Replies after which no introduction is added: the crisis layer's (policy: nothing else first).
+SAFETY_REPLIES = ("utter_crisis", "utter_unwell_after_infusion")
 
 # What Twilio sends: a base64 HMAC-SHA1 in the header, and a form of some 20 fields (up to 60
 # with ten pictures or WhatsApp's extras) that fits in ~25 kB even when all 1600 characters of
@@ -86,6 +89,14 @@ class SmsCollector(CollectingOutputChannel):
     @classmethod
     def name(cls) -> Text:
         return CHANNEL
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.responses: List[Optional[str]] = []  # the domain's response names, in order
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.responses.append(message.get("utter_action"))
+        await super().send_response(recipient_id, message)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._persist_message(self._message(recipient_id, text=text.strip()))
@@ -358,7 +369,8 @@ class TwilioSmsInput(InputChannel):
         if not claim.first:
             logger.info("twilio: message %s was already handled (%s)", sid, claim.status)
             return twiml(claim.replies if claim.status == sms.ANSWERED and claim.replies else [])
-        await asyncio.to_thread(sms.remember_number, engine, conversation_id, phone)
+        first_contact = await asyncio.to_thread(sms.remember_number, engine, conversation_id,
+                                                phone)
         opted_out = await asyncio.to_thread(sms.is_opted_out, engine, conversation_id)
 
         keyword = body.strip().upper()
@@ -375,12 +387,14 @@ class TwilioSmsInput(InputChannel):
         if keyword in HELP_KEYWORDS:
             bodies = []
             if current_profile().sms.keyword_replies == "clinic":
-                bodies = await self._domain_reply(request, conversation_id, HELP_REPLY)
+                bodies = await self._domain_reply(request.app.ctx.agent, conversation_id,
+                                                  HELP_REPLY)
             return await self._finish(engine, sid, bodies, sms.ANSWERED if bodies else sms.NO_REPLY)
         if not body.strip():  # a picture or other media without text
             if opted_out:
                 return await self._finish(engine, sid, [], sms.NO_REPLY)
-            bodies = await self._domain_reply(request, conversation_id, TEXT_ONLY_REPLY)
+            bodies = await self._domain_reply(request.app.ctx.agent, conversation_id,
+                                              TEXT_ONLY_REPLY)
             return await self._finish(engine, sid, bodies, sms.ANSWERED)
 
         options = await asyncio.to_thread(sms.take_menu, engine, conversation_id)
@@ -390,7 +404,8 @@ class TwilioSmsInput(InputChannel):
             text or body, collector, conversation_id, input_channel=CHANNEL,
             message_id=sid, metadata={},
         )
-        turn = asyncio.create_task(self._run_turn(on_new_message, message, engine, collector))
+        turn = asyncio.create_task(self._run_turn(on_new_message, message, engine, collector,
+                                                  introduce=first_contact))
         done, _ = await asyncio.wait({turn}, timeout=max(0.0, deadline - time.monotonic()))
         if done:
             if isinstance(turn.exception(), sa.exc.SQLAlchemyError):
@@ -400,9 +415,10 @@ class TwilioSmsInput(InputChannel):
             if turn.exception() is not None:
                 logger.error("twilio: the assistant failed on %s (%s)", sid,
                              type(turn.exception()).__name__)
-                bodies = [] if opted_out else (await self._crisis_bodies(body) or await
-                                               self._domain_reply(request, conversation_id,
-                                                                  FAILURE_REPLY))
+                bodies = [] if opted_out else (
+                    await self._crisis_bodies(body)
+                    or await self._domain_reply(request.app.ctx.agent, conversation_id,
+                                                FAILURE_REPLY))
                 return await self._finish(engine, sid, bodies, sms.FAILED)
             bodies = turn.result()
             if opted_out:  # still heard (a crisis still reaches staff), but never answered
@@ -423,10 +439,13 @@ class TwilioSmsInput(InputChannel):
 
     async def _run_turn(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage,
-        engine: Any, collector: SmsCollector,
+        engine: Any, collector: SmsCollector, introduce: bool = False,
     ) -> List[str]:
         """The assistant's answer to one message, as SMS bodies (menus remembered). While it
         waits and runs, its claim is renewed: only a dead process's claim goes stale.
+
+        `introduce`: a number's first message; the answer starts with who is answering
+        (automated, not medical advice, how to stop), except when it is a crisis reply.
 
         The message takes its place in the conversation's queue (the lock store's ticket) on
         arrival, before it waits for one of the SMS turns: two texts sent in a row and taken by
@@ -453,6 +472,9 @@ class TwilioSmsInput(InputChannel):
             bodies.extend(parts)
             options = offered or options
         await asyncio.to_thread(sms.offer_menu, engine, message.sender_id, options)
+        if introduce and agent is not None and not any(
+                (name or "").startswith(SAFETY_REPLIES) for name in collector.responses):
+            bodies[:0] = await self._domain_reply(agent, message.sender_id, INTRO_REPLY)
         return bodies
 
     async def _keep_claim(self, engine: Any, sid: str) -> None:
@@ -506,10 +528,10 @@ class TwilioSmsInput(InputChannel):
                 bodies.extend(format_for_sms(reply["text"], reply.get("buttons"))[0])
         return bodies
 
-    async def _domain_reply(self, request: Request, conversation_id: str, name: str) -> List[str]:
+    async def _domain_reply(self, agent: Any, conversation_id: str, name: str) -> List[str]:
         """A response of the domain, for SMS, without a turn of the assistant."""
         tracker = DialogueStateTracker(conversation_id, slots=[])
-        reply = await request.app.ctx.agent.nlg.generate(name, tracker, CHANNEL)
+        reply = await agent.nlg.generate(name, tracker, CHANNEL)
         bodies, _ = format_for_sms((reply or {}).get("text") or "")
         return bodies
 

@@ -90,7 +90,8 @@ def conversation_id_for(phone: str, key: Secret) -> str:
 
 def remember_number(
     engine: sa.engine.Engine, conversation_id: str, phone: str, now: Optional[dt.datetime] = None
-) -> None:
+) -> bool:
+    """Record that the number wrote now; True when it is the number's first message."""
     now = now or _utc_now()
     with engine.begin() as connection:
         updated = connection.execute(
@@ -108,7 +109,9 @@ def remember_number(
                         )
                     )
             except sa.exc.IntegrityError:  # the same number's other message got there first
-                pass
+                return False
+            return True
+    return False
 
 
 def phone_for(engine: sa.engine.Engine, conversation_id: str) -> Optional[str]:

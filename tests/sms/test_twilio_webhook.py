@@ -108,10 +108,25 @@ def engine(assistant):
 def test_a_signed_question_gets_the_sms_answer_in_twiml(send, domain):
     phone = new_phone()
     bodies = send(phone, "how long is a session?")
-    assert bodies[: len(sms_variant(domain, "utter_faq/session_length"))] == sms_variant(
-        domain, "utter_faq/session_length")
+    answer = sms_variant(domain, "utter_faq/session_length")
+    assert bodies[-len(answer):] == answer  # after the first message's introduction
     for body in bodies:
         assert is_gsm7(body) and segments(body) <= 2, body
+
+
+def test_a_numbers_first_answer_says_who_is_answering_once(send, domain):
+    phone = new_phone()
+    intro = sms_variant(domain, "utter_sms_intro")
+    first = send(phone, "how long is a session?")
+    assert first == intro + sms_variant(domain, "utter_faq/session_length")
+    assert "not medical advice" in intro[0] and "STOP" in intro[0]
+    assert send(phone, "how much does it cost") == sms_variant(domain, "utter_faq/cost")
+
+
+def test_a_crisis_as_the_first_message_gets_no_introduction(send, domain):
+    bodies = send(new_phone(), "i want to kill myself tonight")
+    assert bodies and "988" in bodies[0]
+    assert not set(sms_variant(domain, "utter_sms_intro")) & set(bodies)
 
 
 @pytest.mark.parametrize("forgery", ["wrong token", "missing", "other url", "changed body"])
