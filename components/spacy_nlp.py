@@ -1,9 +1,8 @@
 """Rasa's SpacyNLP without the parts of the spaCy pipeline nothing here reads.
 
 Rasa loads the whole model but its dependency parser. Our pipeline reads tokens and lemmas
-(SpacyTokenizer; the lemmas need the tagger and attribute ruler), never named entities, so
-the entity recogniser is removed too: a few milliseconds less for every message and less
-memory, the same tokens and lemmas.
+(SpacyTokenizer; the lemmas need the tagger and attribute ruler) and named entities (the
+second look at FAQ answers, components/unknown_names.py); the parser is removed.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.nlu.utils.spacy_utils import SpacyNLP as RasaSpacyNLP
 
-UNUSED_PIPES = ("parser", "ner")
+UNUSED_PIPES = ("parser",)
 
 
 @DefaultV1Recipe.register(
