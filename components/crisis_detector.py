@@ -52,8 +52,10 @@ CRISIS_INTENT = "crisis"
 CHECK_INTENT = "crisis_check"
 UNWELL_INTENT = "unwell_after_infusion"
 UNWELL_CATEGORY = "after_infusion"
-# What NLU could not answer; anything else (a clinic question, "goodbye") it answers.
-UNANSWERED = frozenset({None, "nlu_fallback", "out_of_scope"})
+# What NLU could not answer; anything else (a clinic question, "goodbye") it answers, if the
+# classifier is `answered_min_confidence` sure of it.
+FALLBACK_INTENT = "nlu_fallback"
+UNANSWERED = frozenset({None, FALLBACK_INTENT, "out_of_scope"})
 SUBJECT_ENTITY = "crisis_subject"
 FILE = "crisis_model.joblib"
 THIRD_PERSON_KINDS = frozenset({"third_person"})
@@ -89,6 +91,9 @@ class CrisisDetector(GraphComponent):
             # and for the model alone to make it urgent (the rules need no such margin)
             "answered_urgent_threshold": 0.98,
             "neighbours": 3,  # training examples recorded beside the model's score
+            # The NLU training data (data/nlu: clinic questions, small talk, form answers,
+            # out of scope) as more examples of `none`: none of it is a crisis (a test says so).
+            "nlu_examples_as_none": True,
         }
 
     @classmethod
@@ -126,6 +131,8 @@ class CrisisDetector(GraphComponent):
         examples = risk.load_examples(folder)
         if not examples:
             raise ValueError(f"CrisisDetector: no examples in {folder}/*.jsonl")
+        if self.config["nlu_examples_as_none"]:
+            examples += nlu_examples_as_none(training_data)
         dense = shared_encoder().sentence_vectors([example.text for example in examples])
         self.models = {
             "whole": risk.RiskModel(self.config["dense_weight"], self.config["C"]).fit(examples, dense),
@@ -151,7 +158,7 @@ class CrisisDetector(GraphComponent):
             text = message.get(TEXT) or ""
             result = self.detector.detect(text).as_dict()
             result["rules_level"] = result["level"]
-            intent = message.get(INTENT) or {}
+            intent = classified_intent(message)
             answered = (intent.get(INTENT_NAME_KEY) not in UNANSWERED and
                         (intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
                         >= self.config["answered_min_confidence"])
@@ -217,6 +224,23 @@ class CrisisDetector(GraphComponent):
         if sentence is None:  # no featurizer ran (an empty text): encode it here
             return shared_encoder().sentence_vectors([message.get(TEXT) or ""])
         return sentence.features.reshape(1, -1).astype(np.float32)
+
+
+def classified_intent(message: Message) -> Dict[str, Any]:
+    """The intent the classifier found, before the fallback gates: "i've been depressed for
+    years and nothing works" is a clinic question (NLU 0.54 sure) whether or not one FAQ answer
+    is sure enough to be given."""
+    for item in message.get(INTENT_RANKING_KEY) or []:
+        if item.get(INTENT_NAME_KEY) != FALLBACK_INTENT:
+            return item
+    return message.get(INTENT) or {}
+
+
+def nlu_examples_as_none(training_data: TrainingData) -> List[risk.Example]:
+    """The NLU training examples as examples of `none` for the risk model, once each."""
+    texts = dict.fromkeys(
+        (example.get(TEXT) or "").strip() for example in training_data.intent_examples)
+    return [risk.Example(text, NONE, "nlu") for text in texts if text]
 
 
 def examples_folder(config: Dict[str, Any]) -> Path:

@@ -397,6 +397,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("killing_me", "none", "idiom", "kill me"),
     # A condition, not an event: "I have a seizure disorder, is it okay for me?"
     ("seizure_condition", "none", "idiom", "seizure disorder|condition|history|medication|med|free"),
+    ("seizure_before", "none", "idiom", "have|had|has a? seizure b4|before|previously"),
     ("kill_time", "none", "idiom", "kill time|some|the *1 time|hour|minute"),
     ("to_die_for", "none", "idiom", "be to die for"),
     ("die_laughing", "none", "idiom", "die|dying|dead of|from|laughing|laughter|lol|lmao|embarrassment|boredom"),
@@ -432,6 +433,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("veins_collapse", "none", "idiom", "vein|veins *2 collapse|collapsing|collapsed"),
     ("hurt_feelings", "none", "idiom", "hurt|hurting his|her|their|my|your feelings"),
     ("cut_costs", "none", "idiom", "cut|cutting cost|costs|back|down|corner|corners|out|hair|ties|class"),
+    ("cut_that_out", "none", "idiom", "cut|cutting that|it|this|them|those|alcohol|coffee|caffeine|drinking|sugar out|back|down"),
     ("life_savings", "none", "idiom", "my life saving|savings|insurance"),
     # --- hopelessness, a passive wish: the direct question (check) ----------------------------
     ("feel_hopeless", "suicidal_ideation", "passive", "feel|feeling|felt|be|been|so|really|completely|totally|utterly|just *3 hopeless"),

@@ -243,8 +243,21 @@ def test_rule_matching_has_a_budget_per_message(monkeypatch):
     ("do i take my seizure meds before the infusion?", NONE),
     ("i just had a seizure after my infusion", URGENT),
     ("i have a seizure disorder and im having a seizure right now", URGENT),
+    ("had seizures b4, can i still get it", NONE),  # history, asked about
+    ("i have had seizures before, is ketamine ok", NONE),
+    ("she had a seizure and isnt waking up", URGENT),
 ])
 def test_a_seizure_condition_is_not_a_seizure_now(text, expected):
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I have a glass of wine with dinner. How many days ahead do I need to cut that out?", NONE),
+    ("do i need to cut out coffee before", NONE),
+    ("i need to cut so bad", URGENT),
+    ("i need to cut tonight", URGENT),
+])
+def test_cutting_something_out_is_not_cutting(text, expected):
     assert level(text) == expected
 
 
