@@ -1,15 +1,15 @@
 """Held-out NLU evaluation: how the trained assistant reads messages it never saw in training.
 
-    .venv/bin/python -m bench.nlu_heldout                # both sets, reports/nlu_heldout_<set>.json
+    .venv/bin/python -m bench.nlu_heldout                # every set, reports/nlu_heldout_<set>.json
     .venv/bin/python -m bench.nlu_heldout --set second   # one set
     .venv/bin/python -m bench.nlu_heldout --thresholds   # also sweep the fallback thresholds
 
-The held-out files (tests/data/heldout_*.yml) are never used in training. Two sets, each from
-writers who never saw the training data: `first` (heldout_faq.yml and heldout_other.yml) and
-`second` (heldout_second.yml, by other writers, all 29 topics), and `entities`
-(heldout_entities.yml: questions naming a medicine, a place, an insurer…). The figure that matters is
-*response-selection accuracy*: the share of FAQ questions whose final answer is the right one,
-after the fallback gate (a fallback counts as wrong).
+The held-out files (tests/data/heldout_*.yml) are never used in training. Three sets, each from
+writers who never saw the training data: `first` (heldout_faq.yml and heldout_other.yml),
+`second` (heldout_second.yml, by other writers, all 29 topics) and `entities`
+(heldout_entities.yml: questions naming a medicine, a place, an insurer…). The figure that
+matters is *response-selection accuracy*: the share of FAQ questions whose final answer is
+the right one, after the fallback gate (a fallback counts as wrong).
 """
 
 from __future__ import annotations

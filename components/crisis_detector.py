@@ -28,6 +28,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     ENTITIES,
     INTENT,
@@ -54,8 +55,7 @@ UNWELL_INTENT = "unwell_after_infusion"
 UNWELL_CATEGORY = "after_infusion"
 # What NLU could not answer; anything else (a clinic question, "goodbye") it answers, if the
 # classifier is `answered_min_confidence` sure of it.
-FALLBACK_INTENT = "nlu_fallback"
-UNANSWERED = frozenset({None, FALLBACK_INTENT, "out_of_scope"})
+UNANSWERED = frozenset({None, DEFAULT_NLU_FALLBACK_INTENT_NAME, "out_of_scope"})
 SUBJECT_ENTITY = "crisis_subject"
 FILE = "crisis_model.joblib"
 THIRD_PERSON_KINDS = frozenset({"third_person"})
@@ -231,7 +231,7 @@ def classified_intent(message: Message) -> Dict[str, Any]:
     years and nothing works" is a clinic question (NLU 0.54 sure) whether or not one FAQ answer
     is sure enough to be given."""
     for item in message.get(INTENT_RANKING_KEY) or []:
-        if item.get(INTENT_NAME_KEY) != FALLBACK_INTENT:
+        if item.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME:
             return item
     return message.get(INTENT) or {}
 

@@ -25,7 +25,9 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -33,7 +35,6 @@ from clinic.profile import current_profile
 
 logger = logging.getLogger(__name__)
 
-INTENT_RANKING = "intent_ranking"
 FILE = "known_words.json"
 _WORD = re.compile(r"[\w']+")
 MIN_WORD_LENGTH = 3  # shorter pieces ("s", "ur") are shorthand more often than names
@@ -114,7 +115,7 @@ class UnknownNamesGate(GraphComponent):
                 continue
             fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
                         PREDICTED_CONFIDENCE_KEY: self.config["min_intent_confidence"]}
-            ranking = message.get(INTENT_RANKING) or []
+            ranking = message.get(INTENT_RANKING_KEY) or []
             message.set(INTENT, fallback, add_to_output=True)
-            message.set(INTENT_RANKING, [fallback] + ranking, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [fallback] + ranking, add_to_output=True)
         return messages
