@@ -12,7 +12,7 @@ run scale test unit shell: export CLINIC_ENV ?= local
 CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
 
-.PHONY: setup train run scale test unit browser nginx validate shell lock clean
+.PHONY: setup train run scale test unit browser nginx validate migrate shell lock clean
 
 setup:  ## Python 3.10 venv, pinned packages, clinic profile check
 	@scripts/setup.sh
@@ -37,6 +37,9 @@ browser:  ## Debian's Chromium for the widget tests
 
 nginx:  ## Debian's nginx, the load balancer of `make scale` and its tests
 	@scripts/debian-package.sh nginx-light $(NGINX) "the scale-out tests"
+
+migrate: setup  ## Bring the database at CLINIC_DATABASE_URL (default: var/assistant.db) to this release's schema
+	@$(VENV)/python -m clinic.migrate
 
 validate: setup
 	@$(VENV)/python scripts/validate_data.py

@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from clinic import settings
+from clinic.migrate import upgrade
 from console import accounts
 from deploy.cluster import free_port
 
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                settings.CONSOLE_SECRET_ENV: secrets.token_hex(32)}
         python = sys.executable
         port = free_port()
+        upgrade(env[settings.DATABASE_URL_ENV])
         server = subprocess.Popen([python, "-m", "console", "run", "--port", str(port),
                                    "--no-index"], env=env, cwd=ROOT,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -37,6 +37,7 @@ import aiohttp
 import requests
 import yaml
 
+from clinic.migrate import upgrade
 from deploy.cluster import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,6 +157,7 @@ def start_ours(model: Path, workdir: Path) -> Server:
     (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
     env = {**_environment(), "CLINIC_DATABASE_URL": f"sqlite:///{workdir / 'assistant.db'}",
            "CLINIC_EVENTS_DATABASE_URL": f"sqlite:///{workdir / 'events.db'}"}
+    upgrade(env["CLINIC_DATABASE_URL"])
     actions = subprocess.Popen(
         [sys.executable, "-m", "clinic.action_server", "--port", str(action_port)],
         cwd=ROOT, env=env, stdout=(workdir / "actions.log").open("w"), stderr=subprocess.STDOUT)

@@ -1,13 +1,14 @@
 """The clinic's own records in SQL (SQLAlchemy Core): the engine, the column types every clinic
 table uses, and requests for a consultation or a call back.
 
-Tables are prefixed `clinic_` so they can share a database with Rasa's tracker store.
+Tables are prefixed `clinic_` so they can share a database with Rasa's tracker store. Every
+table is declared on `metadata` (clinic/schema.py lists the modules); the migrations in
+clinic/migrations/ make them (`python -m clinic.migrate`), never a server.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 from functools import lru_cache
 from typing import Any, Optional
@@ -17,8 +18,6 @@ import sqlalchemy as sa
 from clinic import settings
 
 metadata = sa.MetaData()
-# The other modules that declare clinic tables: one of each module's tables → the module.
-TABLE_MODULES = {"clinic_escalations": "clinic.escalations", "clinic_sms_numbers": "clinic.sms"}
 
 
 class UtcDateTime(sa.types.TypeDecorator):
@@ -80,44 +79,22 @@ contact_requests = sa.Table(
 
 @lru_cache(maxsize=None)
 def engine_for(url: str) -> sa.engine.Engine:
-    """One engine per database URL, with the clinic's tables created if missing."""
-    connect_args = {"timeout": 15} if url.startswith("sqlite") else {"connect_timeout": 10}
-    engine = sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args,
-                           hide_parameters=True)  # errors never log what people wrote
-    for table, module in TABLE_MODULES.items():  # all tables exist, whoever asks first
-        if table not in metadata.tables:  # (that module may be running as __main__)
-            importlib.import_module(module)
+    """One engine per database URL, checked to be reachable and at this release's schema."""
+    from clinic import migrate  # (it reads the migrations, which import this module)
+
+    engine = create_engine(url)
     check_reachable(engine, settings.DATABASE_URL_ENV)
-    metadata.create_all(engine)
-    add_missing_columns(engine)
+    migrate.check_current(engine)
     return engine
 
 
-def add_missing_columns(engine: sa.engine.Engine) -> list[str]:
-    """Add the nullable columns a table of an earlier release lacks (`create_all` makes only
-    missing tables); "table.column" of each column added."""
-    inspector = sa.inspect(engine)
-    preparer = engine.dialect.identifier_preparer
-    added = []
-    for table in metadata.sorted_tables:
-        if not inspector.has_table(table.name):
-            continue
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present or not column.nullable:
-                continue
-            ddl = (f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN "
-                   f"{preparer.format_column(column)} {column.type.compile(dialect=engine.dialect)}")
-            try:
-                with engine.begin() as connection:
-                    connection.execute(sa.text(ddl))
-            except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-                # Another process starting at the same time added it first.
-                if column.name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
-                    raise
-            else:
-                added.append(f"{table.name}.{column.name}")
-    return added
+def create_engine(url: str) -> sa.engine.Engine:
+    """An engine as every process of the clinic makes it: errors never show what people wrote,
+    connections are tested before use, a locked SQLite file or a silent server is waited for
+    only so long."""
+    connect_args = {"timeout": 15} if url.startswith("sqlite") else {"connect_timeout": 10}
+    return sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args,
+                            hide_parameters=True)
 
 
 class DatabaseUnreachable(settings.SettingsError, sa.exc.OperationalError):

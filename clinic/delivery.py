@@ -38,6 +38,7 @@ import sqlalchemy as sa
 
 from clinic import settings
 from clinic.db import engine_for
+from clinic.migrate import SchemaNotCurrent
 from clinic.escalations import (
     CANCELLED,
     HELD,
@@ -505,6 +506,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 reason = type(getattr(error, "orig", None) or error).__name__  # the driver's
                 logger.error("cannot reach the database (%s); retrying every %g s",
                              reason, args.poll)
+            database_down = True
+        except SchemaNotCurrent as error:  # a deployment migrating right now, or not yet
+            if not database_down:
+                logger.error("%s; retrying every %g s", error, args.poll)
             database_down = True
         except Exception as error:  # logged by type only: its text may hold private data
             logger.error("delivery pass failed (%s); retrying in %g s", type(error).__name__,

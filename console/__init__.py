@@ -19,9 +19,9 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 from werkzeug.routing import IntegerConverter
 
 from clinic import settings
-from clinic.db import engine_for, metadata
+from clinic.db import engine_for
 from clinic.profile import current_profile
-from console import accounts, conversations, index  # noqa: F401 (their tables)
+from console import accounts
 
 SESSION_HOURS = 8  # a session's absolute lifetime, however active
 SESSION_IDLE_MINUTES = 15  # logged off after this long without a person using the console
@@ -101,9 +101,7 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
         app.register_blueprint(feature.blueprint)
     app.extensions["login_attempts"] = views.AttemptsPerAddress(
         burst=app.config.get("LOGIN_BURST", 10), per_minute=app.config.get("LOGIN_PER_MINUTE", 10))
-    engine = engine_for(app.config["DATABASE_URL"])
-    metadata.create_all(engine)  # the console's tables too (their modules are imported now)
-    accounts.upgrade_schema(engine)  # columns added since
+    engine_for(app.config["DATABASE_URL"])  # reachable and migrated, or a one-line error
     return app
 
 

@@ -2,9 +2,7 @@
 accounts an administrator can disable, a password staff change themselves (giving the current
 one, counted as a log-in is), and the audit log of who did what.
 
-Tables live beside the clinic's other records (`clinic.db`), prefixed `console_`. A database
-made by an earlier version gets the columns added since by `upgrade_schema()` (the console
-calls it at start-up).
+Tables live beside the clinic's other records (`clinic.db`), prefixed `console_`.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from clinic.db import UtcDateTime, add_missing_columns, metadata
+from clinic.db import UtcDateTime, metadata
 
 STAFF, ADMIN = "staff", "admin"
 ROLES = (STAFF, ADMIN)
@@ -92,15 +90,6 @@ class Staff:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def upgrade_schema(engine: sa.engine.Engine) -> list[str]:
-    """Add the columns of `console_users` that a database from an earlier version lacks (all
-    nullable, so existing rows stay valid); the names of the columns added."""
-    if not sa.inspect(engine).has_table(users.name):
-        return []  # `metadata.create_all` makes it whole
-    prefix = f"{users.name}."
-    return [name[len(prefix):] for name in add_missing_columns(engine) if name.startswith(prefix)]
 
 
 def _check_password(password: str) -> None:

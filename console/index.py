@@ -102,45 +102,10 @@ turns = sa.Table(
 )
 
 # Search ("words in any message", `console.conversations`) is a substring match, which without
-# an index reads the text of every message. SQLite: an FTS5 trigram index of the messages, kept
-# by triggers (its own table; `detail=none` keeps it about the size of the text); PostgreSQL:
-# a pg_trgm GIN index. Where one cannot be created (SQLite without FTS5's trigram tokenizer,
-# before 3.34; no right to create pg_trgm), search still works, by reading every message.
+# an index reads the text of every message. The migrations make one where they can (SQLite: an
+# FTS5 trigram index kept by triggers, `console_turns_search`; PostgreSQL: a pg_trgm GIN index);
+# where they cannot, search still works, by reading every message.
 search_index = sa.table("console_turns_search", sa.column("rowid"), sa.column("text"))
-SEARCH_INDEX_DDL = {
-    "sqlite": (
-        "CREATE VIRTUAL TABLE console_turns_search USING fts5(text, content='console_turns', "
-        "content_rowid='id', tokenize='trigram', detail='none')",
-        "CREATE TRIGGER console_turns_search_insert AFTER INSERT ON console_turns BEGIN "
-        "INSERT INTO console_turns_search (rowid, text) VALUES (new.id, new.text); END",
-        "CREATE TRIGGER console_turns_search_delete AFTER DELETE ON console_turns BEGIN "
-        "INSERT INTO console_turns_search (console_turns_search, rowid, text) "
-        "VALUES ('delete', old.id, old.text); END",
-        "CREATE TRIGGER console_turns_search_update AFTER UPDATE OF text ON console_turns BEGIN "
-        "INSERT INTO console_turns_search (console_turns_search, rowid, text) "
-        "VALUES ('delete', old.id, old.text); "
-        "INSERT INTO console_turns_search (rowid, text) VALUES (new.id, new.text); END",
-    ),
-    "postgresql": (
-        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-        "CREATE INDEX ix_console_turns_text_trigrams ON console_turns "
-        "USING gin (text gin_trgm_ops)",
-    ),
-}
-
-
-@sa.event.listens_for(turns, "after_create")
-def _create_search_index(table: sa.Table, connection: sa.engine.Connection, **_: Any) -> None:
-    statements = SEARCH_INDEX_DDL.get(connection.dialect.name, ())
-    if not statements:
-        return
-    try:
-        with connection.begin_nested():  # on PostgreSQL a failed statement ends the transaction
-            for statement in statements:
-                connection.exec_driver_sql(statement)
-    except sa.exc.DBAPIError as error:
-        logger.warning("index: no search index (%s); a search reads every message",
-                       str(error.orig).strip().splitlines()[0])
 
 
 checkpoints = sa.Table(

@@ -15,6 +15,7 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
+from clinic.db import metadata
 from clinic.db import rasa_events as events
 from clinic.escalations import record_escalation
 from crisis import session
@@ -24,10 +25,9 @@ from crisis.parse_output import crisis_field
 
 logger = logging.getLogger(__name__)
 
-_checkpoint_metadata = sa.MetaData()
 checkpoint = sa.Table(
     "clinic_crisis_sweep",
-    _checkpoint_metadata,
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("last_event_id", sa.BigInteger, nullable=False),
 )
@@ -43,7 +43,6 @@ def sweep(engine: sa.engine.Engine, targets: Sequence[str], batch: int = 1000) -
     """Record escalations for tracker events not swept yet; returns how many were new."""
     if not sa.inspect(engine).has_table(events.name):
         return 0
-    checkpoint.create(engine, checkfirst=True)
     created = 0
     while True:
         new, more = _sweep_batch(engine, targets, batch)

@@ -168,11 +168,13 @@ def cluster_env(base: Optional[Dict[str, str]] = None,
 
 def prepare_stores(env: Dict[str, str]) -> None:
     """Check PostgreSQL and Redis are reachable (one line each when not), create the databases
-    that do not exist yet, and the tables, once, before replicas race to create them."""
+    that do not exist yet, and the tables (the clinic's by its migrations), once, before replicas
+    race to create them."""
     from rasa.core.brokers.sql import SQLEventBroker
     from rasa.core.tracker_store import SQLTrackerStore
 
-    from clinic.db import check_reachable, engine_for
+    from clinic import migrate
+    from clinic.db import check_reachable
     from components.lock_store import check_redis_reachable
     from components.sqlite import server_engine
 
@@ -189,7 +191,7 @@ def prepare_stores(env: Dict[str, str]) -> None:
         except settings.SettingsError as error:
             problems.append(str(error))
     if not problems:
-        engine_for(env[settings.DATABASE_URL_ENV]).dispose()
+        migrate.upgrade(env[settings.DATABASE_URL_ENV])  # the clinic's tables: the migrations
     try:
         check_redis_reachable(env[settings.REDIS_URL_ENV])
     except settings.SettingsError as error:

@@ -45,6 +45,7 @@ if [ "$REPLICAS" -gt 0 ]; then
     2>&1 | tee logs/cluster.log &
   ready_actions() { true; }  # the cluster waits for its action servers itself
 else
+  .venv/bin/python -m clinic.migrate  # the clinic's tables, at this release's schema
   .venv/bin/python -m clinic.action_server --port "$ACTION_PORT" >logs/actions.log 2>&1 &
   .venv/bin/rasa run --model models/assistant.tar.gz --endpoints endpoints.yml \
     --credentials credentials.yml --port "$RASA_PORT" --interface 127.0.0.1 >logs/rasa.log 2>&1 &

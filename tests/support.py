@@ -24,6 +24,8 @@ import pytest
 import requests
 import yaml
 
+from clinic.db import engine_for
+from clinic.migrate import upgrade
 from deploy.cluster import free_port  # noqa: F401 (the tests' helper too)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,6 +119,13 @@ class RunningAssistant:
         return response.json()
 
 
+def migrated_engine(url: str):
+    """The clinic's engine on a database brought to this release's schema (as `make run` and
+    the deployment do before any server starts)."""
+    upgrade(url)
+    return engine_for(url)
+
+
 def _wait_until_ready(url: str, processes: List[subprocess.Popen], logs: List[Path]) -> None:
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
@@ -148,6 +157,7 @@ def start_assistant(
            "CLINIC_EVENTS_DATABASE_URL": f"sqlite:///{workdir / 'events.db'}",
            **(extra_env or {})}
     token = secrets.token_hex(16)  # never starts with "-", which argparse would read as an option
+    upgrade(f"sqlite:///{database}")  # as the launcher does before the servers start
     processes, logs = [], []
     if with_action_server:
         log = workdir / "actions.log"

@@ -26,11 +26,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from clinic import settings
-from clinic.db import engine_for
 from clinic.delivery import NO_TARGET_MESSAGE, configured_targets, run_once
 from clinic.escalations import acknowledge, list_deliveries, record_escalation, utc_now
+from clinic.migrate import upgrade
 from clinic.profile import load_profile
-from support import ROOT, free_port, postgres_database
+from support import ROOT, free_port, migrated_engine, postgres_database
 
 WEBHOOK_ENV = "TEST_CLINIC_ALERT_WEBHOOK_URL"
 WEBHOOK_SECRET = "T000/B000/xoxb-not-a-real-secret"
@@ -147,7 +147,7 @@ def database_url(request, tmp_path) -> Iterator[str]:
 
 @pytest.fixture()
 def engine(database_url):
-    return engine_for(database_url)
+    return migrated_engine(database_url)
 
 
 @pytest.fixture()
@@ -441,6 +441,9 @@ def test_an_unreachable_database_is_retried_not_fatal(tmp_path, profile_path):
         time.sleep(0.5)
         assert worker.poll() is None
         missing.parent.mkdir()
+        wait_for(lambda: "has no clinic schema yet" in log.read_text())
+        assert worker.poll() is None
+        upgrade(f"sqlite:///{missing}")  # the deployment's migration
         wait_for(lambda: "reachable again" in log.read_text())
     finally:
         worker.send_signal(signal.SIGTERM)

@@ -10,7 +10,6 @@ import threading
 
 import pytest
 
-from clinic.db import engine_for
 from clinic.escalations import (
     EscalationError,
     acknowledge,
@@ -20,7 +19,7 @@ from clinic.escalations import (
     record_escalation,
     resolve,
 )
-from support import ROOT, postgres_database
+from support import ROOT, migrated_engine, postgres_database
 
 USER_TEXT = "honestly I have the pills lined up for tonight"
 PHONE = "+15550100123"
@@ -54,17 +53,17 @@ def database_url(tmp_path):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_engine(request, tmp_path):
     if request.param == "sqlite":
-        yield engine_for(f"sqlite:///{tmp_path / 'clinic.db'}")
+        yield migrated_engine(f"sqlite:///{tmp_path / 'clinic.db'}")
         return
     with postgres_database("escalations") as url:
-        engine = engine_for(url)
+        engine = migrated_engine(url)
         yield engine
         engine.dispose()
 
 
 @pytest.fixture()
 def engine(database_url):
-    return engine_for(database_url)
+    return migrated_engine(database_url)
 
 
 def test_an_escalation_is_stored_with_a_pending_delivery_per_target(engine):
@@ -346,17 +345,3 @@ def test_messages_of_one_conversation_recorded_at_once_make_one_escalation(any_e
     assert len({escalation_id for escalation_id, _ in results}) == 1
     assert sum(created for _, created in results) == 1
     assert len(get_escalation(engine, results[0][0])["collected"]) == 7
-
-
-def test_a_database_of_an_earlier_release_gets_the_outcome_column(tmp_path):
-    import sqlalchemy as sa
-
-    from clinic.db import metadata
-    url = f"sqlite:///{tmp_path / 'earlier.db'}"
-    earlier = sa.create_engine(url)
-    metadata.create_all(earlier)
-    with earlier.begin() as connection:  # the table as the release before outcomes made it
-        connection.execute(sa.text("ALTER TABLE clinic_escalations DROP COLUMN outcome"))
-    engine = engine_for(url)  # at start-up: the nullable columns added since
-    escalation_id, _ = record_escalation(engine, **facts())
-    assert resolve(engine, escalation_id, by="Sam", outcome="reached")["outcome"] == "reached"

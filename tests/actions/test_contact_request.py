@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.contact_request import ActionClearRequest, ActionSubmitRequest, ValidateContactForm
 from clinic import db
 from helpers import make_tracker
+from support import migrated_engine
 
 FORM_SLOTS_CLEARED = [SlotSet("contact_name", None), SlotSet("contact", None),
                       SlotSet("preferred_time", None)]
@@ -19,7 +20,7 @@ FORM_SLOTS_CLEARED = [SlotSet("contact_name", None), SlotSet("contact", None),
 def database(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
     monkeypatch.setenv("CLINIC_DATABASE_URL", url)
-    return db.engine_for(url)
+    return migrated_engine(url)
 
 
 def requested(slot, value):

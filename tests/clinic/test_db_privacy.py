@@ -6,7 +6,7 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from clinic.db import engine_for
+from clinic.db import create_engine
 from components.sqlite import server_engine
 from console.index import broker_engine
 
@@ -15,7 +15,7 @@ SECRET = "i want to kill myself, call me on 555 010 4477"
 
 @pytest.mark.parametrize("make_engine", [
     lambda url: server_engine(sa.engine.make_url(url)),  # tracker store and event broker
-    engine_for,                                            # the clinic's tables
+    create_engine,                                         # the clinic's tables
     broker_engine,                                         # the console's index reader
 ], ids=["rasa-server", "clinic", "console-index"])
 def test_a_failed_statement_does_not_log_its_values(tmp_path, caplog, make_engine):

@@ -7,9 +7,9 @@ import time
 import sqlalchemy as sa
 from rasa.core.brokers.sql import SQLEventBroker
 
-from clinic.db import engine_for
 from components.event_broker import SqlEventBroker
 from console import index
+from support import migrated_engine
 
 EVENTS = [
     {"event": "user", "timestamp": time.time(), "text": "how long is a session?",
@@ -44,7 +44,7 @@ def test_the_console_indexes_what_it_wrote(tmp_path):
     broker = SqlEventBroker(db=str(tmp_path / "events.db"))
     for event in EVENTS:
         broker.publish({**event, "sender_id": "c-1"})
-    console_db = engine_for(f"sqlite:///{tmp_path / 'console.db'}")
+    console_db = migrated_engine(f"sqlite:///{tmp_path / 'console.db'}")
     source = index.broker_engine(f"sqlite:///{tmp_path / 'events.db'}")
     assert index.catch_up(console_db, source, index.BROKER) == 2
     with console_db.connect() as connection:

@@ -8,8 +8,8 @@ import secrets
 
 import pytest
 
-from clinic.db import engine_for
 from console import accounts, create_app
+from support import migrated_engine
 
 PASSWORD = "correct horse battery staple"
 
@@ -21,7 +21,7 @@ def database_url(tmp_path):
 
 @pytest.fixture
 def engine(database_url):
-    return engine_for(database_url)
+    return migrated_engine(database_url)
 
 
 @pytest.fixture

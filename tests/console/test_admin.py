@@ -8,9 +8,7 @@ import re
 import secrets
 
 import pytest
-import sqlalchemy as sa
 
-from clinic.db import UtcDateTime
 from console import accounts, create_app, index, retention
 
 PASSWORD = "correct horse battery staple"
@@ -217,32 +215,3 @@ def test_the_retention_period_is_set_on_its_page(admin, engine):
     assert [a for a in actions(engine) if a[1] == "change_retention"] == [
         ("ada", "change_retention", "no retention period"),
         ("ada", "change_retention", "90 days")]
-
-
-def test_a_database_from_the_previous_version_gets_the_new_column(database_url, engine):
-    old_metadata = sa.MetaData()  # console_users as the first release made it
-    old_users = sa.Table(
-        "console_users", old_metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("username", sa.String(64), nullable=False, unique=True),
-        sa.Column("password_hash", sa.String(255), nullable=False),
-        sa.Column("role", sa.String(16), nullable=False),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-        sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
-        sa.Column("locked_until", UtcDateTime),
-        sa.Column("last_login_at", UtcDateTime),
-    )
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE console_users"))
-    old_metadata.create_all(engine)
-    with engine.begin() as connection:
-        connection.execute(old_users.insert().values(
-            username="ada", password_hash=accounts._hasher.hash(PASSWORD), role="admin",
-            created_at=dt.datetime.now(dt.timezone.utc), failed_logins=0))
-    app = make_app(database_url)  # adds the column at start-up
-    columns = {c["name"] for c in sa.inspect(engine).get_columns("console_users")}
-    assert "disabled_at" in columns
-    assert accounts.upgrade_schema(engine) == []  # a second start changes nothing
-    client = app.test_client()
-    assert log_in(client, "ada").status_code == 302
-    assert client.get("/admin/users").status_code == 200

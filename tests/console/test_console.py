@@ -308,10 +308,10 @@ def test_outside_local_mode_a_missing_or_placeholder_secret_stops_the_console(
         create_app()
 
 
-def test_a_real_secret_is_accepted_outside_local_mode(monkeypatch):
+def test_a_real_secret_is_accepted_outside_local_mode(monkeypatch, database_url, engine):
     monkeypatch.setenv("CLINIC_ENV", "production")
     monkeypatch.setenv("CLINIC_CONSOLE_SECRET", secrets.token_hex(32))
-    assert create_app().config["SECRET_KEY"] == os.environ["CLINIC_CONSOLE_SECRET"]
+    assert create_app({"DATABASE_URL": database_url}).config["SECRET_KEY"] == os.environ["CLINIC_CONSOLE_SECRET"]
 
 
 def session_cookie(client):

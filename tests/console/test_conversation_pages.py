@@ -21,6 +21,7 @@ from clinic.db import engine_for
 from clinic.settings import Secret
 from console import accounts, create_app, index
 from test_webchat_channel import Tab
+from support import migrated_engine
 
 PASSWORD = "correct horse battery staple"
 XSS = "<script>alert(1)</script> what does it cost"
@@ -108,7 +109,7 @@ def test_fallbacks_and_crises_are_marked(index_db, held):
 
 def test_a_rebuild_from_the_tracker_store_gives_the_same_index(index_db, held, assistant,
                                                                tmp_path):
-    rebuilt = engine_for(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    rebuilt = migrated_engine(f"sqlite:///{tmp_path / 'rebuilt.db'}")
     broker = index.broker_engine(assistant.events_database_url)
     index.rebuild(rebuilt, engine_for(assistant.database_url), broker)
     for conversation_id in held.values():

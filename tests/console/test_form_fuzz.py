@@ -52,11 +52,12 @@ from hypothesis import strategies as st
 from werkzeug import urls  # noqa: F401 (registers the "werkzeug.url_quote" codec error handler)
 
 from clinic import escalations
-from clinic.db import engine_for, metadata
+from clinic.db import metadata
 from clinic.settings import Secret
 from console import accounts, create_app, index
 from console.contact_requests import STATUSES
 from test_contact_requests import request_from
+from support import migrated_engine
 
 SETTINGS = settings(max_examples=40, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -356,7 +357,7 @@ def console(tmp_path_factory) -> Iterator[Console]:
 
 def seeded_console(folder: Path, rasa_url: str) -> Console:
     url = f"sqlite:///{folder / 'console.db'}"
-    engine = engine_for(url)
+    engine = migrated_engine(url)
     accounts.create_user(engine, "sam", PASSWORD, accounts.STAFF)
     accounts.create_user(engine, "alex", PASSWORD, accounts.ADMIN)
     app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": secrets.token_hex(32),

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from rasa.core.brokers.pika import PikaEventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from clinic.db import engine_for
 from clinic.settings import Secret
 from console import index
 from console.rabbitmq import start_consumer
+from support import migrated_engine
 
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -65,7 +65,7 @@ def test_events_waiting_in_the_queue_are_indexed_once_the_console_starts(assista
     expected = [e["text"] for e in events if e["event"] in ("user", "bot") and e.get("text")]
     # Rasa publishes them all, and once more (as after a redelivery), before the console runs.
     asyncio.run(publish(queue, events + events))
-    engine = engine_for(f"sqlite:///{tmp_path / 'console.db'}")
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'console.db'}")
     stop, ready = start_consumer(engine, Secret(RABBITMQ), queue)
     try:
         assert ready.wait(20), "the console did not connect to RabbitMQ on 127.0.0.1:5672"

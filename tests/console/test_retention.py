@@ -20,10 +20,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic import escalations, settings, sms
 from clinic.db import contact_requests as requests_table
-from clinic.db import engine_for, save_contact_request
+from clinic.db import save_contact_request
 from clinic.settings import Secret
 from console import accounts, contact_requests, conversations, create_app, index, retention
 from console.__main__ import main
+from support import migrated_engine
 
 NOW = dt.datetime.now(dt.timezone.utc)
 OLD, RECENT = NOW - dt.timedelta(days=60), NOW - dt.timedelta(days=2)
@@ -38,7 +39,7 @@ class Stores:
 
     def __init__(self, clinic_url: str, broker_url: str, tracker_store: SQLTrackerStore):
         self.clinic_url, self.broker_url = clinic_url, broker_url
-        self.clinic = engine_for(clinic_url)
+        self.clinic = migrated_engine(clinic_url)
         self.broker = index.broker_engine(broker_url)
         self.tracker_store = tracker_store
 
@@ -363,7 +364,7 @@ def test_a_conversation_with_a_message_the_index_has_not_seen_is_left(tmp_path):
 
 
 def test_it_refuses_when_the_tracker_store_is_not_in_the_clinic_database(tmp_path):
-    clinic = engine_for(f"sqlite:///{tmp_path / 'clinic.db'}")
+    clinic = migrated_engine(f"sqlite:///{tmp_path / 'clinic.db'}")
     with clinic.begin() as connection:
         index.apply_events(connection, [("c-1", {"event": "user", "text": "hi",
                                                  "timestamp": OLD.timestamp()})])

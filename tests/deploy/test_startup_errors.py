@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from clinic import settings
+from clinic.migrate import upgrade
 from deploy.cluster import ClusterError, prepare_stores
 from support import MODEL, ROOT, VENV_BIN, free_port
 
@@ -35,6 +36,7 @@ def test_a_rasa_server_stops_at_once_and_says_which(tmp_path, trained_model, var
            variable: url}
     if variable != settings.DATABASE_URL_ENV:
         env[settings.DATABASE_URL_ENV] = f"sqlite:///{tmp_path / 'assistant.db'}"
+        upgrade(env[settings.DATABASE_URL_ENV])
     run = subprocess.run(
         [VENV_BIN / "rasa", "run", "--model", str(MODEL), "--endpoints", str(ROOT / "endpoints.yml"),
          "--credentials", str(ROOT / "credentials.yml"), "--port", str(free_port()),
