@@ -61,6 +61,7 @@ INTEGRATION_TESTS = {
     "tests/test_escalations.py::test_the_command_line_refuses_bad_ids_in_one_line",
     "tests/test_escalations.py::test_the_command_line_refuses_an_invalid_transition",
     "tests/test_escalations.py::test_an_empty_store_says_so",
+    "tests/clinic/test_migrations.py::test_the_migrate_command_makes_the_folder_and_says_what_it_did",
 }
 
 
