@@ -12,7 +12,7 @@ run scale test unit shell: export CLINIC_ENV ?= local
 CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
 
-.PHONY: setup train run scale test unit browser nginx validate migrate shell lock clean
+.PHONY: setup train run scale test unit lint browser nginx validate migrate shell lock clean
 
 setup:  ## Python 3.10 venv, pinned packages, clinic profile check
 	@scripts/setup.sh
@@ -26,11 +26,14 @@ run: train  ## Action server + Rasa server (REST channel) on an embedded SQLite 
 scale: train nginx  ## Rasa replicas and action servers behind nginx, on PostgreSQL and Redis
 	@scripts/run.sh --scale $(or $(REPLICAS),2)
 
-test: train browser nginx  ## The whole test suite, against the trained model and real servers
+test: lint train browser nginx  ## The whole test suite, against the trained model and real servers
 	@$(VENV)/pytest
 
-unit: setup  ## The fast loop: only the unit tests (-m unit), no trained model, no servers
+unit: lint  ## The fast loop: only the unit tests (-m unit), no trained model, no servers
 	@$(VENV)/pytest -m unit
+
+lint: setup  ## ruff check (ruff.toml): pyflakes, pycodestyle, import order, bugbear
+	@$(VENV)/ruff check --quiet . && echo "lint: clean"
 
 browser:  ## Debian's Chromium for the widget tests
 	@scripts/debian-package.sh chromium $(CHROMIUM) "the widget tests"

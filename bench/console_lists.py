@@ -371,7 +371,7 @@ def time_pages(url: str, repeats: int, corpus: Corpus) -> list[tuple[str, list[f
     today = dt.datetime.now(current_profile().hours.timezone).date()
     results = []
     for label, path in pages(client, transcript, common, rare, today):
-        results.append((label, timed(lambda: client.get(path), repeats)))
+        results.append((label, timed(lambda path=path: client.get(path), repeats)))
         print(f"  {label}: {_summary(results[-1][1])}", flush=True)
     engine.dispose()
     return results

@@ -78,19 +78,19 @@ def suite_table(cases: list, read: List[Dict[str, Any]]) -> Dict[str, Dict[str, 
     table: Dict[str, Dict[str, float]] = {}
     for who in ("rules", "model", "both", "keywords"):
         levels = [r[who] for r in read]
-        urgent = [(c, l) for c, l in zip(cases, levels) if c.label == "urgent"]
-        negatives = [(c, l) for c, l in zip(cases, levels) if c.label == "none"]
+        urgent = [(c, level) for c, level in zip(cases, levels) if c.label == "urgent"]
+        negatives = [(c, level) for c, level in zip(cases, levels) if c.label == "none"]
         row = {
-            "explicit": rate([l == "urgent" for c, l in urgent if c.explicit]),
-            "urgent": rate([l == "urgent" for _, l in urgent]),
-            "concern": rate([l != "none" for c, l in zip(cases, levels) if c.label == "concern"]),
-            "false_urgent": rate([l == "urgent" for _, l in negatives]),
-            "hard_false_urgent": rate([l == "urgent" for c, l in negatives
+            "explicit": rate([level == "urgent" for c, level in urgent if c.explicit]),
+            "urgent": rate([level == "urgent" for _, level in urgent]),
+            "concern": rate([level != "none" for c, level in zip(cases, levels) if c.label == "concern"]),
+            "false_urgent": rate([level == "urgent" for _, level in negatives]),
+            "hard_false_urgent": rate([level == "urgent" for c, level in negatives
                                        if c.category in HARD_NEGATIVES]),
-            "escalated_negatives": rate([l != "none" for _, l in negatives]),
+            "escalated_negatives": rate([level != "none" for _, level in negatives]),
         }
         for category in sorted({c.category for c in cases if c.label == "urgent"}):
-            row[f"urgent/{category}"] = rate([l == "urgent" for c, l in urgent
+            row[f"urgent/{category}"] = rate([level == "urgent" for c, level in urgent
                                               if c.category == category])
         table[who] = row
     return table
@@ -100,14 +100,14 @@ def dev_table(rows: List[Dict[str, str]], read: List[Dict[str, Any]]) -> Dict[st
     table: Dict[str, Dict[str, float]] = {}
     for who in ("rules", "model", "both", "keywords"):
         levels = [r[who] for r in read]
-        row = {"caught": rate([l != "none" for d, l in zip(rows, levels)
+        row = {"caught": rate([level != "none" for d, level in zip(rows, levels)
                                if d["label"] in ESCALATED_LABELS]),
-               "false_urgent": rate([l == "urgent" for d, l in zip(rows, levels)
+               "false_urgent": rate([level == "urgent" for d, level in zip(rows, levels)
                                      if d["label"] == "no_crisis"]),
-               "no_crisis_escalated": rate([l != "none" for d, l in zip(rows, levels)
+               "no_crisis_escalated": rate([level != "none" for d, level in zip(rows, levels)
                                             if d["label"] == "no_crisis"])}
         for label in ESCALATED_LABELS + OTHER_LABELS:
-            row[label] = rate([l != "none" for d, l in zip(rows, levels) if d["label"] == label])
+            row[label] = rate([level != "none" for d, level in zip(rows, levels) if d["label"] == label])
         table[who] = row
     return table
 
@@ -126,11 +126,11 @@ def curve(rows: List[Dict[str, str]], read: List[Dict[str, Any]],
             model = "urgent" if urgent else ("check" if flagged else "none")
             levels.append(max(r["rules"], model, key=ORDER.index))
         points.append({"threshold": threshold,
-                       "caught": rate([l != "none" for d, l in zip(rows, levels)
+                       "caught": rate([level != "none" for d, level in zip(rows, levels)
                                        if d["label"] in ESCALATED_LABELS]),
-                       "urgent_recall": rate([l == "urgent" for d, l in zip(rows, levels)
+                       "urgent_recall": rate([level == "urgent" for d, level in zip(rows, levels)
                                               if d["label"] in ESCALATED_LABELS]),
-                       "false_urgent": rate([l == "urgent" for d, l in zip(rows, levels)
+                       "false_urgent": rate([level == "urgent" for d, level in zip(rows, levels)
                                              if d["label"] == "no_crisis"])})
     return points
 
@@ -153,9 +153,9 @@ def band_curve(rows: List[Dict[str, str]], read: List[Dict[str, Any]], negatives
             levels = [level(r, whole, sentence) for r in read]
             points.append({
                 "any": whole, "sentence_any": sentence,
-                "caught": rate([l != "none" for d, l in zip(rows, levels)
+                "caught": rate([level != "none" for d, level in zip(rows, levels)
                                 if d["label"] in ESCALATED_LABELS]),
-                "no_crisis_escalated": rate([l != "none" for d, l in zip(rows, levels)
+                "no_crisis_escalated": rate([level != "none" for d, level in zip(rows, levels)
                                              if d["label"] == "no_crisis"]),
                 "suite_negatives_escalated": rate([level(r, whole, sentence) != "none"
                                                    for r in negatives]),

@@ -80,7 +80,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--turns", type=int, default=25)
     args = parser.parse_args(argv)
     print(f"{'one published event':<52} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}")
-    for rounds in range(2):  # twice, alternating, so neither gets a quieter machine
+    for _ in range(2):  # twice, alternating, so neither gets a quieter machine
         for broker_class in (SQLEventBroker, SqlEventBroker):
             with tempfile.TemporaryDirectory() as folder:
                 broker = broker_class(db=str(Path(folder) / "events.db"))

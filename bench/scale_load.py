@@ -21,7 +21,6 @@ import asyncio
 import os
 import secrets
 import signal
-import statistics
 import sys
 import tempfile
 import time

@@ -38,7 +38,6 @@ import sqlalchemy as sa
 
 from clinic import settings
 from clinic.db import engine_for
-from clinic.migrate import SchemaNotCurrent
 from clinic.escalations import (
     CANCELLED,
     HELD,
@@ -53,6 +52,7 @@ from clinic.escalations import (
     format_time,
     utc_now,
 )
+from clinic.migrate import SchemaNotCurrent
 from clinic.profile import ClinicProfile, ProfileError, current_profile
 from clinic.settings import EMAIL, WEBHOOK, Secret, SettingsError, SmtpSettings, configured_targets
 

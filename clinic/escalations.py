@@ -21,8 +21,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from clinic import settings
-from clinic import sms
+from clinic import settings, sms
 from clinic.db import JsonText, UtcDateTime, engine_for, metadata
 from clinic.profile import ProfileError, current_profile
 from crisis.levels import CONCERN, URGENT

@@ -42,7 +42,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.profile import PROJECT_ROOT
 from components.sentence_encoder import shared_encoder
-from crisis import model as risk, parse_output
+from crisis import model as risk
+from crisis import parse_output
 from crisis.detector import default_detector
 from crisis.levels import CHECK, NONE, URGENT, highest
 

@@ -14,8 +14,6 @@ from typing import Any, Dict, Optional
 
 import sqlalchemy as sa
 
-from clinic import settings
-
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()

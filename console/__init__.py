@@ -94,8 +94,15 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
         return {"csrf_token": csrf_token, "user": g.get("user"),
                 "clinic_name": current_profile().name}
 
-    from console import (admin, analytics, contact_requests, conversation_pages, labels,
-                         takeover, views)
+    from console import (
+        admin,
+        analytics,
+        contact_requests,
+        conversation_pages,
+        labels,
+        takeover,
+        views,
+    )
     labels.register(app, lambda: current_profile().hours.timezone)
     for feature in (views, takeover, conversation_pages, admin, contact_requests, analytics):
         app.register_blueprint(feature.blueprint)

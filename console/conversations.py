@@ -18,8 +18,14 @@ import sqlalchemy as sa
 from clinic.contact import parse_contact
 from clinic.db import UtcDateTime, contact_requests, metadata
 from clinic.escalations import escalations
-from console.index import (CRISIS_LEVELS, CRISIS_RANKS, NOT_UNDERSTOOD, conversations,
-                           search_index, turns)
+from console.index import (
+    CRISIS_LEVELS,
+    CRISIS_RANKS,
+    NOT_UNDERSTOOD,
+    conversations,
+    search_index,
+    turns,
+)
 
 PAGE_SIZE = 50
 MAX_TAGS = 20

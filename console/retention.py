@@ -50,9 +50,14 @@ from clinic import sms
 from clinic.db import UtcDateTime, contact_requests, metadata, rasa_events
 from clinic.escalations import RESOLVED, deliveries, escalations
 from console import accounts, index
-from console.conversations import (FILTERED_LIST_ACTIONS, FREE_TEXT_FILTERS, reviews, tags,
-                                   without_free_text)
 from console.contact_requests import request_events
+from console.conversations import (
+    FILTERED_LIST_ACTIONS,
+    FREE_TEXT_FILTERS,
+    reviews,
+    tags,
+    without_free_text,
+)
 
 RETENTION_DAYS = "retention_days"  # the setting's name in `console_settings`
 MIN_DAYS, MAX_DAYS = 1, 36500

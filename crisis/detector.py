@@ -20,9 +20,9 @@ import spacy
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
-from crisis import lexicon, normalize as normalizing
-from crisis.context import (QUESTION_WORDS, Context, hypothetical, negated, subject_of,
-                            timing)
+from crisis import lexicon
+from crisis import normalize as normalizing
+from crisis.context import QUESTION_WORDS, Context, hypothetical, negated, subject_of, timing
 from crisis.levels import CHECK, CONCERN, NONE, URGENT, highest
 from crisis.normalize import MAX_CHARS, correct, lemma, normalize  # noqa: F401 (the API)
 from crisis.patterns import anchor_words, forced_subject, rule_patterns, windows

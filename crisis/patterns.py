@@ -9,6 +9,7 @@ import math
 from crisis import lexicon
 from crisis.normalize import lemma
 
+
 def _alternatives(slot: str) -> list[str]:
     """A slot's words, with @NAME sets spelled out ("=" marks a surface form)."""
     return [

@@ -80,7 +80,7 @@ def levels(events: Iterable[dict[str, Any]]) -> Iterator[TurnLevel]:
 def latest(events: Iterable[dict[str, Any]]) -> Optional[TurnLevel]:
     """The level of the last user message (None when there is none)."""
     last = None
-    for last in levels(events):
+    for last in levels(events):  # noqa: B007 (what the loop leaves is the last)
         pass
     return last
 

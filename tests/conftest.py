@@ -17,8 +17,17 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from support import (
-    CHROMIUM, CHROMIUM_FLAGS, MODEL, ROOT, STAFF_API_TOKEN, RunningAssistant,
-    TwilioCloud, _twilio_handler, load_yaml, start_assistant, stop,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    MODEL,
+    ROOT,
+    STAFF_API_TOKEN,
+    RunningAssistant,
+    TwilioCloud,
+    _twilio_handler,
+    load_yaml,
+    start_assistant,
+    stop,
 )
 
 # The tests run in local mode unless a test says otherwise (the servers they start inherit it).

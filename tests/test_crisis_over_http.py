@@ -13,8 +13,8 @@ from bench.crisis_suite import figures, gate_failures, load_suite
 from clinic.db import engine_for
 from clinic.escalations import escalations, list_escalations
 from clinic.profile import load_profile
-from support import ROOT, start_assistant, stop
 from crisis.sweep import sweep
+from support import ROOT, start_assistant, stop
 
 CASES, SESSIONS = load_suite()
 

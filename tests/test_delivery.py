@@ -15,10 +15,10 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Iterator
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml

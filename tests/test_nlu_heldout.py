@@ -1,7 +1,13 @@
 """The held-out evaluations, through the real server: messages never seen in training."""
 
-from bench.nlu_heldout import HELDOUT_SETS, evaluate, load_examples, print_summary, summarise
-from bench.nlu_heldout import write_report
+from bench.nlu_heldout import (
+    HELDOUT_SETS,
+    evaluate,
+    load_examples,
+    print_summary,
+    summarise,
+    write_report,
+)
 
 # The first set (heldout_faq.yml, heldout_other.yml): regression guards at its measured level.
 MIN_RESPONSE_SELECTION_ACCURACY = 0.92

@@ -75,7 +75,7 @@ def test_a_sections_fields_read_as_attributes(raw_profile):
     profile = parse_profile(raw_profile)
     assert profile.aftercare.if_unwell == raw_profile["aftercare"]["if_unwell"]
     with pytest.raises(AttributeError, match="visit.valet"):
-        profile.visit.valet
+        _ = profile.visit.valet
     assert copy.deepcopy(profile) == profile
 
 

@@ -5,12 +5,12 @@ import string
 import subprocess
 
 import pytest
+from validate_data import explained
 
 from bench.nlu_heldout import HELDOUT_FILES
 from clinic.profile import load_profile
 from components.profile_nlg import STAFF_ALERT_NOTE
 from support import ROOT, VENV_BIN, nlu_examples
-from validate_data import explained
 
 MIN_TRAINING_EXAMPLES = 20
 MIN_HELDOUT_EXAMPLES = 8
@@ -79,7 +79,7 @@ def test_no_example_is_given_two_intents(training):
 
 
 def test_every_response_placeholder_is_a_profile_value_or_a_slot(domain, profile_values):
-    for name, variations in domain["responses"].items():
+    for variations in domain["responses"].values():
         for variation in variations:
             fill(variation.get("text", ""), domain, profile_values)
             for button in variation.get("buttons", []):

@@ -6,8 +6,16 @@ import pytest
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
 from bench.hint3 import (
-    OUT_OF_SCOPE, TRAIN_SETS, Prediction, best_mcc, nlu_yaml, published, read_csv, scores,
-    seeded_config, summarise,
+    OUT_OF_SCOPE,
+    TRAIN_SETS,
+    Prediction,
+    best_mcc,
+    nlu_yaml,
+    published,
+    read_csv,
+    scores,
+    seeded_config,
+    summarise,
 )
 from support import ROOT, SHARED
 
@@ -22,7 +30,7 @@ def hint3():
 
 
 def test_every_train_set_becomes_rasa_training_data_with_every_sentence(hint3):
-    for name, (train, test, _) in TRAIN_SETS.items():
+    for train, test, _ in TRAIN_SETS.values():
         rows = read_csv(hint3 / "train" / f"{train}.csv")
         data = RasaYAMLReader().reads(nlu_yaml(rows))
         sentences = {(" ".join(s.split()), label) for s, label in rows}

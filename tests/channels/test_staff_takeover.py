@@ -11,13 +11,19 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from sms.test_twilio_webhook import (  # tests/sms: signed webhooks like Twilio's
+    bodies_of,
+    conversation_of,
+    inbound,
+    new_phone,
+    post,
+    signature,
+    sms_variant,
+)
+from test_webchat_channel import Tab
 
 from clinic.profile import current_profile
 from crisis.session import escalation_facts, levels
-from sms.test_twilio_webhook import (  # tests/sms: signed webhooks like Twilio's
-    bodies_of, conversation_of, inbound, new_phone, post, signature, sms_variant,
-)
-from test_webchat_channel import Tab
 
 PROFILE = current_profile()
 STAFF_TEXT = "Hi, this is Sam from the clinic."

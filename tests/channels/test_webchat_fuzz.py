@@ -13,9 +13,9 @@ from typing import Any, Dict, List, Tuple
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_webchat_channel import TIMEOUT, Tab
 
 from clinic.profile import current_profile
-from test_webchat_channel import TIMEOUT, Tab
 
 MARKER = f"zqx-{secrets.token_hex(3)}-"  # in every text the fuzz sends: never to be logged
 # Not "server": no message, however made, may fail the assistant's turn.

@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from support import ROOT, postgres_database
 
 from clinic import migrate
 from clinic.db import create_engine, engine_for
 from clinic.escalations import escalations
 from clinic.schema import metadata
 from console import accounts
+from support import ROOT, postgres_database
 
 BEFORE_MIGRATIONS = Path(__file__).parents[1] / "data" / "schemas" / "before_migrations.sqlite.sql"
 SEARCH_INDEX = "console_turns_search"

@@ -10,8 +10,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic.profile import load_profile
 from components.profile_nlg import ProfileNLG
-from support import ROOT
 from crisis.detector import detect
+from support import ROOT
 
 DOMAIN = Domain.load(ROOT / "domain.yml")
 PROFILE = load_profile(ROOT / "clinic_profile.yml")

@@ -10,9 +10,9 @@ import secrets
 import pytest
 from rasa.core.lock_store import LockError
 
+from clinic.settings import Secret, SettingsError
 from components import lock_store
 from components.lock_store import ClinicLockStore, RedisTicketQueue
-from clinic.settings import Secret, SettingsError
 
 REDIS = os.environ.get("CLINIC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

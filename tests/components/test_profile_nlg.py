@@ -42,7 +42,7 @@ def test_the_handoff_says_truly_whether_the_clinic_is_open_without_the_action_se
                dt.datetime(2026, 12, 6, 16, 0, tzinfo=dt.timezone.utc))  # a Sunday
     assert [profile.hours.is_open(moment) for moment in moments] == [True, False]
     for moment in moments:
-        nlg = ProfileNLG(domain=domain, profile=profile, clock=lambda: moment)
+        nlg = ProfileNLG(domain=domain, profile=profile, clock=lambda moment=moment: moment)
         text = asyncio.run(nlg.generate("utter_handoff", tracker, "rest"))["text"]
         assert ("Our team is in now" in text) == profile.hours.is_open(moment), text
         assert "None" not in text

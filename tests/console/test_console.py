@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
+import console as console_module
 from clinic import escalations, sms
 from clinic.profile import current_profile
 from clinic.settings import Secret, SettingsError
-import console as console_module
 from console import accounts, create_app, index, labels
 from crisis import session
 

@@ -18,8 +18,8 @@ import requests
 from playwright.sync_api import expect
 
 from clinic.db import engine_for
-from support import REPORTS, ROOT, VENV_BIN, free_port, start_demo, stop
 from console import accounts
+from support import REPORTS, ROOT, VENV_BIN, free_port, start_demo, stop
 
 PASSWORD = secrets.token_urlsafe(16)
 WAIT_MS = 60_000

@@ -16,11 +16,11 @@ from typing import Dict
 import pytest
 import sqlalchemy as sa
 import yaml
+from test_webchat_channel import Tab
 
 from clinic.db import engine_for
 from clinic.settings import Secret
 from console import accounts, create_app, index
-from test_webchat_channel import Tab
 from support import migrated_engine
 
 PASSWORD = "correct horse battery staple"

@@ -49,6 +49,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
+from test_contact_requests import request_from
 from werkzeug import urls  # noqa: F401 (registers the "werkzeug.url_quote" codec error handler)
 
 from clinic import escalations
@@ -56,7 +57,6 @@ from clinic.db import metadata
 from clinic.settings import Secret
 from console import accounts, create_app, index
 from console.contact_requests import STATUSES
-from test_contact_requests import request_from
 from support import migrated_engine
 
 SETTINGS = settings(max_examples=40, deadline=None, database=None,

@@ -3,7 +3,12 @@
 import pytest
 
 from console.index import (
-    ANSWERED, CRISIS, FALLBACK, LOW_CONFIDENCE, OUT_OF_SCOPE, outcome_of,
+    ANSWERED,
+    CRISIS,
+    FALLBACK,
+    LOW_CONFIDENCE,
+    OUT_OF_SCOPE,
+    outcome_of,
 )
 
 

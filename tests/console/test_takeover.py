@@ -10,14 +10,19 @@ import time
 
 import pytest
 from flask import render_template
+from sms.test_twilio_webhook import (  # tests/sms: signed webhooks like Twilio's
+    bodies_of,
+    conversation_of,
+    inbound,
+    new_phone,
+    post,
+    signature,
+)
+from test_webchat_channel import Tab
 
 from clinic import sms
 from clinic.settings import Secret
 from console import accounts, index
-from sms.test_twilio_webhook import (  # tests/sms: signed webhooks like Twilio's
-    bodies_of, conversation_of, inbound, new_phone, post, signature,
-)
-from test_webchat_channel import Tab
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 import pytest
 
-from crisis import detector, normalize as normalizing
+from crisis import detector
+from crisis import normalize as normalizing
 from crisis.detector import CHECK, CONCERN, MAX_CHARS, NONE, URGENT, correct, detect, normalize
 
 

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List
 
 import requests
+from test_webchat_channel import Tab
 
 from deploy.cluster import Cluster, Server
 from support import REST_TOKEN
-from test_webchat_channel import Tab
 
 QUESTIONS = [
     "how long is a session?", "do I need a consultation first?", "what does it feel like?",
@@ -103,7 +103,8 @@ def test_messages_of_one_conversation_sent_at_once_to_two_replicas_never_interle
         for pair in range(0, len(QUESTIONS), 2):
             both = threading.Barrier(2)
 
-            def one(replica: Server, text: str) -> List[Dict[str, Any]]:
+            def one(replica: Server, text: str,
+                    both: threading.Barrier = both) -> List[Dict[str, Any]]:
                 both.wait()
                 return send(replica.url, sender, text)
 

@@ -11,13 +11,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import requests
+from test_cluster import send
 
 from bench.scale_load import check_stored, plan, run_load
 from clinic import settings
 from clinic.settings import Secret
 from support import PHONE_HASH_KEY, REPORTS, REST_TOKEN
-from test_cluster import send
 
 NOTHING = {"lost": 0, "doubled": 0, "out_of_order": 0}
 

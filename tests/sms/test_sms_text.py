@@ -5,8 +5,14 @@ import re
 import pytest
 
 from channels.sms_text import (
-    format_for_sms, is_gsm7, match_reply, number_buttons, segments, split_for_sms,
-    strip_markdown, to_gsm7,
+    format_for_sms,
+    is_gsm7,
+    match_reply,
+    number_buttons,
+    segments,
+    split_for_sms,
+    strip_markdown,
+    to_gsm7,
 )
 
 

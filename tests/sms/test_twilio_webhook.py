@@ -29,7 +29,12 @@ from clinic.db import engine_for
 from clinic.profile import current_profile
 from clinic.settings import Secret
 from support import (
-    PHONE_HASH_KEY, ROOT, TWILIO_NUMBER, TWILIO_WEBHOOK_URL, RunningAssistant, start_assistant,
+    PHONE_HASH_KEY,
+    ROOT,
+    TWILIO_NUMBER,
+    TWILIO_WEBHOOK_URL,
+    RunningAssistant,
+    start_assistant,
     stop,
 )
 

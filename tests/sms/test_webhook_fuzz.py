@@ -10,7 +10,6 @@ import secrets
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from test_twilio_webhook import inbound, new_phone, post, signature
 
 SETTINGS = settings(max_examples=40, deadline=None,
