@@ -49,7 +49,7 @@ from channels.rate_limit import SenderRateLimiter
 from channels.replies import replies_to
 from channels.sms_text import format_for_sms, match_reply
 from clinic import settings, sms
-from clinic.db import engine_for
+from clinic.db import engine_for, utc_now
 from clinic.profile import current_profile
 from crisis.detector import detect
 from crisis.levels import URGENT
@@ -318,7 +318,7 @@ class TwilioSmsInput(InputChannel):
             await asyncio.sleep(min(5.0, config.claim_lease_seconds / 2))
             try:
                 for pending in await asyncio.to_thread(sms.stale_messages, engine, lease):
-                    now = dt.datetime.now(dt.timezone.utc)
+                    now = utc_now()
                     if await asyncio.to_thread(sms.take_over, engine, pending.message_sid,
                                                pending.received_at, now):
                         await self._answer_taken_over(app, on_new_message, engine, config,

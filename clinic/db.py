@@ -20,6 +20,11 @@ from clinic import settings
 metadata = sa.MetaData()
 
 
+def utc_now() -> dt.datetime:
+    """Now, aware, in UTC: what every UtcDateTime column takes (naive ones are refused)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 class UtcDateTime(sa.types.TypeDecorator):
     """Aware UTC datetimes on every database (SQLite keeps no time zone)."""
 
@@ -137,7 +142,7 @@ def save_contact_request(
 ) -> int:
     """Store a request and return its id."""
     row = dict(
-        created_at=now or dt.datetime.now(dt.timezone.utc),
+        created_at=now or utc_now(),
         conversation_id=conversation_id,
         channel=channel,
         kind=kind,

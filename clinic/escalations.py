@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from clinic import settings, sms
-from clinic.db import JsonText, UtcDateTime, engine_for, metadata
+from clinic.db import JsonText, UtcDateTime, engine_for, metadata, utc_now
 from clinic.profile import ProfileError, current_profile
 from crisis.levels import CONCERN, URGENT
 
@@ -97,9 +97,6 @@ deliveries = sa.Table(
 class EscalationError(ValueError):
     """An escalation does not exist, or cannot make the change asked for."""
 
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def record_escalation(

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 
-from clinic.db import JsonText, UtcDateTime, metadata
+from clinic.db import JsonText, UtcDateTime, metadata, utc_now
 from clinic.settings import Secret
 
 CHANNEL = "twilio"  # the SMS connector's channel name, as stored in the tracker
@@ -78,9 +78,6 @@ menus = sa.Table(
 )
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
 
 def conversation_id_for(phone: str, key: Secret) -> str:
     """The conversation id of a phone number: a keyed hash, the same for every message."""
@@ -92,7 +89,7 @@ def remember_number(
     engine: sa.engine.Engine, conversation_id: str, phone: str, now: Optional[dt.datetime] = None
 ) -> bool:
     """Record that the number wrote now; True when it is the number's first message."""
-    now = now or _utc_now()
+    now = now or utc_now()
     with engine.begin() as connection:
         updated = connection.execute(
             sa.update(numbers)
@@ -142,7 +139,7 @@ def record_consent(
     """An opt-out or opt-in: the number's state, and an audit row saying when and why."""
     if action not in (OPT_OUT, OPT_IN):
         raise ValueError(f"unknown consent action {action!r}")
-    now = now or _utc_now()
+    now = now or utc_now()
     with engine.begin() as connection:
         connection.execute(
             sa.update(numbers)
@@ -187,7 +184,7 @@ def claim_message(
     (a replica killed in the middle of a turn): the retry takes it over, so it is not lost.
     The body is kept in the inbox until `finish_message`, for `stale_messages`.
     """
-    current = now or _utc_now()
+    current = now or utc_now()
     try:
         with engine.begin() as connection:
             connection.execute(
@@ -230,7 +227,7 @@ def renew_claim(engine: sa.engine.Engine, message_sid: str,
         connection.execute(
             sa.update(messages)
             .where(messages.c.message_sid == message_sid, messages.c.status == RECEIVED)
-            .values(received_at=now or _utc_now())
+            .values(received_at=now or utc_now())
         )
 
 
@@ -245,7 +242,7 @@ class Pending:
 def stale_messages(engine: sa.engine.Engine, lease: dt.timedelta,
                    now: Optional[dt.datetime] = None, limit: int = 20) -> list[Pending]:
     """Messages claimed more than `lease` ago and never finished: their process died."""
-    cutoff = (now or _utc_now()) - lease
+    cutoff = (now or utc_now()) - lease
     with engine.connect() as connection:
         rows = connection.execute(
             sa.select(messages.c.message_sid, messages.c.conversation_id,
@@ -280,7 +277,7 @@ def offer_menu(
         if options:
             connection.execute(
                 sa.insert(menus).values(
-                    conversation_id=conversation_id, options=options, offered_at=now or _utc_now()
+                    conversation_id=conversation_id, options=options, offered_at=now or utc_now()
                 )
             )
 

@@ -24,6 +24,7 @@ from rasa.shared.core.events import BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from clinic.db import utc_now
 from clinic.profile import ClinicProfile, load_profile
 from crisis import session
 from crisis.levels import CONCERN, URGENT
@@ -41,9 +42,6 @@ STAFF_ALERT_NOTE = "staff_alert_note"  # a placeholder this generator fills, not
 HOURS_SLOTS = ("clinic_open", "next_opening")  # set by action_check_hours
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
 
 class ProfileNLG(TemplatedNaturalLanguageGenerator):
     """Templated responses with the clinic profile's values available as placeholders."""
@@ -53,7 +51,7 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
         endpoint_config: Optional[EndpointConfig] = None,
         domain: Optional[Domain] = None,
         profile: Optional[ClinicProfile] = None,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         domain = domain or Domain.empty()
         super().__init__(domain.responses)

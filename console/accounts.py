@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from clinic.db import UtcDateTime, metadata
+from clinic.db import UtcDateTime, metadata, utc_now
 
 STAFF, ADMIN = "staff", "admin"
 ROLES = (STAFF, ADMIN)
@@ -88,9 +88,6 @@ class Staff:
         return self.role == ADMIN
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
 
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
@@ -115,7 +112,7 @@ def create_user(engine: sa.engine.Engine, username: str, password: str, role: st
             new_id = connection.execute(
                 sa.insert(users).values(
                     username=username, password_hash=_hasher.hash(password), role=role,
-                    created_at=_now(), failed_logins=0,
+                    created_at=utc_now(), failed_logins=0,
                 )
             ).inserted_primary_key[0]
     except sa.exc.IntegrityError:
@@ -144,7 +141,7 @@ def authenticate(
     password get the same answer, and at most HASHING_AT_ONCE checks run at a time (Argon2
     takes 64 MiB each).
     """
-    now = now or _now()
+    now = now or utc_now()
     with engine.connect() as connection:
         row = connection.execute(
             sa.select(users).where(users.c.username == username)
@@ -199,7 +196,7 @@ def change_own_password(engine: sa.engine.Engine, user: Staff, current: str, new
     account ends, so the caller starts a new one for the person making the change.
     """
     _check_password(new)
-    now = now or _now()
+    now = now or utc_now()
     with engine.connect() as connection:
         row = connection.execute(sa.select(users).where(users.c.id == user.id)).mappings().first()
     if row is None or row["disabled_at"] is not None:
@@ -245,7 +242,7 @@ def audit(engine: sa.engine.Engine, username: str, action: str, target: Optional
     """Who did what to which record, and when (every view of health information too)."""
     with engine.begin() as connection:
         connection.execute(
-            sa.insert(audit_log).values(at=_now(), username=username, action=action, target=target)
+            sa.insert(audit_log).values(at=utc_now(), username=username, action=action, target=target)
         )
 
 
@@ -308,7 +305,7 @@ def set_disabled(engine: sa.engine.Engine, user_id: int, disabled: bool,
             _keep_an_admin(connection, account, "disable")
             if account["disabled_at"] is None:
                 connection.execute(sa.update(users).where(users.c.id == user_id)
-                                   .values(disabled_at=now or _now()))
+                                   .values(disabled_at=now or utc_now()))
         else:
             connection.execute(sa.update(users).where(users.c.id == user_id)
                                .values(disabled_at=None))

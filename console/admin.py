@@ -6,11 +6,11 @@ view of the audit log.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from clinic.db import utc_now
 from console import accounts, retention
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -22,9 +22,6 @@ def admins_only() -> None:
     if not g.user.is_admin:  # the app has sent anyone not logged in to the login page
         abort(403, "Only an administrator can open the admin pages.")
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _new_password() -> str:
@@ -57,7 +54,7 @@ def users() -> Any:
             flash(f"Created {created.role} account {created.username}.")
             return redirect(url_for("admin.users"))
     return render_template("admin_users.html", accounts=accounts.list_users(g.engine),
-                           roles=accounts.ROLES, form=form, now=_now()), status
+                           roles=accounts.ROLES, form=form, now=utc_now()), status
 
 
 @blueprint.route("/users/<int:user_id>/role", methods=["POST"])
@@ -137,7 +134,7 @@ def retention_period() -> Any:
                   if days else "No retention period: conversations are kept.")
         return redirect(url_for("admin.retention_period"))
     days = retention.retention_days(g.engine)
-    preview = retention.preview(g.engine, days, _now()) if days else None
+    preview = retention.preview(g.engine, days, utc_now()) if days else None
     return render_template("admin_retention.html", days=days, preview=preview,
                            last_run=retention.last_run(g.engine),
                            min_days=retention.MIN_DAYS, max_days=retention.MAX_DAYS)

@@ -19,7 +19,7 @@ from flask import Blueprint, g, render_template
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from clinic.db import contact_requests
+from clinic.db import contact_requests, utc_now
 from clinic.escalations import CONCERN, LEVELS, URGENT, escalations
 from clinic.profile import current_profile
 from console import accounts, charts
@@ -296,7 +296,7 @@ def build_charts(daily: Daily, alone: BotAlone, rates: list[WeekRate],
 @blueprint.route("/analytics")
 def index() -> Any:
     profile = current_profile()
-    period = Period(dt.datetime.now(dt.timezone.utc), profile.hours.timezone)
+    period = Period(utc_now(), profile.hours.timezone)
     target = profile.notifications.urgent_ack_minutes
     with g.engine.connect() as connection:
         daily = conversations_per_day(connection, period)

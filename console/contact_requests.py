@@ -17,7 +17,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from clinic.db import UtcDateTime, contact_requests, metadata
+from clinic.db import UtcDateTime, contact_requests, metadata, utc_now
 from console import accounts, reveal_requested
 from console.privacy import mask_fields
 from console.views import is_console_path
@@ -133,7 +133,7 @@ def set_status(engine: sa.engine.Engine, request_id: int, status: str, by: str,
             raise RequestError(f"Request #{request_id} was changed meanwhile; reload the page.")
         connection.execute(request_events.insert().values(
             request_id=request_id, from_status=current, status=status, changed_by=by,
-            changed_at=now or dt.datetime.now(dt.timezone.utc)))
+            changed_at=now or utc_now()))
     return current
 
 

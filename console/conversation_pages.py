@@ -28,6 +28,7 @@ from flask import (
 )
 
 from clinic import sms
+from clinic.db import utc_now
 from clinic.profile import current_profile
 from console import MAX_ID, accounts, conversations, reveal_requested
 from console.conversations import AnnotationError, Cursor, Filters
@@ -189,7 +190,7 @@ def not_understood() -> Any:
     except ValueError:
         days = 30
     days = days if days in NOT_UNDERSTOOD_DAYS else 30
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+    since = utc_now() - dt.timedelta(days=days)
     messages = conversations.not_understood_messages(g.engine, since)
     mask_fields(messages, "text")
     groups = group_similar(messages, lambda m: m["text"])

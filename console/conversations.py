@@ -16,7 +16,7 @@ from typing import Any, Mapping, Optional
 import sqlalchemy as sa
 
 from clinic.contact import parse_contact
-from clinic.db import UtcDateTime, contact_requests, metadata
+from clinic.db import UtcDateTime, contact_requests, metadata, utc_now
 from clinic.escalations import escalations
 from console.index import (
     CRISIS_LEVELS,
@@ -423,9 +423,6 @@ def facets(engine: sa.engine.Engine) -> dict[str, list[str]]:
         }
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
 
 def add_tag(engine: sa.engine.Engine, conversation_id: str, tag: str, by: str) -> str:
     tag = " ".join(tag.lower().split())
@@ -441,7 +438,7 @@ def add_tag(engine: sa.engine.Engine, conversation_id: str, tag: str, by: str) -
         if count >= MAX_TAGS:
             raise AnnotationError(f"A conversation has at most {MAX_TAGS} tags.")
         connection.execute(tags.insert().values(conversation_id=conversation_id, tag=tag,
-                                                added_by=by, added_at=_now()))
+                                                added_by=by, added_at=utc_now()))
     return tag
 
 
@@ -462,7 +459,7 @@ def _save_review(engine: sa.engine.Engine, conversation_id: str, values: dict[st
 
 def set_reviewed(engine: sa.engine.Engine, conversation_id: str, reviewed: bool, by: str) -> None:
     _save_review(engine, conversation_id, {"reviewed": reviewed, "reviewed_by": by,
-                                           "reviewed_at": _now()})
+                                           "reviewed_at": utc_now()})
 
 
 def set_note(engine: sa.engine.Engine, conversation_id: str, note: str, by: str) -> None:
@@ -470,7 +467,7 @@ def set_note(engine: sa.engine.Engine, conversation_id: str, note: str, by: str)
     if len(note) > MAX_NOTE_CHARS:
         raise AnnotationError(f"A note has at most {MAX_NOTE_CHARS} characters.")
     _save_review(engine, conversation_id, {"note": note or None, "note_by": by,
-                                           "note_at": _now()})
+                                           "note_at": utc_now()})
 
 
 def not_understood_messages(engine: sa.engine.Engine, since: Optional[dt.datetime],

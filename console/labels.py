@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping, Optional
 from flask import Flask
 
 from clinic import escalations
+from clinic.db import utc_now
 from crisis.levels import CHECK, CONCERN, NONE, URGENT
 
 CHANNELS = {"webchat": "Web chat", "twilio": "SMS", "rest": "REST API"}
@@ -63,7 +64,7 @@ def short_time(moment: dt.datetime, timezone: dt.tzinfo,
                now: Optional[dt.datetime] = None) -> str:
     """Like "Sun 6 Dec 2:02 PM", with the year when it is not this year's."""
     local = moment.astimezone(timezone)
-    this_year = (now or dt.datetime.now(dt.timezone.utc)).astimezone(timezone).year
+    this_year = (now or utc_now()).astimezone(timezone).year
     year = "" if local.year == this_year else f" {local.year}"
     return f"{local:%a} {local.day} {local:%b}{year} {local.strftime('%I:%M %p').lstrip('0')}"
 

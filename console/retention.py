@@ -47,7 +47,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 
 from clinic import sms
-from clinic.db import UtcDateTime, contact_requests, metadata, rasa_events
+from clinic.db import UtcDateTime, contact_requests, metadata, rasa_events, utc_now
 from clinic.escalations import RESOLVED, deliveries, escalations
 from console import accounts, index
 from console.contact_requests import request_events
@@ -110,7 +110,7 @@ def set_retention_days(engine: sa.engine.Engine, days: Optional[int], by: str,
         if days is not None:
             connection.execute(console_settings.insert().values(
                 name=RETENTION_DAYS, value=str(parse_days(days)), updated_by=by,
-                updated_at=now or dt.datetime.now(dt.timezone.utc)))
+                updated_at=now or utc_now()))
 
 
 def last_run(engine: sa.engine.Engine) -> Optional[dict[str, Any]]:
@@ -126,7 +126,7 @@ def last_run(engine: sa.engine.Engine) -> Optional[dict[str, Any]]:
 def preview(engine: sa.engine.Engine, days: int,
             now: Optional[dt.datetime] = None) -> dict[str, int]:
     """How many conversations are past the period now, and how many of those would be kept."""
-    cutoff = (now or dt.datetime.now(dt.timezone.utc)) - dt.timedelta(days=days)
+    cutoff = (now or utc_now()) - dt.timedelta(days=days)
     c = index.conversations.c
     old = sa.select(c.conversation_id).where(c.last_message_at < cutoff)
     with engine.connect() as connection:
@@ -306,7 +306,7 @@ def purge(clinic_engine: sa.engine.Engine, broker_engine: Optional[sa.engine.Eng
     dry.
     """
     days = parse_days(days)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or utc_now()
     report = Report(days=days, cutoff=now - dt.timedelta(days=days), dry_run=dry_run)
     if broker_engine is not None and not sa.inspect(broker_engine).has_table("events"):
         broker_engine = None

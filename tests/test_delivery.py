@@ -26,8 +26,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from clinic import settings
+from clinic.db import utc_now
 from clinic.delivery import NO_TARGET_MESSAGE, configured_targets, run_once
-from clinic.escalations import acknowledge, list_deliveries, record_escalation, utc_now
+from clinic.escalations import acknowledge, list_deliveries, record_escalation
 from clinic.migrate import upgrade
 from clinic.profile import load_profile
 from support import ROOT, free_port, migrated_engine, postgres_database
