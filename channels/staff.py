@@ -20,7 +20,7 @@ Taking over appends Rasa's `pause` event: the user's messages are still recorded
 assistant does not answer until hand-back appends `resume`, with one exception: an urgent crisis
 message still gets the crisis reply at once and is escalated (the crisis policy: the reply
 first, on every message; staff who took over may not be looking). See
-`answer_crises_while_paused`. The user is told with the domain's
+`components/rasa_patches.py` (should_handle_message). The user is told with the domain's
 `utter_staff_joined` and `utter_staff_left`. A message goes out on the conversation's own
 channel (the `input_channel` of its latest user message): web chat through the channel's
 socket.io server while the chat is open (a message to a closed one would reach nobody: it is
@@ -38,7 +38,6 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.actions.action import create_bot_utterance
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
@@ -50,6 +49,7 @@ from channels import twilio_sms
 from channels.body_limit import cap_request_bodies
 from channels.webchat import WebChatInput
 from clinic import settings, sms
+from components import rasa_patches
 
 logger = logging.getLogger(__name__)
 
@@ -116,29 +116,6 @@ async def _chat_open(request: Request, tracker: DialogueStateTracker) -> Optiona
 Act = Callable[[Request, DialogueStateTracker], Awaitable[Dict[str, Any]]]
 
 
-CRISIS_INTENT = "crisis"  # set by components/crisis_detector.py on an urgent message
-_rasa_should_handle_message = MessageProcessor._should_handle_message
-
-
-def _should_handle_message(tracker: DialogueStateTracker) -> bool:
-    """Rasa's rule (not paused, or a restart), and also: the latest message is urgent."""
-    if _rasa_should_handle_message(tracker):
-        return True
-    latest = tracker.latest_message
-    return latest is not None and latest.intent.get("name") == CRISIS_INTENT
-
-
-def answer_crises_while_paused() -> None:
-    """Let a paused conversation's urgent message run the dialogue as usual.
-
-    Rasa 3.6 predicts nothing at all while a conversation is paused, the crisis reply included.
-    With this, an urgent message gets `utter_crisis` and its escalation from the crisis rules
-    (data/rules/crisis.yml); the rules then listen, and the conversation stays paused, so the
-    next ordinary message is again left to staff.
-    """
-    MessageProcessor._should_handle_message = staticmethod(_should_handle_message)
-
-
 class StaffInput(InputChannel):
     """The staff console's way into the Rasa server: take over, reply, hand back."""
 
@@ -153,7 +130,7 @@ class StaffInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("staff_api", __name__)
         cap_request_bodies(blueprint)
-        answer_crises_while_paused()  # take-over exists on this server from now on
+        rasa_patches.apply()  # take-over exists on this server from now on: crises still answered
         token = settings.staff_api_token()
         if token is None:
             logger.info("staff: the staff API is off (CLINIC_STAFF_API_TOKEN is not set)")

@@ -9,8 +9,8 @@ for the session, the very events `save` then writes. They are the ones published
 On SQLite it keeps one connection in write-ahead-log mode (components/sqlite.py): a save
 appends to the log instead of syncing the database file twice.
 
-Rasa's silent fall-back to memory when the database fails is turned off (see
-`_without_silent_fallback`).
+Rasa's silent fall-back to memory when the database fails is turned off
+(components/rasa_patches.py `create_tracker_store`).
 
 CLINIC_DATABASE_URL, when set, takes the place of the dialect and database below: the same
 project runs on PostgreSQL (replicas) with no change to this file. A database that cannot be
@@ -26,16 +26,15 @@ every 5 s, for ever, in silence).
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.agent import Agent
-from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
-from rasa.shared.core.domain import Domain
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic import settings
 from clinic.db import check_reachable
+from components import rasa_patches
 from components.sqlite import endpoint_kwargs, server_engine
 
 
@@ -43,7 +42,7 @@ class SqlTrackerStore(SQLTrackerStore):
     """SQLTrackerStore whose broker gets exactly the events `save` stores, found by a count."""
 
     def __init__(self, **kwargs: Any) -> None:
-        Agent._create_tracker_store = staticmethod(_without_silent_fallback)
+        rasa_patches.apply()  # no silent fall-back to memory when the database fails
         kwargs = {"dialect": "sqlite", "db": "rasa.db", **kwargs,  # Rasa's defaults
                   **endpoint_kwargs(os.environ.get(settings.DATABASE_URL_ENV))}
         url = self.get_db_url(**{key: kwargs.get(key) for key in (
@@ -61,17 +60,3 @@ class SqlTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             new_events = list(self._additional_events(session, tracker))
         await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
-
-
-
-def _without_silent_fallback(store: Optional[TrackerStore], domain: Domain) -> TrackerStore:
-    """Rasa's Agent wraps its tracker store in a FailSafeTrackerStore: when the database fails,
-    a retrieve answers None (the turn then starts a new, empty conversation) and a save goes to
-    memory, and the turn is answered as if nothing happened. The user's message is then not in
-    the database, and the events stored afterwards no longer line up. Here the error reaches
-    the channel, which says so (REST 503, SMS 503 and a later answer, the widget's error
-    message), and the client sends the message again once the database is back."""
-    if store is None:
-        return InMemoryTrackerStore(domain)
-    store.domain = domain
-    return store

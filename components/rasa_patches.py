@@ -1,0 +1,88 @@
+"""Every change this project makes to Rasa 3.6.21's own code, in one place.
+
+Each patch replaces one Rasa method; `apply()` installs them all (once; it is idempotent) and
+is called at server start by what needs them: the tracker store's constructor, when the agent
+is loaded, and the staff channel's blueprint. `RASA_SOURCES` pins the source of each method
+replaced, as Rasa 3.6.21 has it: tests/components/test_rasa_patches.py fails when an upgrade
+changes one, so nobody upgrades Rasa without reading what is patched.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Optional
+
+from rasa.core.agent import Agent
+from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+CRISIS_INTENT = "crisis"  # set by components/crisis_detector.py on an urgent message
+
+# The patched methods, as Rasa 3.6.21 wrote them: sha256 of `inspect.getsource`, first 16.
+RASA_SOURCES = {
+    "rasa.core.processor.MessageProcessor._should_handle_message": "e62818f15e2dd228",
+    "rasa.core.agent.Agent._create_tracker_store": "97499b594b45581b",
+}
+
+# Rasa's own methods, kept before any patch: what the patches call, and what the pins check.
+ORIGINALS: dict[str, Callable] = {
+    "rasa.core.processor.MessageProcessor._should_handle_message":
+        MessageProcessor._should_handle_message,
+    "rasa.core.agent.Agent._create_tracker_store": Agent._create_tracker_store,
+}
+_rasa_should_handle_message = ORIGINALS["rasa.core.processor.MessageProcessor._should_handle_message"]
+
+
+def should_handle_message(tracker: DialogueStateTracker) -> bool:
+    """MessageProcessor._should_handle_message: Rasa's rule (not paused, or a restart), and
+    also: the latest message is urgent.
+
+    Rasa 3.6 predicts nothing at all while a conversation is paused (staff have taken it over),
+    the crisis reply included. With this, an urgent message gets `utter_crisis` and its
+    escalation from the crisis rules (data/rules/crisis.yml); the rules then listen, and the
+    conversation stays paused, so the next ordinary message is again left to staff.
+    """
+    if _rasa_should_handle_message(tracker):
+        return True
+    latest = tracker.latest_message
+    return latest is not None and latest.intent.get("name") == CRISIS_INTENT
+
+
+def create_tracker_store(store: Optional[TrackerStore], domain: Domain) -> TrackerStore:
+    """Agent._create_tracker_store, without the silent fall-back to memory.
+
+    Rasa's Agent wraps its tracker store in a FailSafeTrackerStore: when the database fails,
+    a retrieve answers None (the turn then starts a new, empty conversation) and a save goes to
+    memory, and the turn is answered as if nothing happened. The user's message is then not in
+    the database, and the events stored afterwards no longer line up. Here the error reaches
+    the channel, which says so (REST 503, SMS 503 and a later answer, the widget's error
+    message), and the client sends the message again once the database is back.
+    """
+    if store is None:
+        return InMemoryTrackerStore(domain)
+    store.domain = domain
+    return store
+
+
+PATCHES: dict[str, tuple[type, str, Callable]] = {
+    "rasa.core.processor.MessageProcessor._should_handle_message":
+        (MessageProcessor, "_should_handle_message", should_handle_message),
+    "rasa.core.agent.Agent._create_tracker_store":
+        (Agent, "_create_tracker_store", create_tracker_store),
+}
+
+
+def apply() -> None:
+    """Install every patch (again: nothing changes)."""
+    for owner, name, replacement in PATCHES.values():
+        if getattr(owner, name) is not replacement:
+            setattr(owner, name, staticmethod(replacement))
+            logger.debug("rasa_patches: %s.%s replaced", owner.__name__, name)
+
+
+def applied() -> bool:
+    return all(getattr(owner, name) is replacement for owner, name, replacement in PATCHES.values())
