@@ -43,7 +43,7 @@ from channels.body_limit import cap_request_bodies
 from channels.crisis_fallback import crisis_reply_for_failed_turn
 from channels.rate_limit import SenderRateLimiter
 from channels.replies import SeenMessages, replies_to
-from channels.user_text import ALLOWED_CONTROLS
+from channels.user_text import ALLOWED_CONTROLS, MAX_MESSAGE_CHARS
 from clinic import settings
 from crisis.detector import detect
 from crisis.levels import URGENT
@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 SENDER = re.compile(r"^[\x21-\x7e]{1,128}$")
 PREFIX = "rest-"
-DEFAULT_MAX_MESSAGE_CHARS = 1000
 MAX_BODY_BYTES = 16 * 1024
 
 
@@ -79,9 +78,9 @@ class RestInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         credentials = credentials or {}
-        return cls(int(credentials.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS)))
+        return cls(int(credentials.get("max_message_chars", MAX_MESSAGE_CHARS)))
 
-    def __init__(self, max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
+    def __init__(self, max_message_chars: int = MAX_MESSAGE_CHARS) -> None:
         self.max_message_chars = max_message_chars
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import unicodedata
 
 ALLOWED_CONTROLS = frozenset("\n\r\t")
+# A message's longest, in characters (REST and web chat; `max_message_chars` in credentials.yml
+# changes it for one channel).
+MAX_MESSAGE_CHARS = 1000
 REPLACEMENT = "\ufffd"
 
 

@@ -57,7 +57,7 @@ from channels import conversation_ids
 from channels.body_limit import cap_request_bodies
 from channels.crisis_fallback import crisis_reply_for_failed_turn
 from channels.rate_limit import SenderRateLimiter
-from channels.user_text import readable
+from channels.user_text import MAX_MESSAGE_CHARS, readable
 from clinic import settings
 from clinic.profile import PROJECT_ROOT, current_profile
 from components.lock_store import check_redis_reachable
@@ -72,7 +72,6 @@ GREETING = "utter_greet"
 # The FAQ topics an empty chat offers as buttons (what people ask first), each by the short
 # title of its answer in the domain, which the "did you mean" buttons also use.
 SUGGESTED_TOPICS = ("infusion_experience", "session_length", "consultation", "cost")
-DEFAULT_MAX_MESSAGE_CHARS = 1000
 ADDRESS_FACTOR = 3  # one address may send this many times what one conversation may
 NEW_CONVERSATIONS_BURST = 10  # new conversations one address may start at once
 NEW_CONVERSATIONS_PER_MINUTE = 6.0  # and then at this rate
@@ -194,7 +193,7 @@ class WebChatInput(InputChannel):
         return cls(
             cors_allowed_origins=credentials.get("cors_allowed_origins", "*"),
             max_message_chars=int(
-                credentials.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS)
+                credentials.get("max_message_chars", MAX_MESSAGE_CHARS)
             ),
             socketio_path=credentials.get("socketio_path", "/socket.io"),
             widget_bundle=Path(credentials.get("widget_bundle", WIDGET_BUNDLE)),
@@ -203,7 +202,7 @@ class WebChatInput(InputChannel):
     def __init__(
         self,
         cors_allowed_origins: Union[str, List[str]] = "*",
-        max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
+        max_message_chars: int = MAX_MESSAGE_CHARS,
         socketio_path: str = "/socket.io",
         widget_bundle: Path = WIDGET_BUNDLE,
     ) -> None:
