@@ -18,9 +18,9 @@ from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-logger = logging.getLogger(__name__)
+from components.crisis_detector import CRISIS_INTENT  # an urgent message's intent
 
-CRISIS_INTENT = "crisis"  # set by components/crisis_detector.py on an urgent message
+logger = logging.getLogger(__name__)
 
 # The patched methods, as Rasa 3.6.21 wrote them: sha256 of `inspect.getsource`, first 16.
 RASA_SOURCES = {
