@@ -74,11 +74,19 @@ def upgrade(target: Union[str, sa.engine.Engine], revision: str = "head") -> Non
             engine.dispose()
 
 
+def sqlite_path(url: str) -> Optional[Path]:
+    """The file of an SQLite database URL (None: another database, or one in memory)."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def _make_folder(url: str) -> None:
     """The folder of an SQLite file (var/ on a fresh clone)."""
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def check_current(engine: sa.engine.Engine, variable: str = settings.DATABASE_URL_ENV) -> None:

@@ -5,13 +5,17 @@ directory's conftest.py takes that name in turn)."""
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
+import functools
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,7 +29,7 @@ import requests
 import yaml
 
 from clinic.db import engine_for
-from clinic.migrate import upgrade
+from clinic.migrate import sqlite_path, upgrade
 from deploy.cluster import free_port  # noqa: F401 (the tests' helper too)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,8 +126,27 @@ class RunningAssistant:
 def migrated_engine(url: str):
     """The clinic's engine on a database brought to this release's schema (as `make run` and
     the deployment do before any server starts)."""
-    upgrade(url)
+    migrate_database(url)
     return engine_for(url)
+
+
+def migrate_database(url: str) -> None:
+    """Run the migrations on `url`; a new SQLite file is a copy of one migrated once per test
+    run (the same bytes, without running every migration again for each test)."""
+    path = sqlite_path(url)
+    if path is None or path.exists():
+        upgrade(url)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_migrated_sqlite(), path)
+
+
+@functools.lru_cache(maxsize=None)
+def _migrated_sqlite() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="migrated-"))
+    atexit.register(shutil.rmtree, folder, True)
+    upgrade(f"sqlite:///{folder / 'clinic.db'}")
+    return folder / "clinic.db"
 
 
 def _wait_until_ready(url: str, processes: List[subprocess.Popen], logs: List[Path]) -> None:
@@ -157,7 +180,7 @@ def start_assistant(
            "CLINIC_EVENTS_DATABASE_URL": f"sqlite:///{workdir / 'events.db'}",
            **(extra_env or {})}
     token = secrets.token_hex(16)  # never starts with "-", which argparse would read as an option
-    upgrade(f"sqlite:///{database}")  # as the launcher does before the servers start
+    migrate_database(f"sqlite:///{database}")  # as the launcher does before the servers start
     processes, logs = [], []
     if with_action_server:
         log = workdir / "actions.log"
