@@ -127,5 +127,6 @@ def main(argv: Optional[list[str]] = None) -> None:
     finally:
         engine.dispose()
 
+
 if __name__ == "__main__":
     main()
