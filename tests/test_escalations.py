@@ -287,7 +287,7 @@ def test_the_command_line_refuses_an_invalid_transition(engine, database_url):
     )
 
 
-def test_an_empty_store_says_so(database_url):
+def test_an_empty_store_says_so(engine, database_url):
     result = cli(database_url, "list")
     assert result.returncode == 0 and result.stdout.strip() == "No escalations."
 

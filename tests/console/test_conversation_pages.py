@@ -130,7 +130,7 @@ def test_applying_the_same_events_again_changes_nothing(index_db, held, assistan
 
 
 def test_the_console_follows_the_broker_while_it_runs(assistant, index_url):
-    engine = engine_for(index_url)
+    engine = migrated_engine(index_url)
     stop = index.start_follower(engine, index.broker_engine(assistant.events_database_url))
     try:
         conversation_id = f"rest-console-live-{uuid.uuid4().hex[:8]}"
