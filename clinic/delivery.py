@@ -493,30 +493,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    database_down = passed = False
+    problem: Optional[str] = None  # why the database cannot be used, as last logged
     while not stopping.is_set():
-        passed = False
+        passed, now = False, None
         try:
             engine = engine_for(settings.database_url())
             sweep(engine, targets)  # escalations the action server could not record
             run_once(engine, profile=profile, should_stop=stopping.is_set)
             passed = True
         except sa.exc.SQLAlchemyError as error:
-            if not database_down:
-                reason = type(getattr(error, "orig", None) or error).__name__  # the driver's
-                logger.error("cannot reach the database (%s); retrying every %g s",
-                             reason, args.poll)
-            database_down = True
+            reason = type(getattr(error, "orig", None) or error).__name__  # the driver's
+            now = f"cannot reach the database ({reason})"
         except SchemaNotCurrent as error:  # a deployment migrating right now, or not yet
-            if not database_down:
-                logger.error("%s; retrying every %g s", error, args.poll)
-            database_down = True
+            now = str(error)
         except Exception as error:  # logged by type only: its text may hold private data
             logger.error("delivery pass failed (%s); retrying in %g s", type(error).__name__,
                          args.poll)
-        if passed and database_down:
+        if now is not None and now != problem:
+            logger.error("%s; retrying every %g s", now, args.poll)
+            problem = now
+        if passed and problem is not None:
             logger.info("the database is reachable again")
-            database_down = False
+            problem = None
         if args.once:
             return 0 if passed else 1
         stopping.wait(args.poll)
