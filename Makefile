@@ -21,10 +21,10 @@ train: setup  ## Train the model if it is missing or stale
 	@scripts/train.sh
 
 run: train  ## Action server + Rasa server (REST channel) on an embedded SQLite database
-	@scripts/run.sh
+	@$(VENV)/python -m deploy.run
 
 scale: train nginx  ## Rasa replicas and action servers behind nginx, on PostgreSQL and Redis
-	@scripts/run.sh --scale $(or $(REPLICAS),2)
+	@$(VENV)/python -m deploy.run --scale $(or $(REPLICAS),2)
 
 test: lint train browser nginx  ## The whole test suite, against the trained model and real servers
 	@$(VENV)/pytest

@@ -11,9 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from clinic import db
+from clinic import db, settings
 from clinic.contact import clean_name, clean_preferred_time, parse_contact
-from clinic.settings import database_url
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +101,7 @@ class ActionSubmitRequest(Action):
             return clear_form_slots()
         try:
             db.save_contact_request(
-                db.engine_for(database_url()),
+                db.engine_for(settings.current().database_url),
                 conversation_id=tracker.sender_id,
                 channel=tracker.get_latest_input_channel(),
                 kind=tracker.get_slot("request_kind") or "callback",

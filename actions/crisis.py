@@ -36,7 +36,7 @@ class ActionRecordEscalation(Action):
             return []
         try:
             escalation_id, created = record_escalation(
-                engine_for(settings.database_url()), targets=settings.configured_targets(),
+                engine_for(settings.current().database_url), targets=settings.current().alert_targets(),
                 **facts.as_kwargs(),
             )
         except Exception as error:  # the reply is already sent; the sweep will record it

@@ -4,7 +4,7 @@ conversations, then each list, filter and search page timed through the real Fla
     .venv/bin/python -m bench.console_lists [--conversations 100000] \\
         [--database sqlite|postgresql|both] [--repeats 20]
 
-The conversations are Rasa event dictionaries fed through `console.index.apply_events`, so the
+The conversations are Rasa event dictionaries fed through `projector.index.apply_events`, so the
 index code is what fills the database. User messages are the project's own training and
 held-out examples (`data/nlu/`, `tests/data/heldout_*.yml`) and crisis-suite items, bot replies
 the domain's responses; some fall back, are out of scope or answered unsure, about 1% are
@@ -38,9 +38,10 @@ import yaml
 from clinic import escalations
 from clinic.db import contact_requests, engine_for
 from clinic.profile import current_profile
-from console import accounts, create_app
-from console.conversations import reviews, tags
-from console.index import apply_events, conversations
+from console import create_app
+from console.auth import accounts
+from console.conversations.queries import reviews, tags
+from projector.index import apply_events, conversations
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 300.0

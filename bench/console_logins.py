@@ -30,7 +30,7 @@ from pathlib import Path
 
 from clinic import settings
 from clinic.migrate import upgrade
-from console import accounts
+from console.auth import accounts
 from deploy.cluster import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -35,10 +35,8 @@ from typing import Dict, List, Optional
 
 import aiohttp
 import requests
-import yaml
 
-from clinic.migrate import upgrade
-from deploy.cluster import free_port
+from deploy import launcher
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = Path(sys.executable).parent / "rasa"
@@ -61,14 +59,20 @@ MESSAGES = (
 
 
 @dataclass
-class Server:
-    """A Rasa server (and optionally its action server) started on loopback."""
+class Measured:
+    """A Rasa server (and its action server) started by deploy/launcher.py, timed."""
 
-    url: str
-    processes: List[subprocess.Popen]
-    pid: int
+    servers: List[launcher.Server]  # the Rasa server last
     ready_s: float
     first_reply_s: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return self.servers[-1].url
+
+    @property
+    def pid(self) -> int:
+        return self.servers[-1].process.pid
 
     def peak_rss_mb(self) -> float:
         return _proc_status_kb(self.pid, "VmHWM") / 1024
@@ -77,13 +81,8 @@ class Server:
         return _proc_status_kb(self.pid, "VmRSS") / 1024
 
     def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for server in self.servers:
+            server.stop()
 
 
 @dataclass
@@ -120,52 +119,18 @@ def _environment() -> Dict[str, str]:
             "TRANSFORMERS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
 
 
-def start_rasa(command: List[str], cwd: Path, log: Path, env: Dict[str, str],
-               others: List[subprocess.Popen], port: int) -> Server:
-    """Launch `rasa run`, wait until it answers; time both."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log.open("w"),
-                               stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    processes = others + [process]
-    deadline = started + 300
-    while time.perf_counter() < deadline and process.poll() is None:
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    else:
-        for p in processes:
-            p.kill()
-        raise SystemExit(f"{url} did not answer within 300 s or exited; see {log}:\n"
-                         f"{log.read_text()[-2000:]}")
-    server = Server(url, processes, process.pid, time.perf_counter() - started)
-    rest(server.url, f"bench-first-{secrets.token_hex(4)}", "hello")
-    server.first_reply_s = time.perf_counter() - started
-    return server
+def _timed(servers: List[launcher.Server], started: float) -> Measured:
+    """Ready (since `started`, the launch), then the time to the first reply."""
+    measured = Measured(servers, time.perf_counter() - started)
+    rest(measured.url, f"bench-first-{secrets.token_hex(4)}", "hello")
+    measured.first_reply_s = time.perf_counter() - started
+    return measured
 
 
-def start_ours(model: Path, workdir: Path) -> Server:
+def start_ours(model: Path, workdir: Path) -> Measured:
     """The assistant as `make run` starts it, on its own SQLite files in `workdir`."""
-    rasa_port, action_port = free_port(), free_port()
-    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
-    endpoints["tracker_store"]["db"] = str(workdir / "assistant.db")
-    endpoints["event_broker"]["db"] = str(workdir / "events.db")
-    (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
-    env = {**_environment(), "CLINIC_DATABASE_URL": f"sqlite:///{workdir / 'assistant.db'}",
-           "CLINIC_EVENTS_DATABASE_URL": f"sqlite:///{workdir / 'events.db'}"}
-    upgrade(env["CLINIC_DATABASE_URL"])
-    actions = subprocess.Popen(
-        [sys.executable, "-m", "clinic.action_server", "--port", str(action_port)],
-        cwd=ROOT, env=env, stdout=(workdir / "actions.log").open("w"), stderr=subprocess.STDOUT)
-    return start_rasa(
-        [str(RASA), "run", "--model", str(model), "--endpoints", str(workdir / "endpoints.yml"),
-         "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
-         "--interface", "127.0.0.1"],
-        ROOT, workdir / "rasa.log", env, [actions], rasa_port)
+    started = time.perf_counter()
+    return _timed(launcher.start_assistant(workdir, model, _environment()).servers, started)
 
 
 def stock_model() -> Path:
@@ -188,11 +153,19 @@ def stock_model() -> Path:
     return models[-1]
 
 
-def start_stock(model: Path, workdir: Path) -> Server:
-    port = free_port()
-    return start_rasa(
-        [str(RASA), "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1"],
-        STOCK_DIR, workdir / "stock.log", _environment(), [], port)
+def start_stock(model: Path, workdir: Path) -> Measured:
+    started = time.perf_counter()
+    port = launcher.free_port()
+    server = launcher.Server(
+        "stock", port, [str(RASA), "run", "--model", str(model), "--port", str(port),
+                        "--interface", "127.0.0.1"], workdir / "stock.log", "/", cwd=STOCK_DIR)
+    server.start(_environment())
+    try:
+        launcher.wait_ready([server], workdir)
+    except BaseException:
+        server.stop()
+        raise
+    return _timed([server], started)
 
 
 def rest(url: str, sender: str, text: str) -> list:
@@ -301,7 +274,7 @@ def warm_up(url: str) -> None:
         rest(url, f"bench-warm-{i % 3}", MESSAGES[i % len(MESSAGES)])
 
 
-def measure(server: Server, assistant: str, levels: List[int], with_socketio: bool) -> List[LevelResult]:
+def measure(server: Measured, assistant: str, levels: List[int], with_socketio: bool) -> List[LevelResult]:
     warm_up(server.url)
     results = []
     for users in levels:
@@ -323,7 +296,7 @@ def print_row(r: LevelResult) -> None:
           f"{r.throughput:>7.1f}", flush=True)
 
 
-def print_server(name: str, server: Server) -> None:
+def print_server(name: str, server: Measured) -> None:
     print(f"{name}: ready in {server.ready_s:.1f} s, first reply at {server.first_reply_s:.1f} s; "
           f"server memory now {server.rss_mb():.0f} MB, peak {server.peak_rss_mb():.0f} MB", flush=True)
 

@@ -23,7 +23,7 @@ _ISSUED = re.compile(rf"^([a-z]+)-([0-9a-f]{{{_RANDOM_HEX}}})-([0-9a-f]{{{_SIGNA
 
 
 def _signature(channel: str, random_part: str) -> str:
-    key = settings.phone_hash_key().reveal().encode()
+    key = settings.current().phone_hash_key.get().reveal().encode()
     message = f"conversation-id:{channel}:{random_part}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:_SIGNATURE_HEX]
 

@@ -49,7 +49,7 @@ class SenderRateLimiter:
 
     @classmethod
     def from_environment(cls) -> "SenderRateLimiter":
-        return cls(settings.rate_limits(), settings.redis_url())
+        return cls(settings.current().rate_limits, settings.current().redis_url)
 
     async def wait_seconds(self, channel: str, sender: str) -> float:
         """0 when the sender may send now; else how long until it may (nothing is taken)."""

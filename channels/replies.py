@@ -25,7 +25,7 @@ class SeenMessages:
 
     @classmethod
     def from_environment(cls) -> "SeenMessages":
-        return cls(settings.redis_url())
+        return cls(settings.current().redis_url)
 
     async def first_time(self, channel: str, sender: str, message_id: str) -> bool:
         """True the first time this message id arrives; False for a retry (or when Redis

@@ -42,7 +42,8 @@ from sanic.response import HTTPResponse
 from channels.body_limit import cap_request_bodies
 from channels.crisis_fallback import crisis_reply_for_failed_turn
 from channels.rate_limit import SenderRateLimiter
-from channels.replies import SeenMessages, replies_to
+from channels.replies import SeenMessages
+from channels.turns import handle_under_lock
 from channels.user_text import ALLOWED_CONTROLS, MAX_MESSAGE_CHARS
 from clinic import settings
 from crisis.detector import detect
@@ -86,8 +87,8 @@ class RestInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("rest_webhook", __name__)
         cap_request_bodies(blueprint)
-        token = settings.rest_token()
-        open_without_token = settings.local_mode()
+        token = settings.current().rest_token
+        open_without_token = settings.current().local
         limiter = SenderRateLimiter.from_environment()
         seen = SeenMessages.from_environment()
 
@@ -119,7 +120,7 @@ class RestInput(InputChannel):
                 if message_id is None or await seen.first_time(self.name(), sender, message_id):
                     await on_new_message(message)
                 else:
-                    await self._once(request.app.ctx.agent, message)
+                    await handle_under_lock(request.app.ctx.agent, message, replay=True)
             except Exception as error:  # the client must hear it was not answered
                 crisis = await crisis_reply_for_failed_turn(request.app.ctx.agent, text,
                                                             self.name())
@@ -164,16 +165,3 @@ class RestInput(InputChannel):
             return _error(400, "`message_id`, when given, must be a string of 1 to 128 printable "
                                "characters without spaces.")
         return conversation_id(sender), text.strip(), message_id
-
-    @staticmethod
-    async def _once(agent: Any, message: UserMessage) -> None:
-        """Handle a retried message at most once: if the first attempt was handled (its answer
-        lost with a replica that stopped), the replies stored for it."""
-        async with agent.lock_store.lock(message.sender_id):
-            tracker = await agent.tracker_store.retrieve(message.sender_id)
-            replies = replies_to(tracker.events if tracker else [], message.message_id)
-            if replies is None:
-                await agent.processor.handle_message(message)
-                return
-        for reply in replies:
-            await message.output_channel.send_response(message.sender_id, reply)

@@ -1,7 +1,7 @@
 """The staff API: a member of staff takes a conversation over, replies, and hands it back.
 
 Registered in credentials.yml as `channels.staff.StaffInput` (routes under `/webhooks/staff/`);
-the staff console calls it (console/takeover.py). Every route but the health check needs
+the staff console calls it (console/conversations/takeover.py). Every route but the health check needs
 `Authorization: Bearer <CLINIC_STAFF_API_TOKEN>` (401 without it; 503 when no token is set).
 
     GET  /webhooks/staff/conversations/<id>            its state (below)
@@ -24,7 +24,7 @@ first, on every message; staff who took over may not be looking). See
 `utter_staff_joined` and `utter_staff_left`. A message goes out on the conversation's own
 channel (the `input_channel` of its latest user message): web chat through the channel's
 socket.io server while the chat is open (a message to a closed one would reach nobody: it is
-refused), SMS through Twilio's API (`channels.twilio_sms.send_staff_message`, which
+refused), SMS through Twilio's API (`channels.sms.send.send_staff_message`, which
 never texts an opted-out number). It is recorded in the tracker as a `bot` event; a staff
 member's reply carries `metadata: {"staff": NAME}`, and so do the `pause` and `resume` events.
 """
@@ -45,8 +45,10 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import twilio_sms
 from channels.body_limit import cap_request_bodies
+from channels.sms import client as twilio_client
+from channels.sms import send as sms_send
+from channels.turns import tracker_under_lock
 from channels.webchat import WebChatInput
 from clinic import settings, sms
 from components import rasa_patches
@@ -55,7 +57,7 @@ logger = logging.getLogger(__name__)
 
 JOINED = "utter_staff_joined"
 LEFT = "utter_staff_left"
-MAX_TEXT_CHARS = twilio_sms.MAX_BODY_CHARS
+MAX_TEXT_CHARS = twilio_client.MAX_BODY_CHARS
 MAX_NAME_CHARS = 64
 CONVERSATION = "/conversations/<conversation_id:path>"
 
@@ -131,7 +133,7 @@ class StaffInput(InputChannel):
         blueprint = Blueprint("staff_api", __name__)
         cap_request_bodies(blueprint)
         rasa_patches.apply()  # take-over exists on this server from now on: crises still answered
-        token = settings.staff_api_token()
+        token = settings.current().staff_api_token.get()
         if token is None:
             logger.info("staff: the staff API is off (CLINIC_STAFF_API_TOKEN is not set)")
 
@@ -148,8 +150,7 @@ class StaffInput(InputChannel):
                               **{"WWW-Authenticate": "Bearer"})
             agent = request.app.ctx.agent
             try:
-                async with agent.lock_store.lock(conversation_id):
-                    tracker = await agent.tracker_store.retrieve(conversation_id)
+                async with tracker_under_lock(agent, conversation_id) as tracker:
                     if tracker is None or tracker.get_latest_input_channel() is None:
                         raise StaffApiError(404, f"There is no conversation {conversation_id!r}.")
                     return response.json(await act(request, tracker))
@@ -285,8 +286,8 @@ async def _send(request: Request, tracker: DialogueStateTracker, message: Dict[s
 
 async def _send_sms(conversation_id: str, text: str) -> None:
     try:
-        results = await twilio_sms.send_staff_message(conversation_id, text)
-    except twilio_sms.OptedOutError:
+        results = await sms_send.send_staff_message(conversation_id, text)
+    except sms_send.OptedOutError:
         raise StaffApiError(409, "This number has opted out of SMS (it texted STOP): nothing "
                                  "may be sent to it until it texts START.") from None
     except LookupError:
@@ -297,7 +298,7 @@ async def _send_sms(conversation_id: str, text: str) -> None:
     if failed is None:
         return
     went_out = f"{len(results) - 1} of its SMS parts went out"
-    if failed.error_code == twilio_sms.ERROR_OPTED_OUT:
+    if failed.error_code == twilio_client.ERROR_OPTED_OUT:
         raise StaffApiError(409, "Twilio says this number has opted out of SMS (error 21610); "
                                  f"{went_out}.")
     raise StaffApiError(502, f"Twilio did not send the message (error {failed.error_code}: "

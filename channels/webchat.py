@@ -226,17 +226,17 @@ class WebChatInput(InputChannel):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
                           client_manager=shared_rooms())
         self.sio = sio
-        presence = self.presence = Presence(settings.redis_url())
-        limits = settings.rate_limits()
+        presence = self.presence = Presence(settings.current().redis_url)
+        limits = settings.current().rate_limits
         # Per socket and per conversation, as REST and SMS limit a sender; per address too,
         # looser (a clinic's waiting room may share one), since a new socket costs nothing.
-        per_sender = SenderRateLimiter(limits, settings.redis_url())
+        per_sender = SenderRateLimiter(limits, settings.current().redis_url)
         per_address = SenderRateLimiter(
             settings.RateLimits(limits.burst * ADDRESS_FACTOR, limits.per_minute * ADDRESS_FACTOR),
-            settings.redis_url())
+            settings.current().redis_url)
         new_conversations = SenderRateLimiter(
             settings.RateLimits(NEW_CONVERSATIONS_BURST, NEW_CONVERSATIONS_PER_MINUTE),
-            settings.redis_url())
+            settings.current().redis_url)
 
         async def wait_seconds(sid: Text, session_id: Text) -> float:
             address = _client_address(sio, sid)
@@ -390,7 +390,7 @@ def _client_address(sio: AsyncServer, sid: Text) -> Optional[str]:
 
 def shared_rooms() -> Optional[AsyncRedisManager]:
     """The Redis manager that shares rooms across replicas (None: one process, rooms in it)."""
-    url = settings.redis_url()
+    url = settings.current().redis_url
     if url is None:
         return None
     check_redis_reachable(url.reveal())

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
-import os
 import sys
 from typing import Optional, Sequence
 
@@ -24,20 +23,20 @@ from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
 from sanic.request import Request
 
-from clinic.settings import Secret, SettingsError
+from clinic import settings
+from clinic.settings import ACTION_TOKEN_ENV, Secret, SettingsError
 
-TOKEN_ENV = "CLINIC_ACTION_TOKEN"
 OPEN_PATHS = frozenset({"/health"})
 logger = logging.getLogger(__name__)
 
 
 def action_token() -> Secret:
     """The shared secret from CLINIC_ACTION_TOKEN (`make run` generates one into var/)."""
-    value = os.environ.get(TOKEN_ENV, "").strip()
-    if len(value) < 32 or len(set(value)) <= 8:
-        raise SettingsError(f"{TOKEN_ENV}: 32 or more random characters are needed (the Rasa "
-                            "server sends it to the action server; `make run` generates one)")
-    return Secret(value)
+    token = settings.current().action_token
+    if token is None:
+        raise SettingsError(f"{ACTION_TOKEN_ENV}: 32 or more random characters are needed (the "
+                            "Rasa server sends it to the action server; `make run` makes one)")
+    return token
 
 
 def action_app(token: Secret) -> Sanic:

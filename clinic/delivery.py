@@ -2,7 +2,7 @@
 
     python -m clinic.delivery [--once] [--poll SECONDS]
 
-Each pending delivery is claimed with a lease, sent, and marked sent; a failed one is retried
+Each pending delivery is taken with a lease (clinic/leases.py), sent, and marked sent; a failed one is retried
 with backoff for as long as it takes. An urgent escalation nobody has acknowledged in the
 profile's time is notified again. Notifications carry no message text, evidence or contact
 details: they say that there is an escalation and where staff can open it.
@@ -52,14 +52,17 @@ from clinic.escalations import (
     format_time,
     utc_now,
 )
+from clinic.leases import LeaseQueue
 from clinic.migrate import SchemaNotCurrent
 from clinic.profile import ClinicProfile, ProfileError, current_profile
-from clinic.settings import EMAIL, WEBHOOK, Secret, SettingsError, SmtpSettings, configured_targets
+from clinic.settings import EMAIL, WEBHOOK, Secret, SettingsError, SmtpSettings
 
-__all__ = ["Notification", "DeliveryError", "configured_targets", "compose", "send",
+__all__ = ["Notification", "DeliveryError", "compose", "send",
            "send_webhook", "send_email", "backoff_seconds", "create_reminders", "run_once", "main"]
 
 logger = logging.getLogger(__name__)
+# Workers share the deliveries: each takes one with a lease (a worker that dies lets go of it).
+QUEUE = LeaseQueue(deliveries, deliveries.c.id, deliveries.c.lease_until)
 
 SEND_TIMEOUT_SECONDS = 10
 MAX_BACKOFF_SECONDS = 300.0
@@ -112,7 +115,7 @@ def compose(
     if reminder:
         waited = _duration(delivery["created_at"] - escalation["created_at"])
         lines.append(f"REMINDER: not acknowledged after {waited}.")
-    link = f"{settings.console_url()}/escalations/{number}"
+    link = f"{settings.current().console_url}/escalations/{number}"
     lines += [
         f"Channel: {escalation['channel'] or 'unknown'}",
         f"Time: {format_time(escalation['created_at'], profile.hours.timezone)}",
@@ -140,12 +143,12 @@ def send(notification: Notification, profile: Optional[ClinicProfile] = None) ->
     """Send through the target's current settings; DeliveryError when it did not go out."""
     profile = profile or current_profile()
     if notification.target == WEBHOOK:
-        url = settings.webhook_url(profile)
+        url = settings.current().alert_webhook_url(profile)
         if url is None:
             raise DeliveryError("webhook is not configured")
         send_webhook(notification, url)
     elif notification.target == EMAIL:
-        smtp = settings.smtp_settings()
+        smtp = settings.current().delivery.smtp
         if smtp is None or not profile.notifications.email_to:
             raise DeliveryError("email is not configured")
         send_email(notification, smtp, profile.notifications.email_to)
@@ -216,7 +219,7 @@ def send_email(notification: Notification, smtp: SmtpSettings, to: str) -> None:
 
 def backoff_seconds(attempts: int) -> float:
     """The wait after the `attempts`-th failure: doubling from the base, capped, jittered."""
-    delay = settings.delivery_backoff_seconds() * 2 ** min(max(attempts, 1) - 1, 30)
+    delay = settings.current().delivery.backoff_seconds * 2 ** min(max(attempts, 1) - 1, 30)
     return min(MAX_BACKOFF_SECONDS, delay) * random.uniform(0.9, 1.0)
 
 
@@ -289,8 +292,8 @@ def run_once(
         return now or utc_now()
 
     counts = {"sent": 0, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}
-    counts["reminders"] = create_reminders(engine, clock(), configured_targets(profile), minutes)
-    cap = settings.alert_cap()
+    counts["reminders"] = create_reminders(engine, clock(), settings.current().alert_targets(profile), minutes)
+    cap = settings.current().delivery.alert_cap
     window = dt.timedelta(minutes=cap.window_minutes)
     for delivery_id in _due(engine, clock()):
         if should_stop():
@@ -300,10 +303,10 @@ def run_once(
             continue
         delivery, escalation = claimed
         if delivery["purpose"] == REMINDER and escalation["status"] != OPEN:
-            _finish(engine, delivery_id, status=CANCELLED, lease_until=None)
+            _finish(engine, delivery_id, status=CANCELLED)
             continue
         if _notified(engine, delivery["target"], clock() - window) >= cap.per_window:
-            _finish(engine, delivery_id, status=HELD, lease_until=None)
+            _finish(engine, delivery_id, status=HELD)
             counts["held"] += 1
             continue
         try:
@@ -314,7 +317,7 @@ def run_once(
             delay = backoff_seconds(attempts)
             _finish(
                 engine, delivery_id, attempts=deliveries.c.attempts + 1, last_error=reason,
-                next_attempt_at=clock() + dt.timedelta(seconds=delay), lease_until=None,
+                next_attempt_at=clock() + dt.timedelta(seconds=delay),
             )
             counts["failed"] += 1
             logger.warning(
@@ -322,8 +325,7 @@ def run_once(
                 delivery_id, escalation["id"], delivery["target"], attempts, reason, delay,
             )
         else:
-            _finish(engine, delivery_id, status=SENT, sent_at=clock(), last_error=None,
-                    lease_until=None)
+            _finish(engine, delivery_id, status=SENT, sent_at=clock(), last_error=None)
             counts["sent"] += 1
             logger.info("delivery #%d of escalation #%d sent to %s (%s)", delivery_id,
                         escalation["id"], delivery["target"], delivery["purpose"])
@@ -378,9 +380,9 @@ def _summarise(engine: sa.engine.Engine, target: str, now: dt.datetime, window: 
     urgent = len({row.escalation for row in held if row.level == URGENT})
     text = "\n".join([
         f"{len(escalation_ids)} more escalation{'s' if len(escalation_ids) != 1 else ''} for "
-        f"{profile.name} ({urgent} urgent), after {settings.alert_cap().per_window} alerts in "
+        f"{profile.name} ({urgent} urgent), after {settings.current().delivery.alert_cap.per_window} alerts in "
         f"{_duration(window)}: alerts are summarised until it is quieter.",
-        f"Newest: #{escalation_ids[-1]}. Open the queue: {settings.console_url()}/",
+        f"Newest: #{escalation_ids[-1]}. Open the queue: {settings.current().console_url}/",
         "What the people wrote is only in the console, not in this alert.",
     ])
     try:
@@ -417,25 +419,16 @@ def _due(engine: sa.engine.Engine, now: dt.datetime) -> list[int]:
 
 
 def _claimable(now: dt.datetime) -> tuple:
-    return (
-        deliveries.c.status == PENDING,
-        deliveries.c.next_attempt_at <= now,
-        sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
-    )
+    return deliveries.c.status == PENDING, deliveries.c.next_attempt_at <= now, QUEUE.free(now)
 
 
 def _claim(
     engine: sa.engine.Engine, delivery_id: int, now: dt.datetime
 ) -> Optional[tuple[dict[str, Any], dict[str, Any]]]:
     """Take the lease on a due delivery; None when another worker has it or it is done."""
-    lease_until = now + dt.timedelta(seconds=settings.delivery_lease_seconds())
+    lease = dt.timedelta(seconds=settings.current().delivery.lease_seconds)
     with engine.begin() as connection:
-        taken = connection.execute(
-            deliveries.update()
-            .where(deliveries.c.id == delivery_id, *_claimable(now))
-            .values(lease_until=lease_until)
-        ).rowcount
-        if taken != 1:
+        if not QUEUE.take(connection, delivery_id, now, lease, *_claimable(now)):
             return None
         delivery = connection.execute(
             sa.select(deliveries).where(deliveries.c.id == delivery_id)
@@ -447,10 +440,9 @@ def _claim(
 
 
 def _finish(engine: sa.engine.Engine, delivery_id: int, **values: Any) -> None:
+    """Let go of a delivery with its outcome (or its next attempt's time)."""
     with engine.begin() as connection:
-        connection.execute(
-            deliveries.update().where(deliveries.c.id == delivery_id).values(**values)
-        )
+        QUEUE.let_go(connection, delivery_id, **values)
 
 
 def _describe(error: Exception) -> str:
@@ -473,9 +465,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         profile = current_profile()
-        targets = configured_targets(profile)
-        settings.delivery_backoff_seconds()
-        settings.delivery_lease_seconds()
+        targets = settings.reload().alert_targets(profile)  # checks every setting, at start
     except (ProfileError, SettingsError) as error:
         logger.error("cannot start: %s", error)
         return 1
@@ -497,7 +487,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     while not stopping.is_set():
         passed, now = False, None
         try:
-            engine = engine_for(settings.database_url())
+            engine = engine_for(settings.current().database_url)
             sweep(engine, targets)  # escalations the action server could not record
             run_once(engine, profile=profile, should_stop=stopping.is_set)
             passed = True

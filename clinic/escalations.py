@@ -123,7 +123,7 @@ def record_escalation(
     opens the escalation sees every message. `targets` defaults to the targets configured in
     this process (`configured_targets()`).
     """
-    targets = list(dict.fromkeys(settings.configured_targets() if targets is None else targets))
+    targets = list(dict.fromkeys(settings.current().alert_targets() if targets is None else targets))
     _check(level, LEVELS, "level")
     _check(subject, SUBJECTS, "subject")
     for target in targets:
@@ -470,7 +470,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        engine = engine_for(settings.database_url())
+        engine = engine_for(settings.current().database_url)
         timezone = _clinic_timezone()
         if args.command == "list":
             status = None if args.status == "all" else args.status

@@ -109,7 +109,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                                           "tables and a database at head (developers)")
     new.add_argument("message")
     args = parser.parse_args(argv)
-    url = settings.database_url()
+    url = settings.current().database_url
     _make_folder(url)
     engine = db.create_engine(url)
     try:

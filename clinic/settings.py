@@ -1,13 +1,23 @@
-"""Settings read from the environment, in one place."""
+"""The assistant's settings: one typed object, built from the environment and validated once.
+
+`current()` builds it the first time a process asks (as its servers start) and keeps it;
+`load(environ)` builds one from any mapping (tests, tools). Every variable, its default and its
+check is here (docs/configuration.md is the table); a value the assistant cannot use is a
+SettingsError naming the variable. Secrets are `Secret`s, which never print. Keys a developer's
+machine generates (local mode) are kept in files under var/, created only when a process first
+needs them (`LocalKey.get`).
+"""
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, TypeVar
+from types import MappingProxyType
+from typing import Callable, Mapping, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from clinic.profile import PROJECT_ROOT, ClinicProfile, current_profile
@@ -16,10 +26,8 @@ DATABASE_URL_ENV = "CLINIC_DATABASE_URL"
 DEFAULT_DATABASE_PATH = PROJECT_ROOT / "var" / "assistant.db"
 EVENTS_DATABASE_URL_ENV = "CLINIC_EVENTS_DATABASE_URL"
 DEFAULT_EVENTS_DATABASE_PATH = PROJECT_ROOT / "var" / "events.db"
-
 CONSOLE_URL_ENV = "CLINIC_CONSOLE_URL"
 DEFAULT_CONSOLE_URL = "http://127.0.0.1:8000"
-BACKOFF_ENV = "CLINIC_DELIVERY_BACKOFF_SECONDS"
 PHONE_HASH_KEY_ENV = "CLINIC_PHONE_HASH_KEY"
 DEFAULT_PHONE_HASH_KEY_PATH = PROJECT_ROOT / "var" / "phone-hash.key"
 ENV_ENV = "CLINIC_ENV"
@@ -28,12 +36,12 @@ DEFAULT_CONSOLE_SECRET_PATH = PROJECT_ROOT / "var" / "console-secret.key"
 STAFF_API_TOKEN_ENV = "CLINIC_STAFF_API_TOKEN"
 DEFAULT_STAFF_API_TOKEN_PATH = PROJECT_ROOT / "var" / "staff-api.key"
 RASA_URL_ENV = "CLINIC_RASA_URL"
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 REDIS_URL_ENV = "CLINIC_REDIS_URL"
 REST_TOKEN_ENV = "CLINIC_REST_TOKEN"
-DEFAULT_RASA_URL = "http://127.0.0.1:5005"
-_PLACEHOLDERS = {"changeme", "change-me", "secret", "placeholder", "dev", "development"}
+ACTION_TOKEN_ENV = "CLINIC_ACTION_TOKEN"
 TWILIO_API_BASE = "https://api.twilio.com"
-LEASE_ENV = "CLINIC_DELIVERY_LEASE_SECONDS"
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "placeholder", "dev", "development"}
 
 N = TypeVar("N", int, float)
 
@@ -61,6 +69,21 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class LocalKey:
+    """A secret from `variable`; when it is unset and `path` is given (local mode, or a key the
+    assistant may always generate), one kept in that file, created when first needed."""
+
+    variable: str
+    value: Optional[Secret]
+    path: Optional[Path]
+
+    def get(self) -> Optional[Secret]:
+        if self.value is not None:
+            return self.value
+        return key_file(self.path) if self.path is not None else None
+
+
+@dataclass(frozen=True)
 class SmtpSettings:
     host: str
     port: int
@@ -82,12 +105,131 @@ class TwilioSettings:
     claim_lease_seconds: float  # a retry takes over a message unanswered this long (died)
 
 
-def twilio_settings() -> Optional[TwilioSettings]:
-    """The SMS channel's settings (None when TWILIO_AUTH_TOKEN is unset: SMS is off)."""
-    token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
+@dataclass(frozen=True)
+class RateLimits:
+    burst: int  # messages a sender may send at once
+    per_minute: float  # and then at this rate
+
+
+@dataclass(frozen=True)
+class AlertCap:
+    per_window: int  # notifications one target gets in a window, one by one
+    window_minutes: float  # past that, one "N more" summary a window (clinic/delivery.py)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """The escalation delivery worker's (clinic/delivery.py)."""
+
+    backoff_seconds: float  # the first retry delay of a failed delivery; it doubles each attempt
+    lease_seconds: float  # how long a worker owns a delivery it is sending; > any send
+    alert_cap: AlertCap
+    smtp: Optional[SmtpSettings]  # e-mail alerts (None when CLINIC_SMTP_HOST is unset)
+
+
+@dataclass(frozen=True)
+class RabbitMQFeed:
+    """Where the console's index is fed from when scaled out (instead of the events database)."""
+
+    url: Secret
+    queue: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    local: bool  # a developer's machine (CLINIC_ENV=local); unset: a deployment, which fails closed
+    database_url: str  # the clinic's own records
+    events_database_url: str  # Rasa's SQL event broker, which feeds the console's index
+    redis_url: Optional[Secret]  # what replicas share; None: one process, all in memory
+    rest_token: Optional[Secret]  # the REST channel's bearer token
+    action_token: Optional[Secret]  # the Rasa server's to the action server (endpoints.yml)
+    staff_api_token: LocalKey  # the Rasa server's staff API (take-over); None: take-over off
+    console_secret: LocalKey  # signs the console's session cookies; the console needs it
+    phone_hash_key: LocalKey  # the keyed hash of phone numbers (conversation ids)
+    rasa_url: str  # where the console reaches the Rasa server's staff API
+    console_url: str  # where staff open the console, for links in notifications
+    rate_limits: RateLimits  # per sender, on the public channels
+    twilio: Optional[TwilioSettings]  # None: SMS is off
+    delivery: DeliverySettings
+    events_rabbitmq: Optional[RabbitMQFeed]
+    environ: Mapping[str, str] = field(repr=False, compare=False)  # for variables a profile names
+
+    def alert_webhook_url(self, profile: Optional[ClinicProfile] = None) -> Optional[Secret]:
+        """The alert webhook, from the variable the clinic profile names (None when unset)."""
+        variable = (profile or current_profile()).notifications.webhook_url_env
+        value = self.environ.get(variable, "").strip() if variable else ""
+        return Secret(value) if value else None
+
+    def alert_targets(self, profile: Optional[ClinicProfile] = None) -> list[str]:
+        """The notification targets whose settings are present, e.g. ["webhook", "email"]."""
+        profile = profile or current_profile()
+        targets = []
+        if self.alert_webhook_url(profile) is not None:
+            targets.append(WEBHOOK)
+        if profile.notifications.email_to and self.delivery.smtp is not None:
+            targets.append(EMAIL)
+        return targets
+
+    def require_console_secret(self) -> Secret:
+        secret = self.console_secret.get()
+        if secret is None:
+            raise SettingsError(_weak_secret_message(CONSOLE_SECRET_ENV))
+        return secret
+
+
+def load(environ: Mapping[str, str]) -> Settings:
+    """Settings from `environ`, every value checked (SettingsError names the first bad one)."""
+    read = _Reader(environ)
+    local = read.text(ENV_ENV).lower() == "local"
+    return Settings(
+        local=local,
+        database_url=read.text(DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_DATABASE_PATH}",
+        events_database_url=(read.text(EVENTS_DATABASE_URL_ENV)
+                             or f"sqlite:///{DEFAULT_EVENTS_DATABASE_PATH}"),
+        redis_url=read.url(REDIS_URL_ENV, ("redis://", "rediss://", "unix://")),
+        rest_token=read.strong_secret(REST_TOKEN_ENV),
+        action_token=read.strong_secret(ACTION_TOKEN_ENV),
+        staff_api_token=LocalKey(STAFF_API_TOKEN_ENV, read.strong_secret(STAFF_API_TOKEN_ENV),
+                                 DEFAULT_STAFF_API_TOKEN_PATH if local else None),
+        console_secret=LocalKey(CONSOLE_SECRET_ENV, read.strong_secret(CONSOLE_SECRET_ENV),
+                                DEFAULT_CONSOLE_SECRET_PATH if local else None),
+        # Always its file when unset: a new key would start new conversations for every number.
+        phone_hash_key=LocalKey(PHONE_HASH_KEY_ENV, read.secret(PHONE_HASH_KEY_ENV),
+                                DEFAULT_PHONE_HASH_KEY_PATH),
+        rasa_url=(read.text(RASA_URL_ENV) or DEFAULT_RASA_URL).rstrip("/"),
+        console_url=(read.text(CONSOLE_URL_ENV) or DEFAULT_CONSOLE_URL).rstrip("/"),
+        rate_limits=RateLimits(burst=read.positive("CLINIC_RATE_BURST", 20, int),
+                               per_minute=read.positive("CLINIC_RATE_PER_MINUTE", 60.0, float)),
+        twilio=_twilio(read),
+        delivery=DeliverySettings(
+            backoff_seconds=read.positive("CLINIC_DELIVERY_BACKOFF_SECONDS", 5.0, float),
+            lease_seconds=read.positive("CLINIC_DELIVERY_LEASE_SECONDS", 60.0, float),
+            alert_cap=AlertCap(per_window=read.positive("CLINIC_ALERTS_PER_WINDOW", 10, int),
+                               window_minutes=read.positive("CLINIC_ALERT_WINDOW_MINUTES", 15.0,
+                                                            float)),
+            smtp=_smtp(read)),
+        events_rabbitmq=_rabbitmq(read),
+        environ=MappingProxyType(dict(environ)),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def current() -> Settings:
+    """This process's settings, built from its environment on first use."""
+    return load(os.environ)
+
+
+def reload() -> Settings:
+    """Build this process's settings again (after the environment changed: tests)."""
+    current.cache_clear()
+    return current()
+
+
+def _twilio(read: _Reader) -> Optional[TwilioSettings]:
+    token = read.text("TWILIO_AUTH_TOKEN")
     if not token:
         return None
-    webhook = os.environ.get("TWILIO_WEBHOOK_URL", "").strip()
+    webhook = read.text("TWILIO_WEBHOOK_URL")
     if not webhook.startswith(("https://", "http://")):
         raise SettingsError(
             "TWILIO_WEBHOOK_URL: set it to the public address Twilio posts to, e.g. "
@@ -96,71 +238,86 @@ def twilio_settings() -> Optional[TwilioSettings]:
     return TwilioSettings(
         auth_token=Secret(token),
         webhook_url=webhook,
-        account_sid=os.environ.get("TWILIO_ACCOUNT_SID", "").strip() or None,
-        sender=os.environ.get("TWILIO_NUMBER", "").strip() or None,
-        api_base=(os.environ.get("TWILIO_API_BASE") or TWILIO_API_BASE).rstrip("/"),
-        reply_budget_seconds=_positive_number("TWILIO_REPLY_BUDGET_SECONDS", 8.0, float),
-        concurrent_turns=_positive_number("TWILIO_CONCURRENT_TURNS", 4, int),
-        claim_lease_seconds=_positive_number("TWILIO_CLAIM_LEASE_SECONDS", 30.0, float),
+        account_sid=read.text("TWILIO_ACCOUNT_SID") or None,
+        sender=read.text("TWILIO_NUMBER") or None,
+        api_base=(read.text("TWILIO_API_BASE") or TWILIO_API_BASE).rstrip("/"),
+        reply_budget_seconds=read.positive("TWILIO_REPLY_BUDGET_SECONDS", 8.0, float),
+        concurrent_turns=read.positive("TWILIO_CONCURRENT_TURNS", 4, int),
+        claim_lease_seconds=read.positive("TWILIO_CLAIM_LEASE_SECONDS", 30.0, float),
     )
 
 
-def phone_hash_key() -> Secret:
-    """The key of the keyed hash that turns a phone number into a conversation id.
-
-    From CLINIC_PHONE_HASH_KEY, else from var/phone-hash.key, created on first use. Keep it:
-    a new key starts new conversations for every number.
-    """
-    value = os.environ.get(PHONE_HASH_KEY_ENV, "").strip()
-    return Secret(value) if value else _key_file(DEFAULT_PHONE_HASH_KEY_PATH)
-
-
-def local_mode() -> bool:
-    """Running on a developer's machine (CLINIC_ENV=local), not for a clinic.
-
-    Only when said explicitly (`make run`, `make test` and the tests' conftest say it): unset,
-    a server takes a deployment's settings, which refuse to run open (the REST channel without
-    its token, generated keys) rather than fail open.
-    """
-    return (os.environ.get(ENV_ENV) or "").strip().lower() == "local"
+def _smtp(read: _Reader) -> Optional[SmtpSettings]:
+    host = read.text("CLINIC_SMTP_HOST")
+    if not host:
+        return None
+    return SmtpSettings(
+        host=host,
+        port=read.positive("CLINIC_SMTP_PORT", 25, int),
+        user=read.text("CLINIC_SMTP_USER") or None,
+        password=read.secret("CLINIC_SMTP_PASSWORD"),
+        sender=read.text("CLINIC_SMTP_FROM") or None,
+        starttls=read.flag("CLINIC_SMTP_STARTTLS"),
+    )
 
 
-def console_secret() -> Secret:
-    """The key that signs the staff console's session cookies.
-
-    From CLINIC_CONSOLE_SECRET; in local mode, when unset, from var/console-secret.key (created
-    on first use). Outside local mode a missing, short or placeholder value stops the console.
-    """
-    secret = _strong_secret(CONSOLE_SECRET_ENV, DEFAULT_CONSOLE_SECRET_PATH)
-    if secret is None:
-        raise SettingsError(_weak_secret_message(CONSOLE_SECRET_ENV))
-    return secret
+def _rabbitmq(read: _Reader) -> Optional[RabbitMQFeed]:
+    url = read.url("CLINIC_EVENTS_RABBITMQ_URL", ("amqp://", "amqps://"))
+    if url is None:
+        return None
+    return RabbitMQFeed(url, read.text("CLINIC_EVENTS_QUEUE") or "console_events")
 
 
-def staff_api_token() -> Optional[Secret]:
-    """The bearer token of the Rasa server's staff API (channels/staff.py); the console sends it.
+class _Reader:
+    """Typed, checked reads of one environment."""
 
-    From CLINIC_STAFF_API_TOKEN; in local mode, when unset, from var/staff-api.key (created on
-    first use), which every process of `make run` reads. None outside local mode when unset:
-    take-over is off. A short or placeholder value is an error.
-    """
-    return _strong_secret(STAFF_API_TOKEN_ENV, DEFAULT_STAFF_API_TOKEN_PATH)
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
 
+    def text(self, variable: str) -> str:
+        return (self.environ.get(variable) or "").strip()
 
-def rasa_url() -> str:
-    """Where the console reaches the Rasa server (its staff API)."""
-    return (os.environ.get(RASA_URL_ENV) or DEFAULT_RASA_URL).rstrip("/")
+    def secret(self, variable: str) -> Optional[Secret]:
+        value = self.text(variable)
+        return Secret(value) if value else None
 
+    def strong_secret(self, variable: str) -> Optional[Secret]:
+        """A random secret, or None when unset; a short, repetitive or placeholder value is an
+        error."""
+        value = self.text(variable)
+        if not value:
+            return None
+        if len(value) < 32 or value.lower() in _PLACEHOLDERS or len(set(value)) <= 8:
+            raise SettingsError(_weak_secret_message(variable))
+        return Secret(value)
 
-def _strong_secret(variable: str, local_path: Path) -> Optional[Secret]:
-    """A random secret from `variable`; when it is unset, in local mode one kept in `local_path`,
-    else None. A short, repetitive or placeholder value raises SettingsError."""
-    value = os.environ.get(variable, "").strip()
-    if not value:
-        return _key_file(local_path) if local_mode() else None
-    if len(value) < 32 or value.lower() in _PLACEHOLDERS or len(set(value)) <= 8:
-        raise SettingsError(_weak_secret_message(variable))
-    return Secret(value)
+    def url(self, variable: str, schemes: tuple[str, ...]) -> Optional[Secret]:
+        value = self.text(variable)
+        if not value:
+            return None
+        if not value.startswith(schemes):
+            raise SettingsError(f"{variable}: a URL starting with {' or '.join(schemes)} is needed")
+        return Secret(value)
+
+    def positive(self, variable: str, default: N, kind: Callable[[str], N]) -> N:
+        raw = self.text(variable)
+        if not raw:
+            return default
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or value <= 0:
+            raise SettingsError(f"{variable}: {raw!r} is not a positive number")
+        return value
+
+    def flag(self, variable: str) -> bool:
+        raw = self.text(variable).lower()
+        if raw in ("", "0", "false", "no"):
+            return False
+        if raw in ("1", "true", "yes"):
+            return True
+        raise SettingsError(f"{variable}: {raw!r} is not 0 or 1")
 
 
 def _weak_secret_message(variable: str) -> str:
@@ -170,7 +327,7 @@ def _weak_secret_message(variable: str) -> str:
     )
 
 
-def _key_file(path: Path) -> Secret:
+def key_file(path: Path) -> Secret:
     """A random key kept in a file of its own (0600), created on first use."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -186,51 +343,6 @@ def _key_file(path: Path) -> Secret:
     return Secret(path.read_text().strip())
 
 
-def database_url() -> str:
-    """The SQL database for the clinic's own records (SQLite under var/ by default)."""
-    return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_DATABASE_PATH}"
-
-
-def events_database_url() -> str:
-    """The database Rasa's SQL event broker writes to (endpoints.yml `event_broker`), which
-    feeds the console's conversation index; never the tracker store's (both have `events`)."""
-    return os.environ.get(EVENTS_DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_EVENTS_DATABASE_PATH}"
-
-
-def redis_url() -> Optional[Secret]:
-    """Redis for what replicas share (components/lock_store.py, the widget's socket.io rooms);
-    None when CLINIC_REDIS_URL is unset: one process, everything in memory."""
-    url = os.environ.get(REDIS_URL_ENV, "").strip()
-    if not url:
-        return None
-    if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise SettingsError(f"{REDIS_URL_ENV}: a redis://, rediss:// or unix:// URL is needed")
-    return Secret(url)
-
-
-@dataclass(frozen=True)
-class RateLimits:
-    burst: int  # messages a sender may send at once
-    per_minute: float  # and then at this rate
-
-
-def rate_limits() -> RateLimits:
-    """Per-sender limits of the public channels (channels/rate_limit.py)."""
-    return RateLimits(burst=_positive_number("CLINIC_RATE_BURST", 20, int),
-                      per_minute=_positive_number("CLINIC_RATE_PER_MINUTE", 60.0, float))
-
-
-def rest_token() -> Optional[Secret]:
-    """The bearer token of the REST channel (channels/rest.py). In local mode, when unset, the
-    channel is open (development, tests); outside local mode it is off without one."""
-    value = os.environ.get(REST_TOKEN_ENV, "").strip()
-    if not value:
-        return None
-    if len(value) < 32 or value.lower() in _PLACEHOLDERS or len(set(value)) <= 8:
-        raise SettingsError(_weak_secret_message(REST_TOKEN_ENV))
-    return Secret(value)
-
-
 def redacted_url(url: str) -> str:
     """`url` with any password replaced, for error messages and logs."""
     parts = urlsplit(url)
@@ -238,95 +350,3 @@ def redacted_url(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
-
-
-def events_rabbitmq() -> Optional[tuple[Secret, str]]:
-    """(AMQP URL, queue) when the console's index is fed from RabbitMQ instead (scaled out)."""
-    url = os.environ.get("CLINIC_EVENTS_RABBITMQ_URL", "").strip()
-    if not url:
-        return None
-    if not url.startswith(("amqp://", "amqps://")):
-        raise SettingsError("CLINIC_EVENTS_RABBITMQ_URL: an amqp:// or amqps:// URL is needed")
-    return Secret(url), os.environ.get("CLINIC_EVENTS_QUEUE", "").strip() or "console_events"
-
-
-def console_url() -> str:
-    """Where staff open the console, for links in notifications."""
-    return (os.environ.get(CONSOLE_URL_ENV) or DEFAULT_CONSOLE_URL).rstrip("/")
-
-
-def webhook_url(profile: Optional[ClinicProfile] = None) -> Optional[Secret]:
-    """The alert webhook, from the variable the profile names (None when unset)."""
-    variable = (profile or current_profile()).notifications.webhook_url_env
-    value = os.environ.get(variable, "").strip() if variable else ""
-    return Secret(value) if value else None
-
-
-def smtp_settings() -> Optional[SmtpSettings]:
-    """The SMTP server for e-mail alerts (None when CLINIC_SMTP_HOST is unset)."""
-    host = os.environ.get("CLINIC_SMTP_HOST", "").strip()
-    if not host:
-        return None
-    password = os.environ.get("CLINIC_SMTP_PASSWORD")
-    return SmtpSettings(
-        host=host,
-        port=_positive_number("CLINIC_SMTP_PORT", 25, int),
-        user=os.environ.get("CLINIC_SMTP_USER") or None,
-        password=Secret(password) if password else None,
-        sender=os.environ.get("CLINIC_SMTP_FROM") or None,
-        starttls=_flag("CLINIC_SMTP_STARTTLS"),
-    )
-
-
-def configured_targets(profile: Optional[ClinicProfile] = None) -> list[str]:
-    """The notification targets whose settings are present, e.g. ["webhook", "email"]."""
-    profile = profile or current_profile()
-    targets = []
-    if webhook_url(profile) is not None:
-        targets.append(WEBHOOK)
-    if profile.notifications.email_to and smtp_settings() is not None:
-        targets.append(EMAIL)
-    return targets
-
-
-def delivery_backoff_seconds() -> float:
-    """The first retry delay of a failed delivery; it doubles with every attempt."""
-    return _positive_number(BACKOFF_ENV, 5.0, float)
-
-
-@dataclass(frozen=True)
-class AlertCap:
-    per_window: int  # notifications one target gets in a window, one by one
-    window_minutes: float  # past that, one "N more" summary a window (clinic/delivery.py)
-
-
-def alert_cap() -> AlertCap:
-    return AlertCap(per_window=_positive_number("CLINIC_ALERTS_PER_WINDOW", 10, int),
-                    window_minutes=_positive_number("CLINIC_ALERT_WINDOW_MINUTES", 15.0, float))
-
-
-def delivery_lease_seconds() -> float:
-    """How long a worker owns a delivery it is sending; longer than any send can take."""
-    return _positive_number(LEASE_ENV, 60.0, float)
-
-
-def _positive_number(variable: str, default: N, kind: Callable[[str], N]) -> N:
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = None
-    if value is None or not math.isfinite(value) or value <= 0:
-        raise SettingsError(f"{variable}: {raw!r} is not a positive number")
-    return value
-
-
-def _flag(variable: str) -> bool:
-    raw = os.environ.get(variable, "").strip().lower()
-    if raw in ("", "0", "false", "no"):
-        return False
-    if raw in ("1", "true", "yes"):
-        return True
-    raise SettingsError(f"{variable}: {raw!r} is not 0 or 1")

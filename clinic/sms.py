@@ -16,6 +16,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 
 from clinic.db import JsonText, UtcDateTime, metadata, utc_now
+from clinic.leases import LeaseQueue
 from clinic.settings import Secret
 
 CHANNEL = "twilio"  # the SMS connector's channel name, as stored in the tracker
@@ -58,7 +59,11 @@ messages = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("replies", JsonText),  # the SMS bodies sent back, to answer a retry the same way
     sa.Column("error", sa.String(200)),
+    sa.Column("lease_until", UtcDateTime),  # while `received`: the replica answering holds it
 )
+# A message being answered is held with a lease, renewed while its replica works on it; one
+# whose replica died is taken over by a retry or by the recovery loop (channels/sms/recovery.py).
+QUEUE = LeaseQueue(messages, messages.c.message_sid, messages.c.lease_until)
 
 # The text of a message taken but not yet processed, so that a replica that dies with it in
 # hand loses nothing (another takes it over after the lease); deleted once it is processed.
@@ -175,14 +180,14 @@ class Claim:
 
 
 def claim_message(
-    engine: sa.engine.Engine, message_sid: str, conversation_id: str,
-    now: Optional[dt.datetime] = None, lease: Optional[dt.timedelta] = None, body: str = "",
+    engine: sa.engine.Engine, message_sid: str, conversation_id: str, *,
+    lease: dt.timedelta, now: Optional[dt.datetime] = None, body: str = "",
 ) -> Claim:
     """Claim a message by its MessageSid; a second claim (Twilio's retry) says it was taken.
 
-    A claim still `received` after `lease` was taken by a process that died before answering
-    (a replica killed in the middle of a turn): the retry takes it over, so it is not lost.
-    The body is kept in the inbox until `finish_message`, for `stale_messages`.
+    A claim still `received` after its lease ran out was taken by a process that died before
+    answering (a replica killed in the middle of a turn): the retry takes it over, so it is not
+    lost. The body is kept in the inbox until `finish_message`, for `stale_messages`.
     """
     current = now or utc_now()
     try:
@@ -190,45 +195,36 @@ def claim_message(
             connection.execute(
                 sa.insert(messages).values(
                     message_sid=message_sid, conversation_id=conversation_id,
-                    received_at=current, status=RECEIVED,
+                    received_at=current, status=RECEIVED, lease_until=current + lease,
                 )
             )
             connection.execute(sa.insert(inbox).values(message_sid=message_sid, body=body))
         return Claim(first=True, status=RECEIVED, replies=None)
     except sa.exc.IntegrityError:
+        if take_over(engine, message_sid, lease, current):
+            return Claim(first=True, status=RECEIVED, replies=None, taken_over=True)
         with engine.connect() as connection:
             row = connection.execute(
-                sa.select(messages.c.status, messages.c.replies, messages.c.received_at)
+                sa.select(messages.c.status, messages.c.replies)
                 .where(messages.c.message_sid == message_sid)
             ).one()
-        stale = lease is not None and current - row.received_at > lease
-        if row.status == RECEIVED and stale and take_over(engine, message_sid, row.received_at,
-                                                          current):
-            return Claim(first=True, status=RECEIVED, replies=None, taken_over=True)
         return Claim(first=False, status=row.status, replies=row.replies)
 
 
-def take_over(engine: sa.engine.Engine, message_sid: str, received_at: dt.datetime,
-              now: dt.datetime) -> bool:
-    """Take a stale claim (compare-and-set on its time): True for exactly one taker."""
+def take_over(engine: sa.engine.Engine, message_sid: str, lease: dt.timedelta,
+              now: Optional[dt.datetime] = None) -> bool:
+    """Take a claim whose lease ran out, unanswered: True for exactly one taker."""
     with engine.begin() as connection:
-        return connection.execute(
-            sa.update(messages)
-            .where(messages.c.message_sid == message_sid, messages.c.status == RECEIVED,
-                   messages.c.received_at == received_at)
-            .values(received_at=now)
-        ).rowcount == 1
+        return QUEUE.take(connection, message_sid, now or utc_now(), lease,
+                          messages.c.status == RECEIVED)
 
 
-def renew_claim(engine: sa.engine.Engine, message_sid: str,
+def renew_claim(engine: sa.engine.Engine, message_sid: str, lease: dt.timedelta,
                 now: Optional[dt.datetime] = None) -> None:
-    """Keep a claim fresh while its message is being handled (so it is never taken over)."""
+    """Keep a claim while its message is being handled (so it is never taken over)."""
     with engine.begin() as connection:
-        connection.execute(
-            sa.update(messages)
-            .where(messages.c.message_sid == message_sid, messages.c.status == RECEIVED)
-            .values(received_at=now or utc_now())
-        )
+        QUEUE.renew(connection, message_sid, now or utc_now(), lease,
+                    messages.c.status == RECEIVED)
 
 
 @dataclass(frozen=True)
@@ -239,16 +235,15 @@ class Pending:
     body: str
 
 
-def stale_messages(engine: sa.engine.Engine, lease: dt.timedelta,
-                   now: Optional[dt.datetime] = None, limit: int = 20) -> list[Pending]:
-    """Messages claimed more than `lease` ago and never finished: their process died."""
-    cutoff = (now or utc_now()) - lease
+def stale_messages(engine: sa.engine.Engine, now: Optional[dt.datetime] = None,
+                   limit: int = 20) -> list[Pending]:
+    """Messages whose lease ran out unanswered: the process answering them died."""
     with engine.connect() as connection:
         rows = connection.execute(
             sa.select(messages.c.message_sid, messages.c.conversation_id,
                       messages.c.received_at, inbox.c.body)
             .join(inbox, inbox.c.message_sid == messages.c.message_sid)
-            .where(messages.c.status == RECEIVED, messages.c.received_at < cutoff)
+            .where(messages.c.status == RECEIVED, QUEUE.expired(now or utc_now()))
             .order_by(messages.c.received_at).limit(limit)
         ).all()
     return [Pending(*row) for row in rows]
@@ -259,11 +254,8 @@ def finish_message(
     replies: Optional[list[str]] = None, error: Optional[str] = None,
 ) -> None:
     with engine.begin() as connection:
-        connection.execute(
-            sa.update(messages)
-            .where(messages.c.message_sid == message_sid)
-            .values(status=status, replies=replies, error=error[:200] if error else None)
-        )
+        QUEUE.let_go(connection, message_sid, status=status, replies=replies,
+                     error=error[:200] if error else None)
         connection.execute(sa.delete(inbox).where(inbox.c.message_sid == message_sid))
 
 

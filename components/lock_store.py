@@ -89,7 +89,7 @@ class ClinicLockStore(InMemoryLockStore):
     def __init__(self, endpoint_config: Any = None,
                  redis_url: Optional[settings.Secret] = None) -> None:
         super().__init__()
-        url = redis_url or settings.redis_url()
+        url = redis_url or settings.current().redis_url
         self.redis = RedisTicketQueue(url.reveal()) if url else None
 
     @asynccontextmanager

@@ -2,7 +2,7 @@
 
     python -m console users add NAME [--role staff|admin]
     python -m console run [--port 8000]          # also keeps the conversation index up to date
-    python -m console index rebuild|catch-up|follow   # from the tracker store / the broker
+    python -m console index rebuild|catch-up|follow   # the projector's: python -m projector
     python -m console retention [--days N] [--dry-run]   # delete old conversations
 
 The commands in full: docs/console.md.
@@ -13,41 +13,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-import threading
 from typing import Optional
 
 from clinic import settings
 from clinic.db import engine_for
-from console import accounts, index
-
-
-def _databases() -> tuple:
-    """The clinic database (also the tracker store's: docs/configuration.md) and the event
-    broker's."""
-    return (engine_for(settings.database_url()),
-            index.broker_engine(settings.events_database_url()))
-
-
-def _index(action: str) -> int:
-    clinic_db, broker_db = _databases()
-    if action == "rebuild":
-        added = index.rebuild(clinic_db, clinic_db, broker_db)
-        print(f"index: rebuilt from the tracker store, {added} messages")
-    elif action == "follow":  # for a console served by several processes: one follower
-        print("index: following the event broker (Ctrl-C stops)", flush=True)
-        try:
-            index.follow(clinic_db, broker_db, threading.Event())
-        except KeyboardInterrupt:
-            pass
-    else:
-        added = index.catch_up(clinic_db, broker_db, index.BROKER)
-        print(f"index: {added} new messages from the event broker")
-    return 0
+from console.auth import accounts
+from projector import commands as projector
 
 
 def _retention(days: Optional[str], dry_run: bool) -> int:
-    from console import retention  # its table is created with the engine's
-    clinic_db, broker_db = _databases()
+    from console.admin import retention  # its table is created with the engine's
+    clinic_db, broker_db = projector.databases()
     try:
         period = (retention.parse_days(days) if days is not None
                   else retention.retention_days(clinic_db))
@@ -61,18 +37,6 @@ def _retention(days: Optional[str], dry_run: bool) -> int:
         return 1
     print("\n".join(report.lines()))
     return 0
-
-
-def _start_index_feed() -> None:
-    """Keep the conversation index up to date: from RabbitMQ when configured, else from the
-    SQL event broker's database."""
-    clinic_db, broker_db = _databases()
-    rabbitmq = settings.events_rabbitmq()
-    if rabbitmq is not None:
-        from console.rabbitmq import start_consumer
-        start_consumer(clinic_db, *rabbitmq)
-    else:
-        index.start_follower(clinic_db, broker_db)
 
 
 def _password(from_stdin: bool) -> str:
@@ -100,7 +64,7 @@ def main(argv: Optional[list] = None) -> int:
     run.add_argument("--no-index", action="store_true",
                      help="do not follow the event broker (another process does)")
     index_command = commands.add_parser("index", help="the conversation index")
-    index_command.add_argument("action", choices=("rebuild", "catch-up", "follow"))
+    index_command.add_argument("action", choices=projector.ACTIONS)
     retention_command = commands.add_parser(
         "retention", help="delete conversations older than the retention period")
     retention_command.add_argument("--days", help="instead of the period set in the console")
@@ -109,13 +73,13 @@ def main(argv: Optional[list] = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "users":
-            engine = engine_for(settings.database_url())
+            engine = engine_for(settings.current().database_url)
             staff = accounts.create_user(engine, args.username, _password(args.password_stdin),
                                          args.role)
             print(f"created {staff.role} {staff.username}")
             return 0
         if args.command == "index":
-            return _index(args.action)
+            return projector.run(args.action)
         if args.command == "retention":
             return _retention(args.days, args.dry_run)
         import waitress
@@ -123,7 +87,7 @@ def main(argv: Optional[list] = None) -> int:
         from console import create_app
         app = create_app()
         if not args.no_index:
-            _start_index_feed()
+            projector.start_feed()
         # A production WSGI server; it writes no access log (a URL can hold a search term,
         # which is health information) and refuses bodies over 1 MiB.
         waitress.serve(app, host=args.host, port=args.port, threads=8,

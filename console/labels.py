@@ -1,7 +1,7 @@
 """Plain words for the codes staff would otherwise read: channels, crisis levels and categories,
 escalation outcomes, and a conversation's name (its channel, when it started and the name the
-person gave) instead of its id. The one place these codes get their words; templates use
-the filters `register` adds.
+person gave) instead of its id; and times in the clinic's time zone. The one place these codes
+get their words; templates use the filters `register` adds.
 """
 
 from __future__ import annotations
@@ -69,6 +69,11 @@ def short_time(moment: dt.datetime, timezone: dt.tzinfo,
     return f"{local:%a} {local.day} {local:%b}{year} {local.strftime('%I:%M %p').lstrip('0')}"
 
 
+def clinic_time(moment: Optional[dt.datetime], timezone: dt.tzinfo) -> str:
+    """A moment as the console writes it, in the clinic's time zone; "-" for none."""
+    return escalations.format_time(moment, timezone) if moment else "-"
+
+
 def conversation_name(conversation: Mapping[str, Any], timezone: dt.tzinfo) -> str:
     """A conversation as staff call it, like "Web chat · Sun 6 Dec 2:02 PM · Jordan": its
     channel, when it started and the name the person gave, of those known (`channel`,
@@ -88,4 +93,5 @@ def register(app: Flask, timezone: Callable[[], dt.tzinfo]) -> None:
     app.add_template_filter(category_name)
     app.add_template_filter(outcome_name)
     app.add_template_filter(lambda c: conversation_name(c, timezone()), "conversation_name")
+    app.add_template_filter(lambda moment: clinic_time(moment, timezone()), "clinic_time")
     app.jinja_env.globals["escalation_outcomes"] = OUTCOMES

@@ -41,10 +41,12 @@ def mask_fields(rows: Iterable[dict[str, Any]], *fields: str) -> None:
 
 
 def spreadsheet_safe(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula (a leading ' for = + - @)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    """A cell a spreadsheet will not run as a formula (a leading ' for = + - @), without NUL
+    characters (a message may hold one; Python's csv module refuses to write it)."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\x00", "\ufffd")
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 T = TypeVar("T")

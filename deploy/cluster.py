@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -34,70 +33,30 @@ from pathlib import Path
 from string import Template
 from typing import Dict, List, Optional
 
-import requests
 import sqlalchemy as sa
-import yaml
 
 from clinic import settings
 from clinic.profile import PROJECT_ROOT
+from deploy.launcher import (
+    LaunchError,
+    Server,
+    action_server,
+    free_port,
+    rasa_server,
+    supervise,
+    wait_ready,
+    write_endpoints,
+)
 
-VENV_BIN = Path(sys.executable).parent
 NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf")
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
-START_TIMEOUT_SECONDS = 300
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/clinic_assistant"
 DEFAULT_EVENTS_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/clinic_events"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-class ClusterError(RuntimeError):
+class ClusterError(LaunchError):
     """The cluster could not start; the message says what to do."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    """One process of the cluster, on its own port, with its own log."""
-
-    name: str
-    port: int
-    command: List[str]
-    log: Path
-    health_path: str
-    process: Optional[subprocess.Popen] = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, env: Dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            self.command, cwd=PROJECT_ROOT, env=env, stdout=self.log.open("a"),
-            stderr=subprocess.STDOUT)
-
-    def ready(self) -> bool:
-        try:
-            return requests.get(self.url + self.health_path, timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
-        if not self.running():
-            return
-        self.process.send_signal(sig)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 @dataclass
@@ -128,7 +87,7 @@ class Cluster:
     def restart(self, server: Server) -> None:
         """Start a stopped server again and wait until it is ready."""
         server.start(self.env)
-        _wait_ready([server], self.workdir)
+        wait_ready([server], self.workdir)
 
     def stop(self) -> None:
         for server in self.servers():
@@ -159,7 +118,7 @@ def cluster_env(base: Optional[Dict[str, str]] = None,
     env.setdefault(settings.DATABASE_URL_ENV, DEFAULT_DATABASE_URL)
     env.setdefault(settings.EVENTS_DATABASE_URL_ENV, DEFAULT_EVENTS_DATABASE_URL)
     env.setdefault(settings.REDIS_URL_ENV, DEFAULT_REDIS_URL)
-    env.setdefault("CLINIC_ACTION_TOKEN", secrets.token_hex(32))  # Rasa → action servers
+    env.setdefault(settings.ACTION_TOKEN_ENV, secrets.token_hex(32))  # Rasa → action servers
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
     env.setdefault("HF_HUB_OFFLINE", "1")
@@ -244,31 +203,19 @@ def start_cluster(
                       staff_port=staff_port or free_port(),
                       token=token or secrets.token_hex(24), env=env)
     action_port = free_port()  # nginx, in front of the action servers
-    endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
-    (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
-
+    endpoints = write_endpoints(workdir / "endpoints.yml", action_port)
     for number in range(1, action_servers + 1):
-        server_port = free_port()
-        cluster.action_servers.append(Server(
-            f"actions-{number}", server_port,
-            [str(VENV_BIN / "python"), "-m", "clinic.action_server", "--port", str(server_port)],
-            workdir / f"actions-{number}.log", "/health"))
+        cluster.action_servers.append(action_server(
+            f"actions-{number}", free_port(), workdir / f"actions-{number}.log"))
     for number in range(1, replicas + 1):
-        server_port = free_port()
-        cluster.replicas.append(Server(
-            f"rasa-{number}", server_port,
-            [str(VENV_BIN / "rasa"), "run", "--model", str(model),
-             "--endpoints", str(workdir / "endpoints.yml"),
-             "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-             "--port", str(server_port), "--interface", "127.0.0.1",
-             "--enable-api", "--auth-token", cluster.token],
-            workdir / f"rasa-{number}.log", "/"))
+        cluster.replicas.append(rasa_server(
+            f"rasa-{number}", free_port(), workdir / f"rasa-{number}.log", model, endpoints,
+            cluster.token))
     try:
         for server in cluster.servers():
             server.start(env)
         cluster.nginx = _start_nginx(cluster, action_port)
-        _wait_ready(cluster.servers(), workdir)
+        wait_ready(cluster.servers(), workdir)
     except BaseException:
         cluster.stop()
         raise
@@ -306,22 +253,6 @@ def _start_nginx(cluster: Cluster, action_port: int) -> subprocess.Popen:
     raise ClusterError("nginx did not open its port in 10 s")
 
 
-def _wait_ready(servers: List[Server], workdir: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    waiting = list(servers)
-    while waiting:
-        for server in list(waiting):
-            if not server.running():
-                tail = server.log.read_text(errors="replace")[-2000:]
-                raise ClusterError(f"{server.name} exited while starting:\n{tail}")
-            if server.ready():
-                waiting.remove(server)
-        if waiting and time.monotonic() > deadline:
-            names = ", ".join(server.name for server in waiting)
-            raise ClusterError(f"not ready in {START_TIMEOUT_SECONDS} s: {names} (logs in {workdir})")
-        time.sleep(0.5)
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.cluster", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -351,24 +282,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (ClusterError, settings.SettingsError) as error:
         print(f"cluster: {error}", file=sys.stderr)
         return 1
-    stopping, failed = [], []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     print(f"cluster: ready at {cluster.url} (staff API {cluster.staff_url}) "
           + " ".join(f"{s.name}={s.url}" for s in cluster.servers()), flush=True)
     try:
-        while not stopping:
-            for server in cluster.servers():
-                if not server.running():
-                    print(f"cluster: {server.name} stopped; see {server.log}", file=sys.stderr)
-                    stopping.append(True)
-                    failed.append(server)
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
+        return supervise(cluster.servers(), "cluster")
     finally:
         cluster.stop()
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

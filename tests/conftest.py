@@ -46,11 +46,11 @@ BROWSER_FIXTURES = {"browser"}
 # `flaky_assistant`, …) brings it into the test's fixturenames too.
 INTEGRATION_FIXTURES = {
     "trained_model", "assistant", "twilio_cloud",      # here
-    "slow_assistant",                                  # sms/test_twilio_webhook.py
+    "slow_assistant",                                  # channels/sms/conftest.py
     "console_url",                                     # console/test_console_browser.py
     "action_server",                                   # clinic/test_action_server.py
-    "postgres_databases",                              # console/test_retention.py
-    "queue",                                           # console/test_rabbitmq_feed.py: RabbitMQ
+    "postgres_databases",                              # console/test_admin_retention.py
+    "queue",                                           # projector/test_rabbitmq_feed.py: RabbitMQ
     "webhook", "mail",                                 # test_delivery.py: HTTP and SMTP servers
 }
 # A test parametrized over its backend runs these cases against this machine's servers.
@@ -64,12 +64,12 @@ INTEGRATION_TESTS = {
     "tests/components/test_lock_store.py::test_waiting_longer_than_allowed_is_a_lock_error",
     "tests/clinic/test_action_server.py::test_without_a_strong_token_it_does_not_start",
     "tests/test_training_data.py::test_rasa_data_validate_is_clean",
-    "tests/test_delivery.py::test_without_targets_the_worker_says_where_escalations_are",
-    "tests/test_delivery.py::test_an_unreachable_database_is_retried_not_fatal",
-    "tests/test_escalations.py::test_the_command_line_lists_shows_acknowledges_and_resolves",
-    "tests/test_escalations.py::test_the_command_line_refuses_bad_ids_in_one_line",
-    "tests/test_escalations.py::test_the_command_line_refuses_an_invalid_transition",
-    "tests/test_escalations.py::test_an_empty_store_says_so",
+    "tests/clinic/test_delivery.py::test_without_targets_the_worker_says_where_escalations_are",
+    "tests/clinic/test_delivery.py::test_an_unreachable_database_is_retried_not_fatal",
+    "tests/clinic/test_escalations.py::test_the_command_line_lists_shows_acknowledges_and_resolves",
+    "tests/clinic/test_escalations.py::test_the_command_line_refuses_bad_ids_in_one_line",
+    "tests/clinic/test_escalations.py::test_the_command_line_refuses_an_invalid_transition",
+    "tests/clinic/test_escalations.py::test_an_empty_store_says_so",
     "tests/clinic/test_migrations.py::test_the_migrate_command_makes_the_folder_and_says_what_it_did",
 }
 
@@ -120,6 +120,18 @@ def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
                                 f"{', '.join(KINDS)}:\n  " + "\n  ".join(problems))
 
 
+@pytest.fixture(autouse=True)
+def settings_from_this_tests_environment() -> Iterator[None]:
+    """clinic.settings.current() is built once a process; a test that changes the environment
+    (monkeypatch.setenv, in the test or its fixtures) gets settings built from it, and leaves
+    none behind."""
+    from clinic import settings
+
+    settings.current.cache_clear()
+    yield
+    settings.current.cache_clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def console_argon2_once_a_password() -> Iterator[None]:
     """The console's Argon2 work is done once a session for each password, and once for each
@@ -130,7 +142,7 @@ def console_argon2_once_a_password() -> Iterator[None]:
     tests of parallel guesses need Argon2's time between counting and checking)."""
     from argon2 import PasswordHasher
 
-    from console import accounts
+    from console.auth import accounts
 
     class OnceAPassword(PasswordHasher):
         hashes: Dict[Any, str] = {}
@@ -203,6 +215,29 @@ def assistant(trained_model, tmp_path_factory, twilio_cloud) -> Iterator[Running
     )
     yield running
     stop(processes)
+
+
+@pytest.fixture(scope="session")
+def held(assistant) -> Dict[str, str]:
+    """The scripted conversations of held_conversations.py, held with the assistant once:
+    name → conversation id (the projector's tests and the console's conversation pages)."""
+    import held_conversations
+
+    return held_conversations.hold(assistant)
+
+
+@pytest.fixture
+def index_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'console.db'}"
+
+
+@pytest.fixture
+def index_db(index_url, assistant, held) -> Any:
+    """A fresh copy of the assistant's database, its conversation index caught up with the
+    assistant's event broker (held_conversations.fresh_index): an SQLAlchemy engine."""
+    import held_conversations
+
+    return held_conversations.fresh_index(index_url, assistant)
 
 
 @pytest.fixture(scope="session")

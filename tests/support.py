@@ -30,14 +30,14 @@ import yaml
 
 from clinic.db import engine_for
 from clinic.migrate import sqlite_path, upgrade
-from deploy.cluster import free_port  # noqa: F401 (the tests' helper too)
+from deploy import launcher
+from deploy.launcher import free_port  # noqa: F401 (the tests' helper too)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("CLINIC_SHARED_DIR", ROOT.parent / "shared"))
 VENV_BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
 REPORTS = ROOT / "reports"
-SERVER_START_TIMEOUT = 240
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -149,79 +149,35 @@ def _migrated_sqlite() -> Path:
     return folder / "clinic.db"
 
 
-def _wait_until_ready(url: str, processes: List[subprocess.Popen], logs: List[Path]) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        for process, log in zip(processes, logs):
-            if process.poll() is not None:
-                pytest.fail(f"{log.name} exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"{url} was not ready within {SERVER_START_TIMEOUT} s")
-
-
 def start_assistant(
     workdir: Path, model: Path, with_action_server: bool = True,
     extra_env: Dict[str, str] | None = None,
 ) -> tuple:
-    rasa_port, action_port = free_port(), free_port()
-    database = workdir / "assistant.db"
-    endpoints = workdir / "endpoints.yml"
-    config = load_yaml(ROOT / "endpoints.yml")
-    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
-    config["tracker_store"]["db"] = str(database)
-    config["event_broker"]["db"] = str(workdir / "events.db")
-    endpoints.write_text(yaml.safe_dump(config))
-    env = {**os.environ, "CLINIC_DATABASE_URL": f"sqlite:///{database}",
-           "CLINIC_EVENTS_DATABASE_URL": f"sqlite:///{workdir / 'events.db'}",
-           **(extra_env or {})}
+    """The assistant as `make run` starts it (deploy/launcher.py), on SQLite files in `workdir`
+    and Rasa's HTTP API behind a token: (RunningAssistant, what `stop` stops)."""
+    migrate_database(f"sqlite:///{workdir / 'assistant.db'}")  # the launcher finds it current
     token = secrets.token_hex(16)  # never starts with "-", which argparse would read as an option
-    migrate_database(f"sqlite:///{database}")  # as the launcher does before the servers start
-    processes, logs = [], []
-    if with_action_server:
-        log = workdir / "actions.log"
-        processes.append(
-            subprocess.Popen(
-                [VENV_BIN / "python", "-m", "clinic.action_server", "--port", str(action_port)],
-                cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-            )
-        )
-        logs.append(log)
-    log = workdir / "rasa.log"
-    processes.append(
-        subprocess.Popen(
-            [VENV_BIN / "rasa", "run", "--model", str(model), "--endpoints", str(endpoints),
-             "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
-             "--interface", "127.0.0.1", "--enable-api", "--auth-token", token],
-            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-        )
-    )
-    logs.append(log)
-    assistant = RunningAssistant(
-        url=f"http://127.0.0.1:{rasa_port}",
-        action_url=f"http://127.0.0.1:{action_port}",
+    launched = launcher.start_assistant(
+        workdir, model, {**os.environ, **(extra_env or {})},
+        with_action_server=with_action_server, token=token)
+    running = RunningAssistant(
+        url=launched.rasa.url,
+        action_url=launched.actions.url if launched.actions else "",
         token=token,
-        database_url=f"sqlite:///{database}",
+        database_url=launched.database_url,
         workdir=workdir,
     )
-    try:
-        _wait_until_ready(f"{assistant.url}/status?token={token}", processes, logs)
-        if with_action_server:
-            _wait_until_ready(f"{assistant.action_url}/health", processes, logs)
-    except BaseException:
-        stop(processes)
-        raise
-    return assistant, processes
+    return running, launched
 
 
-def stop(processes: List[subprocess.Popen]) -> None:
-    for process in processes:
+def stop(what: launcher.Assistant | List[subprocess.Popen]) -> None:
+    """Stop what `start_assistant` started, or a list of processes (`start_demo`'s)."""
+    if isinstance(what, launcher.Assistant):
+        what.stop()
+        return
+    for process in what:
         process.terminate()
-    for process in processes:
+    for process in what:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:

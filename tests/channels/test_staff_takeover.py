@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from sms.test_twilio_webhook import (  # tests/sms: signed webhooks like Twilio's
+from sms_webhooks import (  # signed webhooks like Twilio's
     bodies_of,
     conversation_of,
     inbound,
@@ -20,7 +20,7 @@ from sms.test_twilio_webhook import (  # tests/sms: signed webhooks like Twilio'
     signature,
     sms_variant,
 )
-from test_webchat_channel import Tab
+from webchat_tabs import Tab
 
 from clinic.profile import current_profile
 from crisis.session import escalation_facts, levels

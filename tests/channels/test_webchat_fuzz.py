@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Tuple
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_webchat_channel import TIMEOUT, Tab
+from webchat_tabs import TIMEOUT, Tab
 
 from clinic.profile import current_profile
 

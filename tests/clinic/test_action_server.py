@@ -8,7 +8,8 @@ import subprocess
 import pytest
 import requests
 
-from support import ROOT, VENV_BIN, _wait_until_ready, free_port, stop
+from deploy import launcher
+from support import ROOT, VENV_BIN, free_port
 
 TRACKER = {"sender_id": "forged", "slots": {}, "latest_message": {"text": "x"}, "events": [],
            "paused": False, "followup_action": None, "active_loop": {},
@@ -19,21 +20,17 @@ CALL = {"next_action": "action_record_escalation", "sender_id": "forged", "track
 
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory):
-    port = free_port()
     token = secrets.token_hex(32)
-    log = tmp_path_factory.mktemp("actions") / "actions.log"
-    env = {**os.environ, "CLINIC_ACTION_TOKEN": token}
-    process = subprocess.Popen([VENV_BIN / "python", "-m", "clinic.action_server", "--port",
-                                str(port)], cwd=ROOT, env=env, stdout=log.open("w"),
-                               stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    server = launcher.action_server("actions", free_port(),
+                                    tmp_path_factory.mktemp("actions") / "actions.log")
+    server.start({**os.environ, "CLINIC_ACTION_TOKEN": token})
     try:
-        _wait_until_ready(f"{url}/health", [process], [log])
+        launcher.wait_ready([server], server.log.parent)
     except BaseException:
-        stop([process])
+        server.stop()
         raise
-    yield url, token, port
-    stop([process])
+    yield server.url, token, server.port
+    server.stop()
 
 
 def test_a_forged_call_without_the_token_is_refused(action_server):

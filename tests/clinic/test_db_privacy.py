@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from clinic.db import create_engine
 from components.sqlite import server_engine
-from console.index import broker_engine
+from projector.index import broker_engine
 
 SECRET = "i want to kill myself, call me on 555 010 4477"
 

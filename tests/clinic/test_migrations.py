@@ -17,7 +17,7 @@ from clinic import migrate
 from clinic.db import create_engine, engine_for
 from clinic.escalations import escalations
 from clinic.schema import metadata
-from console import accounts
+from console.auth import accounts
 from support import ROOT, postgres_database
 
 BEFORE_MIGRATIONS = Path(__file__).parents[1] / "data" / "schemas" / "before_migrations.sqlite.sql"
@@ -118,3 +118,26 @@ def test_the_migrate_command_makes_the_folder_and_says_what_it_did(tmp_path):
     assert first.stdout.strip() == f"migrate: database at {migrate.head()} (was empty)"
     assert run().stdout.strip() == f"migrate: database at {migrate.head()}"
     assert run("current").stdout.strip() == migrate.head()
+
+
+def test_an_sms_left_unanswered_across_the_upgrade_is_taken_over_at_once(empty_url):
+    """0002 moves an SMS claim from `received_at` (overwritten on every renewal) to a lease:
+    a message still being answered when the servers stopped for the upgrade belonged to a
+    process that is gone, so the recovery loop takes it at once, and the time it came stays."""
+    from clinic import sms
+
+    came = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.timezone.utc)
+    migrate.upgrade(empty_url, "0001")
+    engine = create_engine(empty_url)
+    old_messages = sa.table("clinic_sms_messages", *(sa.column(name) for name in (
+        "message_sid", "conversation_id", "received_at", "status")))
+    with engine.begin() as connection:
+        connection.execute(old_messages.insert().values(
+            message_sid="SM1", conversation_id="sms-a", received_at=came.replace(tzinfo=None)
+            if engine.dialect.name == "sqlite" else came, status=sms.RECEIVED))
+        connection.execute(sms.inbox.insert().values(message_sid="SM1", body="hi"))
+    migrate.upgrade(engine)
+    stale = sms.stale_messages(engine, now=came + dt.timedelta(seconds=1))
+    assert [(p.message_sid, p.received_at, p.body) for p in stale] == [("SM1", came, "hi")]
+    assert sms.take_over(engine, "SM1", dt.timedelta(seconds=30), now=came + dt.timedelta(1))
+    assert sms.stale_messages(engine, now=came + dt.timedelta(1)) == []

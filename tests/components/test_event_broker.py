@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from rasa.core.brokers.sql import SQLEventBroker
 
 from components.event_broker import SqlEventBroker
-from console import index
+from projector import index
 from support import migrated_engine
 
 EVENTS = [

@@ -8,7 +8,8 @@ import secrets
 
 import pytest
 
-from console import accounts, create_app
+from console import create_app
+from console.auth import accounts
 from support import migrated_engine
 
 PASSWORD = "correct horse battery staple"

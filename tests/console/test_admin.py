@@ -1,5 +1,5 @@
-"""The admin pages (`console.admin`) with Flask's test client and a fresh SQLite database per
-test: accounts, the audit log and the retention period; admins only."""
+"""The admin pages (`console.admin.routes`) with Flask's test client and a fresh SQLite
+database per test: accounts, the audit log and the retention period; admins only."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import secrets
 
 import pytest
 
-from console import accounts, create_app, index, retention
+from console import create_app
+from console.admin import retention
+from console.auth import accounts
+from projector import index
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a much longer new passphrase"
@@ -184,7 +187,7 @@ def test_resetting_a_password(admin, app, engine):
 
 
 def test_the_audit_log_is_newest_first_and_paged(admin, engine, monkeypatch):
-    from console import admin as admin_pages
+    from console.admin import routes as admin_pages
     monkeypatch.setattr(admin_pages, "AUDIT_PAGE_SIZE", 3)
     for n in range(5):
         accounts.audit(engine, "sam", "view_escalation", f"escalation {n}")

@@ -1,5 +1,5 @@
 """The analytics page over a known set of conversations: Rasa events as the assistant writes
-them, applied to the index by `console.index.apply_events`, with escalations and requests
+them, applied to the index by `projector.index.apply_events`, with escalations and requests
 stored by the clinic's own code. The figures the page shows are checked one by one."""
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from clinic import escalations
 from clinic.db import save_contact_request
 from clinic.profile import current_profile
-from console import accounts, analytics, index
+from console.analytics import queries as analytics
+from console.analytics import routes as analytics_page
+from console.auth import accounts
+from projector import index
 
 TZ = current_profile().hours.timezone
 TODAY = dt.datetime.now(TZ).date()
@@ -277,4 +280,4 @@ def test_quarter_hours_are_computed_in_sql_on_sqlite_and_postgresql():
     (42, "42 s"), (9 * 60 + 40, "10 min"), (2 * 3600 + 5 * 60, "2 h 05 min"),
     (3 * 86400 + 4 * 3600, "3 d 4 h")])
 def test_durations_read_naturally(seconds, shown):
-    assert analytics.duration(dt.timedelta(seconds=seconds)) == shown
+    assert analytics_page.duration(dt.timedelta(seconds=seconds)) == shown

@@ -18,7 +18,7 @@ import requests
 from playwright.sync_api import expect
 
 from clinic.db import engine_for
-from console import accounts
+from console.auth import accounts
 from support import REPORTS, ROOT, VENV_BIN, free_port, start_demo, stop
 
 PASSWORD = secrets.token_urlsafe(16)

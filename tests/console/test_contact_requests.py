@@ -9,7 +9,8 @@ import re
 import pytest
 
 from clinic.db import save_contact_request
-from console import accounts, contact_requests
+from console.auth import accounts
+from console.contact_requests import queries as contact_requests
 
 UTC = dt.timezone.utc
 MONDAY_2PM_UTC = dt.datetime(2024, 6, 3, 14, 5, tzinfo=UTC)  # 9:05 AM in Chicago (CDT)

@@ -1,5 +1,7 @@
-"""The conversation index and the console's conversation pages, over conversations held with
-the real assistant: its event broker and tracker store feed a fresh index database per test."""
+"""The console's conversation pages (`console.conversations`) with Flask's test client, over
+conversations held with the real assistant (held_conversations.py), indexed from its event
+broker into a fresh database per test: filters and search, pages, transcripts, annotations,
+exports, not understood, following a conversation live."""
 
 from __future__ import annotations
 
@@ -8,142 +10,20 @@ import io
 import json
 import re
 import secrets
-import sqlite3
 import time
 import uuid
-from typing import Dict
 
 import pytest
-import sqlalchemy as sa
 import yaml
-from test_webchat_channel import Tab
+from held_conversations import FORMULA, XSS, summary
+from webchat_tabs import Tab
 
-from clinic.db import engine_for
 from clinic.settings import Secret
-from console import accounts, create_app, index
-from support import migrated_engine
+from console import create_app
+from console.auth import accounts
+from projector import index
 
 PASSWORD = "correct horse battery staple"
-XSS = "<script>alert(1)</script> what does it cost"
-FORMULA = "=HYPERLINK(\"http://evil.example\",\"hours\") when are you open"
-
-# name → the user's messages, sent over the REST channel, one conversation each.
-SCRIPTS = {
-    "faq": ["how long is a session?", "and what are the side effects?"],
-    "gibberish": ["blorptastic wizzle frob", "zzkx qqv plim"],
-    "crisis": ["I want to kill myself tonight"],
-    "xss": [XSS],
-    "formula": [FORMULA],
-    "contact": ["can you call me back on 555-010-7788 or mail jo.doe@example.com"],
-}
-
-
-@pytest.fixture(scope="module")
-def held(assistant) -> Dict[str, str]:
-    """The scripted conversations, held with the assistant once: name → conversation id."""
-    ids = {}
-    for name, messages in SCRIPTS.items():
-        ids[name] = f"rest-console-{name}-{uuid.uuid4().hex[:8]}"
-        for text in messages:
-            assistant.send(ids[name], text)
-    return ids
-
-
-@pytest.fixture
-def index_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'console.db'}"
-
-
-@pytest.fixture
-def index_db(index_url, assistant, held) -> sa.engine.Engine:
-    """A fresh copy of the assistant's database (its tracker store, escalations and requests,
-    as in production the console's), its index caught up with the assistant's event broker."""
-    source = sqlite3.connect(assistant.database_url.removeprefix("sqlite:///"))
-    with sqlite3.connect(index_url.removeprefix("sqlite:///")) as copy:
-        source.backup(copy)
-    source.close()
-    engine = engine_for(index_url)
-    index.catch_up(engine, index.broker_engine(assistant.events_database_url), index.BROKER)
-    return engine
-
-
-def indexed_turns(engine, conversation_id):
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(index.turns).where(index.turns.c.conversation_id == conversation_id)
-            .order_by(index.turns.c.at)).mappings()
-        return [{k: v for k, v in row.items() if k != "id"} for row in rows]
-
-
-def summary(engine, conversation_id):
-    with engine.connect() as connection:
-        return dict(connection.execute(sa.select(index.conversations).where(
-            index.conversations.c.conversation_id == conversation_id)).mappings().one())
-
-
-def test_the_broker_feeds_each_message_with_what_the_nlu_made_of_it(index_db, held, assistant):
-    turns = indexed_turns(index_db, held["faq"])
-    tracker = assistant.tracker(held["faq"])
-    said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
-    answered = [e["text"] for e in tracker["events"] if e["event"] == "bot"]
-    assert [t["text"] for t in turns if t["role"] == "user"] == said
-    assert [t["text"] for t in turns if t["role"] == "bot"] == answered
-    first = turns[0]
-    assert (first["intent"], first["faq_topic"], first["crisis_level"]) == (
-        "faq", "session_length", "none")
-    assert first["outcome"] in (index.ANSWERED, index.LOW_CONFIDENCE)
-    row = summary(index_db, held["faq"])
-    assert (row["channel"], row["user_messages"], row["crisis_rank"]) == ("rest", 2, 0)
-    assert row["first_message"] == "how long is a session?"
-
-
-def test_fallbacks_and_crises_are_marked(index_db, held):
-    outcomes = [t["outcome"] for t in indexed_turns(index_db, held["gibberish"])
-                if t["role"] == "user"]
-    assert len(outcomes) == 2 and set(outcomes) <= {index.FALLBACK, index.OUT_OF_SCOPE}
-    assert summary(index_db, held["gibberish"])["not_understood"] == 2
-    [crisis] = [t for t in indexed_turns(index_db, held["crisis"]) if t["role"] == "user"]
-    assert (crisis["crisis_level"], crisis["outcome"]) == ("urgent", index.CRISIS)
-    assert summary(index_db, held["crisis"])["crisis_rank"] == index.CRISIS_RANKS["urgent"]
-
-
-def test_a_rebuild_from_the_tracker_store_gives_the_same_index(index_db, held, assistant,
-                                                               tmp_path):
-    rebuilt = migrated_engine(f"sqlite:///{tmp_path / 'rebuilt.db'}")
-    broker = index.broker_engine(assistant.events_database_url)
-    index.rebuild(rebuilt, engine_for(assistant.database_url), broker)
-    for conversation_id in held.values():
-        assert indexed_turns(rebuilt, conversation_id) == indexed_turns(index_db, conversation_id)
-        assert summary(rebuilt, conversation_id) == summary(index_db, conversation_id)
-    # The broker's events the rebuild has seen already are not applied a second time.
-    index.catch_up(rebuilt, broker, index.BROKER)
-    for conversation_id in held.values():
-        assert indexed_turns(rebuilt, conversation_id) == indexed_turns(index_db, conversation_id)
-
-
-def test_applying_the_same_events_again_changes_nothing(index_db, held, assistant):
-    before = indexed_turns(index_db, held["faq"]), summary(index_db, held["faq"])
-    events = assistant.tracker(held["faq"])["events"]
-    with index_db.begin() as connection:
-        assert index.apply_events(connection, [(held["faq"], e) for e in events]) == 0
-    assert (indexed_turns(index_db, held["faq"]), summary(index_db, held["faq"])) == before
-
-
-def test_the_console_follows_the_broker_while_it_runs(assistant, index_url):
-    engine = migrated_engine(index_url)
-    stop = index.start_follower(engine, index.broker_engine(assistant.events_database_url))
-    try:
-        conversation_id = f"rest-console-live-{uuid.uuid4().hex[:8]}"
-        assistant.send(conversation_id, "how long does one infusion session last?")
-        deadline = time.monotonic() + 20
-        while not indexed_turns(engine, conversation_id) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert indexed_turns(engine, conversation_id)[0]["faq_topic"] == "session_length"
-    finally:
-        stop.set()
-
-
-# The pages, through Flask's test client.
 
 
 @pytest.fixture

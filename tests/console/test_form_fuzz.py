@@ -55,8 +55,10 @@ from werkzeug import urls  # noqa: F401 (registers the "werkzeug.url_quote" code
 from clinic import escalations
 from clinic.db import metadata
 from clinic.settings import Secret
-from console import accounts, create_app, index
-from console.contact_requests import STATUSES
+from console import create_app
+from console.auth import accounts
+from console.contact_requests.queries import STATUSES
+from projector import index
 from support import migrated_engine
 
 SETTINGS = settings(max_examples=40, deadline=None, database=None,
@@ -330,8 +332,8 @@ class Console:
 
 
 def escalate(engine: sa.engine.Engine) -> int:
-    """An open urgent escalation of CONVERSATION (test_console.py's `escalate` without the
-    crisis detector, whose spaCy import costs seconds)."""
+    """An open urgent escalation of CONVERSATION (test_escalation_pages.py's `escalate` without
+    the crisis detector, whose spaCy import costs seconds)."""
     return escalations.record_escalation(
         engine, conversation_id=CONVERSATION, message_id="m-1", channel="webchat",
         level=escalations.URGENT, categories=["suicidal_ideation"], evidence=[], subject="self",

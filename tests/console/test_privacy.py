@@ -1,5 +1,8 @@
 """Masking, spreadsheet safety, grouping and training-data export of user text."""
 
+import csv
+import io
+
 import pytest
 import yaml
 
@@ -25,6 +28,13 @@ def test_formulas_get_a_leading_quote(cell):
 def test_other_cells_are_left_alone():
     assert spreadsheet_safe("what does it cost") == "what does it cost"
     assert spreadsheet_safe(3) == 3
+
+
+def test_a_nul_in_a_message_does_not_break_the_csv_export():
+    """A message with a NUL character (anyone can send one) made the whole export a 500."""
+    out = io.StringIO()
+    csv.writer(out).writerow([spreadsheet_safe("hi\x00there"), spreadsheet_safe("=\x001")])
+    assert out.getvalue() == "hi\ufffdthere,'=\ufffd1\r\n"
 
 
 def test_similar_messages_share_a_group_and_the_largest_comes_first():

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List
 
 import requests
-from test_webchat_channel import Tab
+from webchat_tabs import Tab
 
 from deploy.cluster import Cluster, Server
 from support import REST_TOKEN

@@ -256,7 +256,7 @@ def _tables() -> sa.MetaData:
     return metadata
 
 
-# The console's search index of messages (console/conversations.py reads it when it exists):
+# The console's search index of messages (console/conversations/queries.py reads it when it exists):
 # SQLite, an FTS5 trigram index kept by triggers; PostgreSQL, a pg_trgm GIN index. Where it
 # cannot be made (SQLite without FTS5's trigram tokenizer, before 3.34; no right to create
 # pg_trgm), search reads every message instead.
