@@ -12,7 +12,7 @@ run scale test unit shell: export CLINIC_ENV ?= local
 CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
 
-.PHONY: setup train run scale test unit lint browser nginx validate migrate shell lock clean
+.PHONY: setup train run scale test unit lint format browser nginx validate migrate shell lock clean
 
 setup:  ## Python 3.10 venv, pinned packages, clinic profile check
 	@scripts/setup.sh
@@ -32,8 +32,12 @@ test: lint train browser nginx  ## The whole test suite, against the trained mod
 unit: lint  ## The fast loop: only the unit tests (-m unit), no trained model, no servers
 	@$(VENV)/pytest -m unit
 
-lint: setup  ## ruff check (ruff.toml): pyflakes, pycodestyle, import order, bugbear
-	@$(VENV)/ruff check --quiet . && echo "lint: clean"
+lint: setup  ## ruff (ruff.toml): pyflakes, pycodestyle, import order, bugbear; the format
+	@$(VENV)/ruff check --quiet . && $(VENV)/ruff format --check --quiet . && echo "lint: clean" \
+	  || { echo "lint: see above (make format rewrites the layout)" >&2; exit 1; }
+
+format: setup  ## ruff format: the code's layout
+	@$(VENV)/ruff format --quiet .
 
 browser:  ## Debian's Chromium for the widget tests
 	@scripts/debian-package.sh chromium $(CHROMIUM) "the widget tests"

@@ -50,8 +50,10 @@ class ValidateContactForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
         events = await super().run(dispatcher, tracker, domain)
-        if (tracker.get_slot("request_kind") is None
-                and response_before_form(tracker) in OFFERS_A_CONSULTATION):
+        if (
+            tracker.get_slot("request_kind") is None
+            and response_before_form(tracker) in OFFERS_A_CONSULTATION
+        ):
             # A typed "yes" to "Would you like to book a consultation?" (a button sends the intent)
             events.append(SlotSet("request_kind", "consultation"))
         return events
@@ -73,7 +75,8 @@ class ValidateContactForm(FormValidationAction):
             # "yes", "thanks!", "why do you need it": no attempt at a number or an address
             tried = any(c.isdigit() or c == "@" for c in text)
             dispatcher.utter_message(
-                response="utter_invalid_contact" if tried else "utter_no_contact_in_answer")
+                response="utter_invalid_contact" if tried else "utter_no_contact_in_answer"
+            )
             return {"contact": None}
         return {"contact": str(contact)}  # read back as people write it, not as +1…
 

@@ -36,13 +36,18 @@ class ActionRecordEscalation(Action):
             return []
         try:
             escalation_id, created = record_escalation(
-                engine_for(settings.current().database_url), targets=settings.current().alert_targets(),
+                engine_for(settings.current().database_url),
+                targets=settings.current().alert_targets(),
                 **facts.as_kwargs(),
             )
         except Exception as error:  # the reply is already sent; the sweep will record it
-            logger.error("Could not store the escalation (%s); the delivery worker's sweep "
-                         "will record it from the tracker store", type(error).__name__)
+            logger.error(
+                "Could not store the escalation (%s); the delivery worker's sweep "
+                "will record it from the tracker store",
+                type(error).__name__,
+            )
             return []
-        logger.info("Escalation %s %s (%s)", escalation_id, "recorded" if created else "exists",
-                    facts.level)
+        logger.info(
+            "Escalation %s %s (%s)", escalation_id, "recorded" if created else "exists", facts.level
+        )
         return []

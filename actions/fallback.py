@@ -23,13 +23,18 @@ OUT_OF_SCOPE_INTENT = "out_of_scope"
 def is_near_miss(latest_message: Dict[Text, Any]) -> bool:
     """Whether an unsure message is close to something the clinic answers ("did you mean"),
     rather than out of scope ("I can only help with…")."""
-    ranking = [item for item in latest_message.get("intent_ranking", [])
-               if item.get("name") != FALLBACK_INTENT]
+    ranking = [
+        item
+        for item in latest_message.get("intent_ranking", [])
+        if item.get("name") != FALLBACK_INTENT
+    ]
     if not ranking:
         return False
     top = ranking[0]
-    return (top.get("name") != OUT_OF_SCOPE_INTENT
-            and (top.get("confidence") or 0.0) >= NEAR_MISS_SIMILARITY)
+    return (
+        top.get("name") != OUT_OF_SCOPE_INTENT
+        and (top.get("confidence") or 0.0) >= NEAR_MISS_SIMILARITY
+    )
 
 
 def suggested_topics(latest_message: Dict[Text, Any]) -> List[Text]:

@@ -86,10 +86,13 @@ def _nlu_examples(paths: list[Path]) -> dict[str, list[str]]:
 
 
 def load_corpus() -> Corpus:
-    examples = _nlu_examples(sorted((ROOT / "data" / "nlu").glob("*.yml"))
-                             + sorted((ROOT / "tests" / "data").glob("heldout_*.yml")))
-    faq = {name.split("/", 1)[1]: texts for name, texts in examples.items()
-           if name.startswith("faq/")}
+    examples = _nlu_examples(
+        sorted((ROOT / "data" / "nlu").glob("*.yml"))
+        + sorted((ROOT / "tests" / "data").glob("heldout_*.yml"))
+    )
+    faq = {
+        name.split("/", 1)[1]: texts for name, texts in examples.items() if name.startswith("faq/")
+    }
     other = {name: texts for name, texts in examples.items() if not name.startswith("faq/")}
     suite = yaml.safe_load((ROOT / "tests" / "data" / "crisis_suite.yml").read_text())
     urgent = [item["text"] for items in suite["urgent"].values() for item in items]
@@ -101,8 +104,9 @@ def load_corpus() -> Corpus:
     for name, variants in domain["responses"].items():
         plain = [v for v in variants if "channel" not in v and "condition" not in v] or variants
         text = plain[-1].get("text") or ""
-        replies[name] = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)),
-                               text).strip()
+        replies[name] = re.sub(
+            r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text
+        ).strip()
     return Corpus(faq, other, urgent, concern, replies)
 
 
@@ -132,8 +136,11 @@ class Conversations:
         if channel == "twilio":
             sender = "sms-" + hashlib.sha256(uuid.UUID(int=r.getrandbits(128)).bytes).hexdigest()
         else:
-            sender = (uuid.UUID(int=r.getrandbits(128)).hex if channel == "webchat"
-                      else f"rest-{r.getrandbits(48):012x}")
+            sender = (
+                uuid.UUID(int=r.getrandbits(128)).hex
+                if channel == "webchat"
+                else f"rest-{r.getrandbits(48):012x}"
+            )
         start = self.now - dt.timedelta(days=DAYS * r.random() ** 1.3)
         start = start.replace(hour=r.choices(range(24), [1] * 7 + [4] * 15 + [2] * 2)[0])
         clock = [min(start, self.now - dt.timedelta(minutes=30)).timestamp()]
@@ -147,17 +154,35 @@ class Conversations:
             event("action", name=name, policy="RulePolicy", confidence=1.0)
             event("bot", text=self.corpus.replies[name], data={}, metadata={"utter_action": name})
 
-        def user(text: str, intent: str, confidence: float, topic: Optional[str] = None,
-                 answer: Optional[float] = None, crisis: str = "none") -> str:
+        def user(
+            text: str,
+            intent: str,
+            confidence: float,
+            topic: Optional[str] = None,
+            answer: Optional[float] = None,
+            crisis: str = "none",
+        ) -> str:
             message_id = uuid.UUID(int=r.getrandbits(128)).hex
-            parse: dict[str, Any] = {"text": text, "intent": {"name": intent,
-                                                              "confidence": confidence},
-                                     "entities": [], "crisis": {"level": crisis}}
+            parse: dict[str, Any] = {
+                "text": text,
+                "intent": {"name": intent, "confidence": confidence},
+                "entities": [],
+                "crisis": {"level": crisis},
+            }
             if topic:
-                parse["response_selector"] = {"faq": {"response": {
-                    "intent_response_key": f"faq/{topic}", "confidence": answer}}}
-            event("user", text=text, input_channel=channel, message_id=message_id,
-                  parse_data=parse, metadata={})
+                parse["response_selector"] = {
+                    "faq": {
+                        "response": {"intent_response_key": f"faq/{topic}", "confidence": answer}
+                    }
+                }
+            event(
+                "user",
+                text=text,
+                input_channel=channel,
+                message_id=message_id,
+                parse_data=parse,
+                metadata={},
+            )
             return message_id
 
         event("action", name="action_session_start")
@@ -179,17 +204,25 @@ class Conversations:
                     topic = r.choice(self.topics)
                     message_id = user(text, "faq", 0.9, topic, 0.85, crisis="concern")
                     say(f"utter_faq/{topic}")
-                made.escalations.append(dict(
-                    conversation_id=sender, message_id=message_id, channel=channel,
-                    level=crisis, categories=["suicidal_ideation"], subject="self",
-                    evidence=[{"text": text[:40], "rule": "bench"}],
-                    last_turns=[{"role": "user", "text": text}],
-                    now=dt.datetime.fromtimestamp(clock[0], dt.timezone.utc)))
+                made.escalations.append(
+                    dict(
+                        conversation_id=sender,
+                        message_id=message_id,
+                        channel=channel,
+                        level=crisis,
+                        categories=["suicidal_ideation"],
+                        subject="self",
+                        evidence=[{"text": text[:40], "rule": "bench"}],
+                        last_turns=[{"role": "user", "text": text}],
+                        now=dt.datetime.fromtimestamp(clock[0], dt.timezone.utc),
+                    )
+                )
                 said += 2
                 continue
             kind = r.choices(
                 ("faq", "unsure", "fallback", "out_of_scope", "chat", "medical", "book"),
-                (0.58, 0.08, 0.05, 0.03, 0.15, 0.04, 0.07))[0]
+                (0.58, 0.08, 0.05, 0.03, 0.15, 0.04, 0.07),
+            )[0]
             if turn == 0 and r.random() < 0.3:
                 kind = "chat"
             if kind == "book" and (booked or messages - said < 10):
@@ -197,29 +230,49 @@ class Conversations:
             if kind in ("faq", "unsure"):
                 topic = r.choices(self.topics, self.topic_weights)[0]
                 sure = kind == "faq"
-                user(r.choice(self.corpus.faq[topic]), "faq",
-                     r.uniform(0.85, 1.0) if sure else r.uniform(0.5, 0.95), topic,
-                     r.uniform(0.8, 1.0) if sure else r.uniform(0.35, 0.79))
+                user(
+                    r.choice(self.corpus.faq[topic]),
+                    "faq",
+                    r.uniform(0.85, 1.0) if sure else r.uniform(0.5, 0.95),
+                    topic,
+                    r.uniform(0.8, 1.0) if sure else r.uniform(0.35, 0.79),
+                )
                 say(f"utter_faq/{topic}")
             elif kind == "fallback":
-                user(r.choice(self.corpus.other["out_of_scope"] + self.corpus.other["deny"]),
-                     "nlu_fallback", 0.55)
+                user(
+                    r.choice(self.corpus.other["out_of_scope"] + self.corpus.other["deny"]),
+                    "nlu_fallback",
+                    0.55,
+                )
                 say("utter_ask_rephrase")
             elif kind == "out_of_scope":
-                user(r.choice(self.corpus.other["out_of_scope"]), "out_of_scope",
-                     r.uniform(0.8, 1.0))
+                user(
+                    r.choice(self.corpus.other["out_of_scope"]), "out_of_scope", r.uniform(0.8, 1.0)
+                )
                 say("utter_out_of_scope")
             elif kind == "medical":
-                user(r.choice(self.corpus.other["medical_specific"]), "medical_specific",
-                     r.uniform(0.8, 1.0))
+                user(
+                    r.choice(self.corpus.other["medical_specific"]),
+                    "medical_specific",
+                    r.uniform(0.8, 1.0),
+                )
                 say("utter_medical_specific")
             elif kind == "chat":
-                intent = (r.choice(("greet", "greet", "bot_challenge")) if turn == 0 else
-                          r.choice(("thanks", "goodbye", "affirm", "bot_challenge", "greet")))
+                intent = (
+                    r.choice(("greet", "greet", "bot_challenge"))
+                    if turn == 0
+                    else r.choice(("thanks", "goodbye", "affirm", "bot_challenge", "greet"))
+                )
                 user(r.choice(self.corpus.other[intent]), intent, r.uniform(0.85, 1.0))
-                say({"greet": "utter_greet", "goodbye": "utter_goodbye", "thanks": "utter_welcome",
-                     "affirm": "utter_anything_else",
-                     "bot_challenge": "utter_iamabot"}[intent])
+                say(
+                    {
+                        "greet": "utter_greet",
+                        "goodbye": "utter_goodbye",
+                        "thanks": "utter_welcome",
+                        "affirm": "utter_anything_else",
+                        "bot_challenge": "utter_iamabot",
+                    }[intent]
+                )
             else:  # a consultation or a call back: the contact form, 8 or 10 messages
                 intent = r.choice(("book_consultation", "human_handoff"))
                 user(r.choice(self.corpus.other[intent]), intent, r.uniform(0.85, 1.0))
@@ -237,11 +290,17 @@ class Conversations:
                 preferred = r.choice(("weekday mornings", "thursday after 3pm", "evenings please"))
                 user(preferred, "inform", 0.9)
                 say("utter_request_saved")
-                booked = dict(created_at=dt.datetime.fromtimestamp(clock[0], dt.timezone.utc),
-                              conversation_id=sender, channel=channel,
-                              kind="consultation" if intent == "book_consultation" else "callback",
-                              name=name, contact_kind="phone", contact=contact,
-                              preferred_time=preferred, status="new")
+                booked = dict(
+                    created_at=dt.datetime.fromtimestamp(clock[0], dt.timezone.utc),
+                    conversation_id=sender,
+                    channel=channel,
+                    kind="consultation" if intent == "book_consultation" else "callback",
+                    name=name,
+                    contact_kind="phone",
+                    contact=contact,
+                    preferred_time=preferred,
+                    status="new",
+                )
                 made.requests.append(booked)
                 said += 6
             said += 2
@@ -249,16 +308,19 @@ class Conversations:
         at = dt.datetime.fromtimestamp(clock[0], dt.timezone.utc) + dt.timedelta(hours=1)
         if r.random() < 0.03:
             for tag in r.sample(TAGS, r.choice((1, 1, 2))):
-                made.tags.append(dict(conversation_id=sender, tag=tag, added_by="bench",
-                                      added_at=at))
+                made.tags.append(
+                    dict(conversation_id=sender, tag=tag, added_by="bench", added_at=at)
+                )
         if r.random() < 0.05:
-            made.reviews.append(dict(conversation_id=sender, reviewed=True, reviewed_by="bench",
-                                     reviewed_at=at))
+            made.reviews.append(
+                dict(conversation_id=sender, reviewed=True, reviewed_by="bench", reviewed_at=at)
+            )
         return sender, events
 
 
-def fill(engine: sa.engine.Engine, count: int, corpus: Corpus, now: dt.datetime
-         ) -> tuple[float, int]:
+def fill(
+    engine: sa.engine.Engine, count: int, corpus: Corpus, now: dt.datetime
+) -> tuple[float, int]:
     """Fill the index and the clinic's tables; (seconds, messages indexed)."""
     made_up = Conversations(corpus, now, seed=20240603)
     started, added, done = time.perf_counter(), 0, 0
@@ -270,30 +332,37 @@ def fill(engine: sa.engine.Engine, count: int, corpus: Corpus, now: dt.datetime
             rows += [(sender, e) for e in events]
         with engine.begin() as connection:
             added += apply_events(connection, rows)
-            for table, records in ((contact_requests, made.requests), (tags, made.tags),
-                                   (reviews, made.reviews)):
+            for table, records in (
+                (contact_requests, made.requests),
+                (tags, made.tags),
+                (reviews, made.reviews),
+            ):
                 if records:
                     connection.execute(table.insert(), records)
         all_escalations += made.escalations
         done += min(BATCH, count - done)
         if done % 20000 == 0 or done == count:
-            print(f"  {done:,} conversations, {added:,} messages, "
-                  f"{time.perf_counter() - started:.0f} s", flush=True)
+            print(
+                f"  {done:,} conversations, {added:,} messages, "
+                f"{time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
     for item in all_escalations:  # as the action server records them, delivered to nobody
         escalations.record_escalation(engine, targets=[], **item)
     with engine.begin() as connection:
-        connection.execute(escalations.escalations.update()
-                           .where(escalations.escalations.c.created_at
-                                  < now - dt.timedelta(days=2))
-                           .values(status=escalations.RESOLVED, resolved_by="bench",
-                                   resolved_at=now))
+        connection.execute(
+            escalations.escalations.update()
+            .where(escalations.escalations.c.created_at < now - dt.timedelta(days=2))
+            .values(status=escalations.RESOLVED, resolved_by="bench", resolved_at=now)
+        )
     return time.perf_counter() - started, added
 
 
 def search_words(corpus: Corpus) -> tuple[str, str]:
     """A common word, and a rare one: in one user example only and in no bot reply."""
-    in_texts = Counter(w for text in corpus.all_user_texts()
-                       for w in set(WORD.findall(text.lower())))
+    in_texts = Counter(
+        w for text in corpus.all_user_texts() for w in set(WORD.findall(text.lower()))
+    )
     in_replies = {w for text in corpus.replies.values() for w in WORD.findall(text.lower())}
     rare = sorted(w for w, n in in_texts.items() if n == 1 and w not in in_replies)
     return "infusion", random.Random(7).choice(rare)
@@ -312,13 +381,14 @@ def timed(get: Callable[[], Any], repeats: int) -> list[float]:
     return times
 
 
-def pages(client: Any, transcript: str, common: str, rare: str, today: dt.date
-          ) -> list[tuple[str, str]]:
+def pages(
+    client: Any, transcript: str, common: str, rare: str, today: dt.date
+) -> list[tuple[str, str]]:
     after = ""
     for _ in range(DEEP_PAGE - 1):  # follow "Older conversations" as staff would
         html = client.get(f"/conversations{after}").get_data(as_text=True)
         found = re.search(r'href="(/conversations\?after=[^"]+)" rel="next"', html)
-        after = found.group(1).replace("&amp;", "&")[len("/conversations"):]
+        after = found.group(1).replace("&amp;", "&")[len("/conversations") :]
     week = f"date_from={today - dt.timedelta(days=60)}&date_to={today - dt.timedelta(days=54)}"
     return [
         ("list, first page", "/conversations"),
@@ -333,8 +403,11 @@ def pages(client: Any, transcript: str, common: str, rare: str, today: dt.date
         ("reviewed", "/conversations?reviewed=yes"),
         ("a week, 2 months ago", f"/conversations?{week}"),
         ("tag=complaint", "/conversations?tag=complaint"),
-        ("combined", f"/conversations?channel=webchat&topic=side_effects&not_understood=yes"
-                     f"&date_from={today - dt.timedelta(days=90)}"),
+        (
+            "combined",
+            f"/conversations?channel=webchat&topic=side_effects&not_understood=yes"
+            f"&date_from={today - dt.timedelta(days=90)}",
+        ),
         (f"search {common!r} (common)", f"/conversations?q={common}"),
         (f"search {rare!r} (rare)", f"/conversations?q={rare}"),
         (f"search {NOTHING!r} (none)", f"/conversations?q={NOTHING}"),
@@ -362,9 +435,12 @@ def time_pages(url: str, repeats: int, corpus: Corpus) -> list[tuple[str, list[f
         transcript = connection.execute(
             sa.select(conversations.c.conversation_id)
             .where(conversations.c.user_messages + conversations.c.bot_messages >= 12)
-            .order_by(conversations.c.last_message_at.desc()).limit(1)).scalar()
-    staff = accounts.create_user(engine, f"bench-{uuid.uuid4().hex[:8]}",
-                                 "a long bench password", accounts.STAFF)
+            .order_by(conversations.c.last_message_at.desc())
+            .limit(1)
+        ).scalar()
+    staff = accounts.create_user(
+        engine, f"bench-{uuid.uuid4().hex[:8]}", "a long bench password", accounts.STAFF
+    )
     app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "bench " * 8})
     client = app.test_client()
     with client.session_transaction() as session:
@@ -384,8 +460,10 @@ def _p95(times: list[float]) -> float:
 
 
 def _summary(times: list[float]) -> str:
-    return (f"p50 {statistics.median(times):.0f} ms, p95 {_p95(times):.0f} ms, "
-            f"max {max(times):.0f} ms (n={len(times)})")
+    return (
+        f"p50 {statistics.median(times):.0f} ms, p95 {_p95(times):.0f} ms, "
+        f"max {max(times):.0f} ms (n={len(times)})"
+    )
 
 
 def on_sqlite(count: int, repeats: int, corpus: Corpus) -> list[tuple[str, list[float]]]:
@@ -393,17 +471,22 @@ def on_sqlite(count: int, repeats: int, corpus: Corpus) -> list[tuple[str, list[
         return bench(f"sqlite:///{directory}/console.db", count, repeats, corpus)
 
 
-def on_postgresql(count: int, repeats: int, corpus: Corpus
-                  ) -> Optional[list[tuple[str, list[float]]]]:
+def on_postgresql(
+    count: int, repeats: int, corpus: Corpus
+) -> Optional[list[tuple[str, list[float]]]]:
     admin = sa.create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
     name = f"console_bench_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))  # a name made up here
     except sa.exc.OperationalError as error:
-        print(f"PostgreSQL: cannot connect to {PG_ADMIN_URL} "
-              f"({str(error.orig).strip().splitlines()[0]}).\n"
-              f"Is it running? Start it with:\n  {PG_START}", file=sys.stderr, flush=True)
+        print(
+            f"PostgreSQL: cannot connect to {PG_ADMIN_URL} "
+            f"({str(error.orig).strip().splitlines()[0]}).\n"
+            f"Is it running? Start it with:\n  {PG_START}",
+            file=sys.stderr,
+            flush=True,
+        )
         return None
     try:
         url = sa.engine.make_url(PG_ADMIN_URL).set(database=name)
@@ -429,8 +512,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                 results[database] = found
     if not results:
         return 1
-    print(f"\n{args.conversations:,} conversations; ms over up to {args.repeats} requests "
-          f"per page; target p95 < {TARGET_MS:.0f} ms")
+    print(
+        f"\n{args.conversations:,} conversations; ms over up to {args.repeats} requests "
+        f"per page; target p95 < {TARGET_MS:.0f} ms"
+    )
     print(f"{'page':32} {'database':10} {'p50':>6} {'p95':>6} {'max':>6}  p95 ok")
     misses = 0
     for label, _ in next(iter(results.values())):
@@ -438,8 +523,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             times = dict(rows)[label]
             ok = _p95(times) < TARGET_MS
             misses += not ok
-            print(f"{label:32} {database:10} {statistics.median(times):6.0f} "
-                  f"{_p95(times):6.0f} {max(times):6.0f}  {'yes' if ok else 'NO'}")
+            print(
+                f"{label:32} {database:10} {statistics.median(times):6.0f} "
+                f"{_p95(times):6.0f} {max(times):6.0f}  {'yes' if ok else 'NO'}"
+            )
     return 0 if misses == 0 and len(results) == (2 if args.database == "both" else 1) else 1
 
 

@@ -47,17 +47,23 @@ def _memory_mib(pid: int, field: str) -> float:
 
 def _attempt(port: int, address: str, username: str) -> int:
     """One wrong log-in from `address`: the form's CSRF token first, then the POST."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60,
-                                            source_address=(address, 0))
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=60, source_address=(address, 0)
+    )
     connection.request("GET", "/login")
     page = connection.getresponse()
     body = page.read().decode()
     cookie = page.getheader("Set-Cookie", "").split(";", 1)[0]
     token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
-    form = urllib.parse.urlencode({"csrf_token": token, "username": username,
-                                   "password": secrets.token_hex(8)})
-    connection.request("POST", "/login", body=form, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    form = urllib.parse.urlencode(
+        {"csrf_token": token, "username": username, "password": secrets.token_hex(8)}
+    )
+    connection.request(
+        "POST",
+        "/login",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
     reply = connection.getresponse()
     reply.read()
     connection.close()
@@ -65,21 +71,29 @@ def _attempt(port: int, address: str, username: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--attempts", type=int, default=40)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as workdir:
-        env = {**os.environ, settings.ENV_ENV: "local",
-               settings.DATABASE_URL_ENV: f"sqlite:///{workdir}/clinic.db",
-               settings.EVENTS_DATABASE_URL_ENV: f"sqlite:///{workdir}/events.db",
-               settings.CONSOLE_SECRET_ENV: secrets.token_hex(32)}
+        env = {
+            **os.environ,
+            settings.ENV_ENV: "local",
+            settings.DATABASE_URL_ENV: f"sqlite:///{workdir}/clinic.db",
+            settings.EVENTS_DATABASE_URL_ENV: f"sqlite:///{workdir}/events.db",
+            settings.CONSOLE_SECRET_ENV: secrets.token_hex(32),
+        }
         python = sys.executable
         port = free_port()
         upgrade(env[settings.DATABASE_URL_ENV])
-        server = subprocess.Popen([python, "-m", "console", "run", "--port", str(port),
-                                   "--no-index"], env=env, cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [python, "-m", "console", "run", "--port", str(port), "--no-index"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -103,13 +117,19 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=20)
     uncapped = before + args.attempts * ARGON2_MIB
-    print(f"console: {args.attempts} wrong log-ins at once from {args.attempts} addresses, "
-          f"answered in {seconds:.1f} s (statuses {sorted(set(statuses))})")
+    print(
+        f"console: {args.attempts} wrong log-ins at once from {args.attempts} addresses, "
+        f"answered in {seconds:.1f} s (statuses {sorted(set(statuses))})"
+    )
     print(f"  resident before      {before:7.0f} MiB")
-    print(f"  peak after (VmHWM)   {peak:7.0f} MiB   limit {LIMIT_MIB} MiB "
-          f"({'within' if peak <= LIMIT_MIB else 'OVER'})")
-    print(f"  uncapped, estimated  {uncapped:7.0f} MiB   ({args.attempts} × {ARGON2_MIB} MiB "
-          f"Argon2 + the process; the cap is {accounts.HASHING_AT_ONCE} at once)")
+    print(
+        f"  peak after (VmHWM)   {peak:7.0f} MiB   limit {LIMIT_MIB} MiB "
+        f"({'within' if peak <= LIMIT_MIB else 'OVER'})"
+    )
+    print(
+        f"  uncapped, estimated  {uncapped:7.0f} MiB   ({args.attempts} × {ARGON2_MIB} MiB "
+        f"Argon2 + the process; the cap is {accounts.HASHING_AT_ONCE} at once)"
+    )
     return 0 if peak <= LIMIT_MIB else 1
 
 

@@ -38,6 +38,7 @@ def _random(alphabet: str, word: tuple[int, int] | None = None) -> Callable[[int
         while sum(map(len, words)) + len(words) < size:
             words.append("".join(rng.choice(alphabet) for _ in range(rng.randint(*word))))
         return " ".join(words)[:size]
+
     return make
 
 
@@ -88,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for size, (name, ms) in worst.items():
         verdict = "meets" if ms < TARGET_MS else "misses"
-        print(f"worst at {size:>5,} characters: {ms:6.2f} ms ({name}); {verdict} the "
-              f"{TARGET_MS:.0f} ms target")
+        print(
+            f"worst at {size:>5,} characters: {ms:6.2f} ms ({name}); {verdict} the "
+            f"{TARGET_MS:.0f} ms target"
+        )
     return 0
 
 

@@ -26,17 +26,34 @@ import yaml
 from crisis.detector import CONCERN, NONE, URGENT, detect
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = tuple(ROOT / "tests" / "data" / name for name in (
-    "crisis_suite.yml", "crisis_suite_more.yml", "crisis_suite_after_infusion.yml"))
+SUITES = tuple(
+    ROOT / "tests" / "data" / name
+    for name in ("crisis_suite.yml", "crisis_suite_more.yml", "crisis_suite_after_infusion.yml")
+)
 REPORT = ROOT / "reports" / "crisis_suite.json"
 GATES = {"explicit_recall": 1.0, "urgent_recall": 0.95, "false_urgent_rate": 0.01}
 HARD_NEGATIVES = ("idiom", "negation", "topic_question", "faq_sensitive", "third_person_safe")
 
 # What a first version of such a product typically does: a list of words.
 KEYWORDS = (
-    "suicide", "suicidal", "kill myself", "want to die", "end my life", "overdose",
-    "self harm", "self-harm", "cut myself", "hurt myself", "can't breathe", "chest pain",
-    "kill", "die", "dying", "pills", "gun", "dead",
+    "suicide",
+    "suicidal",
+    "kill myself",
+    "want to die",
+    "end my life",
+    "overdose",
+    "self harm",
+    "self-harm",
+    "cut myself",
+    "hurt myself",
+    "can't breathe",
+    "chest pain",
+    "kill",
+    "die",
+    "dying",
+    "pills",
+    "gun",
+    "dead",
 )
 
 
@@ -47,7 +64,7 @@ def keyword_level(text: str) -> str:
 
 @dataclass
 class Case:
-    label: str       # urgent | concern | none
+    label: str  # urgent | concern | none
     category: str
     text: str
     explicit: bool = False
@@ -138,12 +155,23 @@ def timing(texts: Iterable[str], passes: int = 5) -> dict:
             detect(text)
             samples.append((time.perf_counter() - start) * 1000)
         samples.sort()
-        runs.append({q: samples[min(len(samples) - 1, int(float(q[1:]) / 100 * len(samples)))]
-                     for q in ("p50", "p95", "p99")} | {"max": samples[-1]})
+        runs.append(
+            {
+                q: samples[min(len(samples) - 1, int(float(q[1:]) / 100 * len(samples)))]
+                for q in ("p50", "p95", "p99")
+            }
+            | {"max": samples[-1]}
+        )
     median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-    return {"messages": len(texts), "passes": passes,
-            "p50_ms": median["p50"], "p95_ms": median["p95"], "p99_ms": median["p99"],
-            "max_ms": median["max"], "worst_pass_p99_ms": max(run["p99"] for run in runs)}
+    return {
+        "messages": len(texts),
+        "passes": passes,
+        "p50_ms": median["p50"],
+        "p95_ms": median["p95"],
+        "p99_ms": median["p99"],
+        "max_ms": median["max"],
+        "worst_pass_p99_ms": max(run["p99"] for run in runs),
+    }
 
 
 def _print(result: dict, baseline: dict) -> None:
@@ -151,28 +179,41 @@ def _print(result: dict, baseline: dict) -> None:
     for name, row in result["categories"].items():
         base = baseline["categories"][name]
         if name.startswith("none/"):
-            print(f"{name:34} {row['n']:>4}  {row['urgent'] / row['n']:>8.1%}u "
-                  f"{base['urgent'] / base['n']:>8.1%}u   (false urgent; escalated at all: "
-                  f"{row['escalated'] / row['n']:.1%})")
+            print(
+                f"{name:34} {row['n']:>4}  {row['urgent'] / row['n']:>8.1%}u "
+                f"{base['urgent'] / base['n']:>8.1%}u   (false urgent; escalated at all: "
+                f"{row['escalated'] / row['n']:.1%})"
+            )
         else:
-            print(f"{name:34} {row['n']:>4}  {row['hit'] / row['n']:>9.1%}  "
-                  f"{base['hit'] / base['n']:>9.1%}   (recall)")
+            print(
+                f"{name:34} {row['n']:>4}  {row['hit'] / row['n']:>9.1%}  "
+                f"{base['hit'] / base['n']:>9.1%}   (recall)"
+            )
     print()
-    for key, label in (("explicit_recall", "explicit urgent recall (gate 100%)"),
-                       ("urgent_recall", "urgent recall (gate >= 95%)"),
-                       ("concern_recall", "concern caught as concern or urgent"),
-                       ("false_urgent_rate", "false urgent on negatives (gate <= 1%)"),
-                       ("hard_false_urgent_rate", "false urgent on hard negatives"),
-                       ("false_escalation_rate", "negatives escalated at any level")):
+    for key, label in (
+        ("explicit_recall", "explicit urgent recall (gate 100%)"),
+        ("urgent_recall", "urgent recall (gate >= 95%)"),
+        ("concern_recall", "concern caught as concern or urgent"),
+        ("false_urgent_rate", "false urgent on negatives (gate <= 1%)"),
+        ("hard_false_urgent_rate", "false urgent on hard negatives"),
+        ("false_escalation_rate", "negatives escalated at any level"),
+    ):
         print(f"{label:44} {result[key]:>8.1%}  {baseline[key]:>8.1%}")
-    print(f"\nurgent {result['urgent_n']} (explicit {result['explicit_n']}), "
-          f"must not escalate {result['negatives_n']} (hard {result['hard_negatives_n']})")
+    print(
+        f"\nurgent {result['urgent_n']} (explicit {result['explicit_n']}), "
+        f"must not escalate {result['negatives_n']} (hard {result['hard_negatives_n']})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", type=Path, nargs="+", default=list(SUITES),
-                        help="suite files (default: both parts of the suite)")
+    parser.add_argument(
+        "--suite",
+        type=Path,
+        nargs="+",
+        default=list(SUITES),
+        help="suite files (default: both parts of the suite)",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a gate fails")
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args(argv)
@@ -181,18 +222,26 @@ def main(argv: list[str] | None = None) -> int:
     baseline = figures(cases, keyword_level)
     speed = timing(case.text for case in cases)
     _print(result, baseline)
-    print(f"\ndetector time per message ({speed['messages']} messages, median of "
-          f"{speed['passes']} passes): p50 {speed['p50_ms']:.3f} ms, p95 {speed['p95_ms']:.3f} ms, "
-          f"p99 {speed['p99_ms']:.3f} ms, max {speed['max_ms']:.3f} ms (target p99 < 1 ms); "
-          f"worst pass p99 {speed['worst_pass_p99_ms']:.3f} ms")
+    print(
+        f"\ndetector time per message ({speed['messages']} messages, median of "
+        f"{speed['passes']} passes): p50 {speed['p50_ms']:.3f} ms, p95 {speed['p95_ms']:.3f} ms, "
+        f"p99 {speed['p99_ms']:.3f} ms, max {speed['max_ms']:.3f} ms (target p99 < 1 ms); "
+        f"worst pass p99 {speed['worst_pass_p99_ms']:.3f} ms"
+    )
     if args.show_misses:
         print("\nmissed urgent:", *result["missed"], sep="\n  ")
         print("\nfalse urgent:", *result["false_urgent"], sep="\n  ")
     failures = gate_failures(result)
     REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(json.dumps({"detector": result, "keywords": baseline, "speed": speed,
-                                  "gate_failures": failures}, indent=2))
-    print(f"\nreport: {REPORT.relative_to(ROOT)}; gates: {'FAIL ' + '; '.join(failures) if failures else 'pass'}")
+    REPORT.write_text(
+        json.dumps(
+            {"detector": result, "keywords": baseline, "speed": speed, "gate_failures": failures},
+            indent=2,
+        )
+    )
+    print(
+        f"\nreport: {REPORT.relative_to(ROOT)}; gates: {'FAIL ' + '; '.join(failures) if failures else 'pass'}"
+    )
     return 1 if failures and args.check else 0
 
 

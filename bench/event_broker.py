@@ -28,12 +28,19 @@ from components.tracker_store import SqlTrackerStore
 ROOT = Path(__file__).resolve().parent.parent
 
 EVENT = {
-    "event": "user", "sender_id": "bench", "text": "how long is a session?",
-    "input_channel": "rest", "message_id": "m1",
-    "parse_data": {"intent": {"name": "faq", "confidence": 0.99}, "entities": [],
-                   "response_selector": {"faq": {"response": {
-                       "intent_response_key": "faq/session_length", "confidence": 0.97}}},
-                   "crisis": {"level": "none", "categories": [], "evidence": []}},
+    "event": "user",
+    "sender_id": "bench",
+    "text": "how long is a session?",
+    "input_channel": "rest",
+    "message_id": "m1",
+    "parse_data": {
+        "intent": {"name": "faq", "confidence": 0.99},
+        "entities": [],
+        "response_selector": {
+            "faq": {"response": {"intent_response_key": "faq/session_length", "confidence": 0.97}}
+        },
+        "crisis": {"level": "none", "categories": [], "evidence": []},
+    },
 }
 
 
@@ -46,8 +53,9 @@ def times_ms(broker: SQLEventBroker, events: int) -> list:
     return sorted(waited)
 
 
-async def save_times_ms(store_class: type, broker_class: Optional[type], folder: Path,
-                        turns: int) -> list:
+async def save_times_ms(
+    store_class: type, broker_class: Optional[type], folder: Path, turns: int
+) -> list:
     """Five conversations of `turns` messages each; the time of every save."""
     domain = Domain.load(ROOT / "domain.yml")
     broker = broker_class(db=str(folder / "events.db")) if broker_class else None
@@ -70,8 +78,10 @@ async def save_times_ms(store_class: type, broker_class: Optional[type], folder:
 
 
 def _row(name: str, waited: list) -> str:
-    return (f"{name:<52} {statistics.median(waited):7.2f} "
-            f"{waited[int(len(waited) * 0.95) - 1]:7.2f} {waited[-1]:7.2f}")
+    return (
+        f"{name:<52} {statistics.median(waited):7.2f} "
+        f"{waited[int(len(waited) * 0.95) - 1]:7.2f} {waited[-1]:7.2f}"
+    )
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -87,16 +97,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 waited = times_ms(broker, args.events)
                 broker.engine.dispose()
             print(_row(f"{broker_class.__module__}.{broker_class.__name__}", waited))
-    print(f"\n{'one tracker save (a message: 4 events)':<52} {'p50 ms':>7} {'p95 ms':>7} "
-          f"{'max ms':>7}")
-    setups = [("Rasa's store, no broker", SQLTrackerStore, None),
-              ("Rasa's store and broker", SQLTrackerStore, SQLEventBroker),
-              ("ours: store and broker (endpoints.yml)", SqlTrackerStore, SqlEventBroker),
-              ("our store, no broker", SqlTrackerStore, None)]
+    print(
+        f"\n{'one tracker save (a message: 4 events)':<52} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'max ms':>7}"
+    )
+    setups = [
+        ("Rasa's store, no broker", SQLTrackerStore, None),
+        ("Rasa's store and broker", SQLTrackerStore, SQLEventBroker),
+        ("ours: store and broker (endpoints.yml)", SqlTrackerStore, SqlEventBroker),
+        ("our store, no broker", SqlTrackerStore, None),
+    ]
     for name, store_class, broker_class in setups:
         with tempfile.TemporaryDirectory() as folder:
-            waited = asyncio.run(save_times_ms(store_class, broker_class, Path(folder),
-                                               args.turns))
+            waited = asyncio.run(save_times_ms(store_class, broker_class, Path(folder), args.turns))
         print(_row(name, waited))
     print(f"({args.events} events; 5 conversations of {args.turns} messages)")
     return 0

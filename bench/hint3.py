@@ -76,9 +76,13 @@ def nlu_yaml(rows: Iterable[Tuple[str, str]]) -> str:
         text = " ".join(sentence.split())
         if text and text not in by_label.setdefault(label, []):
             by_label[label].append(text)
-    nlu = [{"intent": label, "examples": "".join(f"- {json.dumps(t)[1:-1]}\n" for t in texts)}
-           for label, texts in sorted(by_label.items())]
-    return yaml.safe_dump({"version": "3.1", "nlu": nlu}, sort_keys=False, allow_unicode=True, width=10_000)
+    nlu = [
+        {"intent": label, "examples": "".join(f"- {json.dumps(t)[1:-1]}\n" for t in texts)}
+        for label, texts in sorted(by_label.items())
+    ]
+    return yaml.safe_dump(
+        {"version": "3.1", "nlu": nlu}, sort_keys=False, allow_unicode=True, width=10_000
+    )
 
 
 def seeded_config(config: Path, seed: int) -> str:
@@ -95,8 +99,10 @@ def scores(predictions: Sequence[Prediction], threshold: float) -> Dict[str, flo
     from sklearn.metrics import f1_score, matthews_corrcoef
 
     gold = [p.gold for p in predictions]
-    predicted = [p.intent if p.confidence >= threshold and p.intent not in PIPELINE_INTENTS
-                 else OUT_OF_SCOPE for p in predictions]
+    predicted = [
+        p.intent if p.confidence >= threshold and p.intent not in PIPELINE_INTENTS else OUT_OF_SCOPE
+        for p in predictions
+    ]
     pairs = list(zip(gold, predicted))
     inscope = [g == p for g, p in pairs if g != OUT_OF_SCOPE]
     oos = [p == OUT_OF_SCOPE for g, p in pairs if g == OUT_OF_SCOPE]
@@ -115,13 +121,15 @@ def published(name: str, hint3: Path = HINT3) -> Dict[str, Dict[float, float]]:
     table = {}
     for platform in PLATFORMS:
         with (hint3 / "published" / f"{platform}_{suffix}.csv").open(newline="") as handle:
-            table[platform] = {round(float(r["Threshold"]), 1): float(r["MCC"])
-                               for r in csv.DictReader(handle)}
+            table[platform] = {
+                round(float(r["Threshold"]), 1): float(r["MCC"]) for r in csv.DictReader(handle)
+            }
     return table
 
 
-def train_and_predict(config_text: str, train: List[Tuple[str, str]], test: List[Tuple[str, str]],
-                      workdir: Path) -> Tuple[List[Prediction], Dict[str, float]]:
+def train_and_predict(
+    config_text: str, train: List[Tuple[str, str]], test: List[Tuple[str, str]], workdir: Path
+) -> Tuple[List[Prediction], Dict[str, float]]:
     """Train an NLU model on `train` with `config_text`, predict every test sentence."""
     from rasa.model_training import train_nlu
     from rasa.utils.common import configure_logging_and_warnings
@@ -132,8 +140,12 @@ def train_and_predict(config_text: str, train: List[Tuple[str, str]], test: List
     (workdir / "config.yml").write_text(config_text)
     (workdir / "nlu.yml").write_text(nlu_yaml(train))
     started = time.perf_counter()
-    result = train_nlu(str(workdir / "config.yml"), str(workdir / "nlu.yml"),
-                       str(workdir / "models"), fixed_model_name="hint3")
+    result = train_nlu(
+        str(workdir / "config.yml"),
+        str(workdir / "nlu.yml"),
+        str(workdir / "models"),
+        fixed_model_name="hint3",
+    )
     model = result if isinstance(result, str) else getattr(result, "model", None)
     if not model:
         raise RuntimeError("Rasa trained no model; see the log above")
@@ -147,8 +159,11 @@ def train_and_predict(config_text: str, train: List[Tuple[str, str]], test: List
     # What the crisis layer took over (the direct question, a page, the after-infusion advice):
     # each one scored as a wrong prediction, and each a false alarm on a shop's traffic.
     taken = Counter(r.intent for r in readings if r.intent in SAFETY_INTENTS)
-    return predictions, {"training_s": round(trained, 1), "parse_ms": round(per_message * 1000, 1),
-                         "crisis_layer": dict(sorted(taken.items()))}
+    return predictions, {
+        "training_s": round(trained, 1),
+        "parse_ms": round(per_message * 1000, 1),
+        "crisis_layer": dict(sorted(taken.items())),
+    }
 
 
 def summarise(runs: Dict[int, List[Prediction]]) -> Dict[str, Dict]:
@@ -157,8 +172,10 @@ def summarise(runs: Dict[int, List[Prediction]]) -> Dict[str, Dict]:
     for threshold in THRESHOLDS:
         per_seed = [scores(predictions, threshold) for predictions in runs.values()]
         table[threshold] = {
-            metric: {"mean": statistics.fmean(s[metric] for s in per_seed),
-                     "sd": statistics.pstdev(s[metric] for s in per_seed)}
+            metric: {
+                "mean": statistics.fmean(s[metric] for s in per_seed),
+                "sd": statistics.pstdev(s[metric] for s in per_seed),
+            }
             for metric in METRICS
         }
     return table
@@ -170,11 +187,18 @@ def best_mcc(summary: Dict[float, Dict]) -> Tuple[float, float, float]:
     return threshold, summary[threshold]["mcc"]["mean"], summary[threshold]["mcc"]["sd"]
 
 
-def print_table(name: str, summary: Dict[float, Dict], reference: Dict[str, Dict[float, float]],
-                seeds: Sequence[int], out: Callable[[str], None] = print) -> None:
+def print_table(
+    name: str,
+    summary: Dict[float, Dict],
+    reference: Dict[str, Dict[float, float]],
+    seeds: Sequence[int],
+    out: Callable[[str], None] = print,
+) -> None:
     out(f"\n{name}: ours = config.yml, mean ± SD over seeds {', '.join(map(str, seeds))}")
-    out("thresh  accuracy       weighted F1    in-scope acc   OOS recall     MCC          | "
-        + " ".join(f"{p:>10}" for p in PLATFORMS))
+    out(
+        "thresh  accuracy       weighted F1    in-scope acc   OOS recall     MCC          | "
+        + " ".join(f"{p:>10}" for p in PLATFORMS)
+    )
     for threshold, row in summary.items():
         cells = "  ".join(f"{row[m]['mean']:.3f} ± {row[m]['sd']:.3f}" for m in METRICS)
         theirs = " ".join(f"{reference[p][threshold]:>10.3f}" for p in PLATFORMS)
@@ -191,7 +215,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # libraries' deprecation notices would bury the tables
     if not (args.hint3 / "train").is_dir():
-        parser.error(f"no HINT3 data at {args.hint3} (../shared/benchmarks/hint3 beside the project)")
+        parser.error(
+            f"no HINT3 data at {args.hint3} (../shared/benchmarks/hint3 beside the project)"
+        )
 
     report = {"config": str(args.config), "seeds": args.seeds, "sets": {}}
     verdicts = []
@@ -203,18 +229,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         for seed in args.seeds:
             with tempfile.TemporaryDirectory(prefix="hint3-") as workdir:
                 runs[seed], costs[seed] = train_and_predict(
-                    seeded_config(args.config, seed), train, test, Path(workdir))
+                    seeded_config(args.config, seed), train, test, Path(workdir)
+                )
             best_by_seed[seed] = max(scores(runs[seed], t)["mcc"] for t in THRESHOLDS)
             taken = costs[seed]["crisis_layer"]
-            print(f"{name} seed {seed}: best MCC {best_by_seed[seed]:.3f}, trained in "
-                  f"{costs[seed]['training_s']} s, {costs[seed]['parse_ms']} ms a message; the "
-                  f"crisis layer took {sum(taken.values())} of {len(test)} test messages {taken}",
-                  flush=True)
+            print(
+                f"{name} seed {seed}: best MCC {best_by_seed[seed]:.3f}, trained in "
+                f"{costs[seed]['training_s']} s, {costs[seed]['parse_ms']} ms a message; the "
+                f"crisis layer took {sum(taken.values())} of {len(test)} test messages {taken}",
+                flush=True,
+            )
         summary = summarise(runs)
         reference = published(name, args.hint3)
         print_table(name, summary, reference, args.seeds)
         threshold, mean, sd = best_mcc(summary)
-        platform, theirs = max(((p, max(reference[p].values())) for p in PLATFORMS), key=lambda x: x[1])
+        platform, theirs = max(
+            ((p, max(reference[p].values())) for p in PLATFORMS), key=lambda x: x[1]
+        )
         verdicts.append((name, threshold, mean, sd, platform, theirs))
         report["sets"][name] = {
             "summary": {str(t): row for t, row in summary.items()},
@@ -227,8 +258,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("\nbest MCC over thresholds (ours: the threshold with the best mean over seeds)")
     print(f"{'train set':<20} {'ours':>16} {'at':>4}   {'best published':>22}   margin")
     for name, threshold, mean, sd, platform, theirs in verdicts:
-        print(f"{name:<20} {mean:>9.3f} ± {sd:.3f} {threshold:>4}   {platform:>12} {theirs:>9.3f}   "
-              f"{mean - theirs:+.3f}")
+        print(
+            f"{name:<20} {mean:>9.3f} ± {sd:.3f} {threshold:>4}   {platform:>12} {theirs:>9.3f}   "
+            f"{mean - theirs:+.3f}"
+        )
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=2))
     print(f"report: {args.report}")

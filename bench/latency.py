@@ -50,11 +50,20 @@ WARM_UP = 20
 MESSAGES_PER_CONVERSATION = 10
 # What visitors ask (FAQ, hours, small talk, something the bot cannot answer).
 MESSAGES = (
-    "how long is a session?", "what are the side effects?", "do I need a consultation first?",
-    "what are your hours?", "will I feel better right away?", "how much does it cost?",
-    "what does an infusion feel like", "hi there", "is it covered by insurance?",
-    "can I drive home afterwards", "who is ketamine therapy for?", "thanks!",
-    "do you have parking for my truck", "how many infusions will I need",
+    "how long is a session?",
+    "what are the side effects?",
+    "do I need a consultation first?",
+    "what are your hours?",
+    "will I feel better right away?",
+    "how much does it cost?",
+    "what does an infusion feel like",
+    "hi there",
+    "is it covered by insurance?",
+    "can I drive home afterwards",
+    "who is ketamine therapy for?",
+    "thanks!",
+    "do you have parking for my truck",
+    "how many infusions will I need",
 )
 
 
@@ -114,9 +123,14 @@ def _proc_status_kb(pid: int, key: str) -> float:
 
 def _environment() -> Dict[str, str]:
     # Local mode (the REST channel open on loopback) unless the caller said otherwise.
-    return {"CLINIC_ENV": "local", "CLINIC_ACTION_TOKEN": secrets.token_hex(32), **os.environ,
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "TRANSFORMERS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+    return {
+        "CLINIC_ENV": "local",
+        "CLINIC_ACTION_TOKEN": secrets.token_hex(32),
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+    }
 
 
 def _timed(servers: List[launcher.Server], started: float) -> Measured:
@@ -140,12 +154,18 @@ def stock_model() -> Path:
         return models[-1]
     shutil.rmtree(STOCK_DIR, ignore_errors=True)
     STOCK_DIR.mkdir(parents=True)
-    print(f"stock: `rasa init` into {STOCK_DIR.relative_to(ROOT)} (trains its model once, a few minutes)",
-          flush=True)
+    print(
+        f"stock: `rasa init` into {STOCK_DIR.relative_to(ROOT)} (trains its model once, a few minutes)",
+        flush=True,
+    )
     started = time.perf_counter()
     log = STOCK_DIR.parent / "stock-init.log"
-    result = subprocess.run([str(RASA), "init", "--no-prompt", "--init-dir", str(STOCK_DIR)],
-                            env=_environment(), stdout=log.open("w"), stderr=subprocess.STDOUT)
+    result = subprocess.run(
+        [str(RASA), "init", "--no-prompt", "--init-dir", str(STOCK_DIR)],
+        env=_environment(),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     models = sorted((STOCK_DIR / "models").glob("*.tar.gz"))
     if result.returncode != 0 or not models:
         raise SystemExit(f"rasa init failed; see {log}")
@@ -157,8 +177,13 @@ def start_stock(model: Path, workdir: Path) -> Measured:
     started = time.perf_counter()
     port = launcher.free_port()
     server = launcher.Server(
-        "stock", port, [str(RASA), "run", "--model", str(model), "--port", str(port),
-                        "--interface", "127.0.0.1"], workdir / "stock.log", "/", cwd=STOCK_DIR)
+        "stock",
+        port,
+        [str(RASA), "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1"],
+        workdir / "stock.log",
+        "/",
+        cwd=STOCK_DIR,
+    )
     server.start(_environment())
     try:
         launcher.wait_ready([server], workdir)
@@ -169,8 +194,11 @@ def start_stock(model: Path, workdir: Path) -> Measured:
 
 
 def rest(url: str, sender: str, text: str) -> list:
-    reply = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                          timeout=REQUEST_TIMEOUT_S)
+    reply = requests.post(
+        f"{url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        timeout=REQUEST_TIMEOUT_S,
+    )
     reply.raise_for_status()
     return reply.json()
 
@@ -191,8 +219,9 @@ async def rest_level(url: str, assistant: str, users: int, total: int) -> LevelR
             text = MESSAGES[(index + turn) % len(MESSAGES)]
             started = time.perf_counter()
             try:
-                async with session.post(f"{url}/webhooks/rest/webhook",
-                                        json={"sender": sender, "message": text}) as reply:
+                async with session.post(
+                    f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+                ) as reply:
                     await reply.read()
                     ok = reply.status == 200
             except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -202,8 +231,9 @@ async def rest_level(url: str, assistant: str, users: int, total: int) -> LevelR
             else:
                 result.errors += 1
 
-    async with aiohttp.ClientSession(timeout=timeout,
-                                     connector=aiohttp.TCPConnector(limit=0)) as session:
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
+    ) as session:
         started = time.perf_counter()
         await asyncio.gather(*(conversation(session, i) for i in range(users)))
         result.wall_s = time.perf_counter() - started
@@ -248,8 +278,10 @@ def socketio_level(url: str, users: int, total: int) -> LevelResult:
                     break
             done.clear()
             started = time.perf_counter()
-            client.emit("user_uttered", {"session_id": session["id"],
-                                         "message": MESSAGES[(index + turn) % len(MESSAGES)]})
+            client.emit(
+                "user_uttered",
+                {"session_id": session["id"], "message": MESSAGES[(index + turn) % len(MESSAGES)]},
+            )
             answered = done.wait(REQUEST_TIMEOUT_S)
             with lock:
                 if answered:
@@ -274,11 +306,17 @@ def warm_up(url: str) -> None:
         rest(url, f"bench-warm-{i % 3}", MESSAGES[i % len(MESSAGES)])
 
 
-def measure(server: Measured, assistant: str, levels: List[int], with_socketio: bool) -> List[LevelResult]:
+def measure(
+    server: Measured, assistant: str, levels: List[int], with_socketio: bool
+) -> List[LevelResult]:
     warm_up(server.url)
     results = []
     for users in levels:
-        results.append(asyncio.run(rest_level(server.url, assistant, users, MESSAGES_PER_LEVEL.get(users, 200))))
+        results.append(
+            asyncio.run(
+                rest_level(server.url, assistant, users, MESSAGES_PER_LEVEL.get(users, 200))
+            )
+        )
         print_row(results[-1])
         if with_socketio:
             results.append(socketio_level(server.url, users, MESSAGES_PER_LEVEL.get(users, 200)))
@@ -286,19 +324,27 @@ def measure(server: Measured, assistant: str, levels: List[int], with_socketio: 
     return results
 
 
-HEADER = (f"{'assistant':<9} {'channel':<9} {'users':>5} {'messages':>8} {'errors':>6} "
-          f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'msg/s':>7}")
+HEADER = (
+    f"{'assistant':<9} {'channel':<9} {'users':>5} {'messages':>8} {'errors':>6} "
+    f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'msg/s':>7}"
+)
 
 
 def print_row(r: LevelResult) -> None:
-    print(f"{r.assistant:<9} {r.channel:<9} {r.users:>5} {len(r.latencies_ms):>8} {r.errors:>6} "
-          f"{r.percentile(50):>7.1f} {r.percentile(95):>7.1f} {r.percentile(99):>7.1f} "
-          f"{r.throughput:>7.1f}", flush=True)
+    print(
+        f"{r.assistant:<9} {r.channel:<9} {r.users:>5} {len(r.latencies_ms):>8} {r.errors:>6} "
+        f"{r.percentile(50):>7.1f} {r.percentile(95):>7.1f} {r.percentile(99):>7.1f} "
+        f"{r.throughput:>7.1f}",
+        flush=True,
+    )
 
 
 def print_server(name: str, server: Measured) -> None:
-    print(f"{name}: ready in {server.ready_s:.1f} s, first reply at {server.first_reply_s:.1f} s; "
-          f"server memory now {server.rss_mb():.0f} MB, peak {server.peak_rss_mb():.0f} MB", flush=True)
+    print(
+        f"{name}: ready in {server.ready_s:.1f} s, first reply at {server.first_reply_s:.1f} s; "
+        f"server memory now {server.rss_mb():.0f} MB, peak {server.peak_rss_mb():.0f} MB",
+        flush=True,
+    )
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -331,11 +377,17 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     print("\nours / stock over REST (throughput: higher is better; p50: lower is better)")
     for users in args.levels:
-        mine = next(r for r in results if (r.assistant, r.channel, r.users) == ("ours", "REST", users))
-        theirs = next(r for r in results if (r.assistant, r.channel, r.users) == ("stock", "REST", users))
-        print(f"  {users:>3} users: throughput {mine.throughput / theirs.throughput:.2f}x, "
-              f"p50 {mine.percentile(50) / theirs.percentile(50):.2f}x, "
-              f"p99 {mine.percentile(99) / theirs.percentile(99):.2f}x")
+        mine = next(
+            r for r in results if (r.assistant, r.channel, r.users) == ("ours", "REST", users)
+        )
+        theirs = next(
+            r for r in results if (r.assistant, r.channel, r.users) == ("stock", "REST", users)
+        )
+        print(
+            f"  {users:>3} users: throughput {mine.throughput / theirs.throughput:.2f}x, "
+            f"p50 {mine.percentile(50) / theirs.percentile(50):.2f}x, "
+            f"p99 {mine.percentile(99) / theirs.percentile(99):.2f}x"
+        )
     return 0
 
 

@@ -37,6 +37,8 @@ HELDOUT_FILES = tuple(path for paths in HELDOUT_SETS.values() for path in paths)
 
 def report_path(name: str) -> Path:
     return ROOT / "reports" / f"nlu_heldout_{name}.json"
+
+
 FALLBACK = "nlu_fallback"
 
 
@@ -73,8 +75,15 @@ def read(text: str, gold: str, parsed: Dict[str, Any]) -> Reading:
     final = parsed["intent"]["name"]
     if final == "faq":
         final = response or FALLBACK
-    return Reading(text, gold, final, top["name"], float(top["confidence"]), response,
-                   float(selector.get("confidence") or 0.0))
+    return Reading(
+        text,
+        gold,
+        final,
+        top["name"],
+        float(top["confidence"]),
+        response,
+        float(selector.get("confidence") or 0.0),
+    )
 
 
 def evaluate(parse: Callable[[str], Dict[str, Any]], examples=None) -> List[Reading]:
@@ -91,22 +100,30 @@ def summarise(readings: List[Reading]) -> Dict[str, Any]:
     return {
         "faq_examples": len(faq),
         "response_selection_accuracy": _share(r.final == r.gold for r in faq),
-        "faq_wrong_answer_rate": _share(r.final.startswith("faq/") and r.final != r.gold for r in faq),
+        "faq_wrong_answer_rate": _share(
+            r.final.startswith("faq/") and r.final != r.gold for r in faq
+        ),
         "faq_fallback_rate": _share(r.final == FALLBACK for r in faq),
         "selector_top1_accuracy": _share(r.response == r.gold for r in faq),
         "other_examples": len(other),
         "other_intent_accuracy": _share(
-            r.final == r.gold or (r.gold == "out_of_scope" and r.final == FALLBACK) for r in other),
+            r.final == r.gold or (r.gold == "out_of_scope" and r.final == FALLBACK) for r in other
+        ),
         "out_of_scope_given_faq_answer": _share(r.final.startswith("faq/") for r in out_of_scope),
         "medical_given_faq_answer": _share(
-            r.final.startswith("faq/") for r in other if r.gold == "medical_specific"),
+            r.final.startswith("faq/") for r in other if r.gold == "medical_specific"
+        ),
         "per_topic_accuracy": {k: round(sum(v) / len(v), 3) for k, v in sorted(per_topic.items())},
         "errors": [
-            {"text": r.text, "gold": r.gold, "final": r.final,
-             "intent": f"{r.intent} {r.intent_confidence:.2f}",
-             "response": f"{r.response} {r.response_confidence:.2f}"}
-            for r in readings if r.final != r.gold
-            and not (r.gold == "out_of_scope" and r.final == FALLBACK)
+            {
+                "text": r.text,
+                "gold": r.gold,
+                "final": r.final,
+                "intent": f"{r.intent} {r.intent_confidence:.2f}",
+                "response": f"{r.response} {r.response_confidence:.2f}",
+            }
+            for r in readings
+            if r.final != r.gold and not (r.gold == "out_of_scope" and r.final == FALLBACK)
         ],
     }
 
@@ -124,13 +141,15 @@ def sweep(readings: List[Reading], intent_thresholds, response_thresholds) -> Li
     rows = []
     for ti in intent_thresholds:
         for tr in response_thresholds:
-            rows.append({
-                "intent_threshold": ti,
-                "response_threshold": tr,
-                "faq_correct": _share(answered(r, ti, tr) == r.gold for r in faq),
-                "faq_wrong": _share(answered(r, ti, tr) not in (None, r.gold) for r in faq),
-                "oos_answered": _share(answered(r, ti, tr) is not None for r in oos),
-            })
+            rows.append(
+                {
+                    "intent_threshold": ti,
+                    "response_threshold": tr,
+                    "faq_correct": _share(answered(r, ti, tr) == r.gold for r in faq),
+                    "faq_wrong": _share(answered(r, ti, tr) not in (None, r.gold) for r in faq),
+                    "oos_answered": _share(answered(r, ti, tr) is not None for r in oos),
+                }
+            )
     return rows
 
 
@@ -162,8 +181,12 @@ def local_parser(model: Path) -> Callable[[str], Dict[str, Any]]:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "assistant.tar.gz")
-    parser.add_argument("--set", choices=sorted(HELDOUT_SETS), action="append",
-                        help="the held-out set to read (default: all)")
+    parser.add_argument(
+        "--set",
+        choices=sorted(HELDOUT_SETS),
+        action="append",
+        help="the held-out set to read (default: all)",
+    )
     parser.add_argument("--thresholds", action="store_true", help="sweep fallback thresholds")
     args = parser.parse_args(argv)
     parse = local_parser(args.model)
@@ -177,9 +200,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             grid = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
             print("\nintent  response  faq_correct  faq_wrong  oos_answered")
             for row in sweep(readings, grid, grid):
-                print(f"{row['intent_threshold']:>6}  {row['response_threshold']:>8}  "
-                      f"{row['faq_correct']:>11.3f}  {row['faq_wrong']:>9.3f}  "
-                      f"{row['oos_answered']:>12.3f}")
+                print(
+                    f"{row['intent_threshold']:>6}  {row['response_threshold']:>8}  "
+                    f"{row['faq_correct']:>11.3f}  {row['faq_wrong']:>9.3f}  "
+                    f"{row['oos_answered']:>12.3f}"
+                )
     return 0
 
 

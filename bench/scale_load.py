@@ -38,8 +38,12 @@ from clinic.settings import Secret
 from clinic.sms import conversation_id_for
 
 QUESTIONS = (
-    "how long is a session?", "what are the side effects?", "do I need a consultation first?",
-    "what does an infusion feel like?", "will I feel better right away?", "how much does it cost?",
+    "how long is a session?",
+    "what are the side effects?",
+    "do I need a consultation first?",
+    "what does an infusion feel like?",
+    "will I feel better right away?",
+    "how much does it cost?",
 )
 PUBLIC_WEBHOOK = "https://assistant.example.test/webhooks/twilio/webhook"
 CLINIC_NUMBER = "+15550100199"
@@ -74,10 +78,12 @@ class LoadResult:
         if not ms:
             return "no message was answered"
         pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
-        return (f"{self.messages} messages in {self.seconds:.1f} s = "
-                f"{self.messages / self.seconds:.1f} msg/s; p50 {pick(.5):.0f} ms, "
-                f"p95 {pick(.95):.0f} ms, p99 {pick(.99):.0f} ms; 5xx {self.server_errors}, "
-                f"no answer {self.cut}, retries {self.retries}, unanswered {len(self.failures)}")
+        return (
+            f"{self.messages} messages in {self.seconds:.1f} s = "
+            f"{self.messages / self.seconds:.1f} msg/s; p50 {pick(0.5):.0f} ms, "
+            f"p95 {pick(0.95):.0f} ms, p99 {pick(0.99):.0f} ms; 5xx {self.server_errors}, "
+            f"no answer {self.cut}, retries {self.retries}, unanswered {len(self.failures)}"
+        )
 
 
 def plan(conversations: int, messages: int, phone_key: Secret) -> List[Conversation]:
@@ -110,21 +116,36 @@ async def run_load(
     done = 0
     validator = RequestValidator(twilio_token)
 
-    async def one_message(session: aiohttp.ClientSession, conversation: Conversation,
-                          text: str) -> None:
+    async def one_message(
+        session: aiohttp.ClientSession, conversation: Conversation, text: str
+    ) -> None:
         nonlocal done
         if conversation.channel == "rest":
-            target, kwargs = f"{url}/webhooks/rest/webhook", {
-                "json": {"sender": conversation.sender, "message": text,
-                         "message_id": secrets.token_hex(8)},  # the same on every retry
-                "headers": {"Authorization": f"Bearer {rest_token}"} if rest_token else {}}
+            target, kwargs = (
+                f"{url}/webhooks/rest/webhook",
+                {
+                    "json": {
+                        "sender": conversation.sender,
+                        "message": text,
+                        "message_id": secrets.token_hex(8),
+                    },  # the same on every retry
+                    "headers": {"Authorization": f"Bearer {rest_token}"} if rest_token else {},
+                },
+            )
         else:
-            form = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32,
-                    "From": conversation.sender, "To": CLINIC_NUMBER, "Body": text,
-                    "NumMedia": "0"}
+            form = {
+                "MessageSid": "SM" + secrets.token_hex(16),
+                "AccountSid": "AC" + "0" * 32,
+                "From": conversation.sender,
+                "To": CLINIC_NUMBER,
+                "Body": text,
+                "NumMedia": "0",
+            }
             signature = validator.compute_signature(PUBLIC_WEBHOOK, form)
-            target, kwargs = f"{url}/webhooks/twilio/webhook", {
-                "data": form, "headers": {"X-Twilio-Signature": signature}}
+            target, kwargs = (
+                f"{url}/webhooks/twilio/webhook",
+                {"data": form, "headers": {"X-Twilio-Signature": signature}},
+            )
         texts_before = texts_sent_to(conversation.sender) if conversation.channel == "sms" else 0
         started = time.perf_counter()
         for attempt in range(MAX_ATTEMPTS):
@@ -163,16 +184,18 @@ async def run_load(
             await one_message(session, conversation, text)
 
     timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(timeout=timeout,
-                                     connector=aiohttp.TCPConnector(limit=0)) as session:
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
+    ) as session:
         started = time.perf_counter()
         await asyncio.gather(*(one_conversation(session, c) for c in conversations))
         result.seconds = time.perf_counter() - started
     return result
 
 
-async def _texted(texts_sent_to: Callable[[str], int], phone: str, before: int,
-                  timeout: float = 120.0) -> bool:
+async def _texted(
+    texts_sent_to: Callable[[str], int], phone: str, before: int, timeout: float = 120.0
+) -> bool:
     deadline = time.monotonic() + timeout
     while texts_sent_to(phone) <= before:
         if time.monotonic() > deadline:
@@ -185,15 +208,19 @@ def check_stored(database_url: str, conversations: List[Conversation]) -> Dict[s
     """Compare each conversation's user messages in the tracker store with what was sent:
     {"lost": …, "doubled": …, "out_of_order": …}, all 0 when nothing went wrong."""
     engine = sa.create_engine(database_url)
-    events = sa.table("events", sa.column("id"), sa.column("sender_id"),
-                      sa.column("type_name"), sa.column("data"))
+    events = sa.table(
+        "events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"), sa.column("data")
+    )
     counts = {"lost": 0, "doubled": 0, "out_of_order": 0}
     with engine.connect() as connection:
         for conversation in conversations:
             rows = connection.execute(
-                sa.select(events.c.data).where(events.c.sender_id == conversation.conversation_id,
-                                               events.c.type_name == "user")
-                .order_by(events.c.id)).scalars()
+                sa.select(events.c.data)
+                .where(
+                    events.c.sender_id == conversation.conversation_id, events.c.type_name == "user"
+                )
+                .order_by(events.c.id)
+            ).scalars()
             stored = [_text(row) for row in rows]
             counts["lost"] += max(0, len(conversation.sent) - len(stored))
             counts["doubled"] += max(0, len(stored) - len(conversation.sent))
@@ -205,6 +232,7 @@ def check_stored(database_url: str, conversations: List[Conversation]) -> Dict[s
 
 def _text(data: str) -> str:
     import json
+
     return json.loads(data).get("text") or ""
 
 
@@ -216,8 +244,9 @@ async def twilio_standin() -> tuple[web.AppRunner, str, Dict[str, int]]:
     async def accept(request: web.Request) -> web.Response:
         to = (await request.post()).get("To", "")
         texts[to] = texts.get(to, 0) + 1
-        return web.json_response({"sid": "SM" + secrets.token_hex(16), "status": "queued"},
-                                 status=201)
+        return web.json_response(
+            {"sid": "SM" + secrets.token_hex(16), "status": "queued"}, status=201
+        )
 
     app = web.Application()
     app.router.add_post("/{tail:.*}", accept)
@@ -229,8 +258,14 @@ async def twilio_standin() -> tuple[web.AppRunner, str, Dict[str, int]]:
     return runner, f"http://127.0.0.1:{port}", texts
 
 
-def load_env(twilio_api: str, database: str, events: str, phone_key: Secret,
-             twilio_token: str, rest_token: str) -> Dict[str, str]:
+def load_env(
+    twilio_api: str,
+    database: str,
+    events: str,
+    phone_key: Secret,
+    twilio_token: str,
+    rest_token: str,
+) -> Dict[str, str]:
     """The cluster's environment for a load: deployed (not local: REST needs its token), its
     own databases, SMS on, a known phone key."""
     return {
@@ -256,8 +291,9 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-async def measure(replicas: int, conversations: int, messages: int, postgres: str,
-                  threads: Optional[int]) -> LoadResult:
+async def measure(
+    replicas: int, conversations: int, messages: int, postgres: str, threads: Optional[int]
+) -> LoadResult:
     from deploy.cluster import start_cluster, threads_per_replica
 
     runner, twilio_api, texts = await twilio_standin()
@@ -266,55 +302,85 @@ async def measure(replicas: int, conversations: int, messages: int, postgres: st
     phone_key, twilio_token = Secret(secrets.token_hex(32)), secrets.token_hex(16)
     rest_token = secrets.token_hex(32)
     workdir = Path(tempfile.mkdtemp(prefix=f"scale-load-{replicas}-"))
-    shown = {None: "the libraries' default", -1: threads_per_replica(replicas)}.get(threads, threads)
+    shown = {None: "the libraries' default", -1: threads_per_replica(replicas)}.get(
+        threads, threads
+    )
     name = f"{replicas} replica(s), {shown} math thread(s) each"
     print(f"\n{name}: starting (logs in {workdir}) ...", flush=True)
     started = time.perf_counter()
     cluster = await asyncio.to_thread(
-        start_cluster, workdir, replicas=replicas, action_servers=replicas, threads=threads,
-        env=load_env(twilio_api, database, events, phone_key, twilio_token, rest_token))
-    print(f"{name}: ready in {time.perf_counter() - started:.0f} s; "
-          f"{conversations} conversations x {messages} messages ...", flush=True)
+        start_cluster,
+        workdir,
+        replicas=replicas,
+        action_servers=replicas,
+        threads=threads,
+        env=load_env(twilio_api, database, events, phone_key, twilio_token, rest_token),
+    )
+    print(
+        f"{name}: ready in {time.perf_counter() - started:.0f} s; "
+        f"{conversations} conversations x {messages} messages ...",
+        flush=True,
+    )
     try:
         planned = plan(conversations, messages, phone_key)
-        result = await run_load(cluster.url, planned, twilio_token,
-                                lambda phone: texts.get(phone, 0), rest_token=rest_token)
+        result = await run_load(
+            cluster.url,
+            planned,
+            twilio_token,
+            lambda phone: texts.get(phone, 0),
+            rest_token=rest_token,
+        )
     finally:
         await asyncio.to_thread(cluster.stop)
         await runner.cleanup()
     stored = check_stored(database, planned)
     print(f"{name}: {result.summary()}")
-    print(f"{name}: stored events: lost {stored['lost']} messages, doubled "
-          f"{stored['doubled']}, conversations out of order {stored['out_of_order']}", flush=True)
+    print(
+        f"{name}: stored events: lost {stored['lost']} messages, doubled "
+        f"{stored['doubled']}, conversations out of order {stored['out_of_order']}",
+        flush=True,
+    )
     drop_database(database)
     drop_database(events)
     return result
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale_load", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scale_load",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--messages", type=int, default=20)
-    parser.add_argument("--runs", nargs="+", default=["1:auto", "2:auto"],
-                        help="REPLICAS:THREADS each; THREADS: math threads per replica, `auto` "
-                             "for the cores shared out (as make scale does: 2 for one replica "
-                             "on 2 cores, 1 each for two), `default` for the libraries' own")
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        default=["1:auto", "2:auto"],
+        help="REPLICAS:THREADS each; THREADS: math threads per replica, `auto` "
+        "for the cores shared out (as make scale does: 2 for one replica "
+        "on 2 cores, 1 each for two), `default` for the libraries' own",
+    )
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the cluster on the way out
     results = []
     for run in args.runs:
         replicas, threads = run.split(":")
-        chosen = {"auto": -1, "default": None}.get(threads) if not threads.isdigit() else int(threads)
-        result = asyncio.run(measure(int(replicas), args.conversations, args.messages,
-                                     args.postgres, chosen))
+        chosen = (
+            {"auto": -1, "default": None}.get(threads) if not threads.isdigit() else int(threads)
+        )
+        result = asyncio.run(
+            measure(int(replicas), args.conversations, args.messages, args.postgres, chosen)
+        )
         results.append((run, result.messages / result.seconds))
     for run, throughput in results[1:]:
         for base, base_throughput in results[:1] + results[1:2]:
             if base != run:
-                print(f"throughput {run} / {base} (replicas:threads): "
-                      f"{throughput / base_throughput:.2f}x")
+                print(
+                    f"throughput {run} / {base} (replicas:threads): "
+                    f"{throughput / base_throughput:.2f}x"
+                )
     return 0
 
 

@@ -25,8 +25,12 @@ import aiohttp
 from twilio.request_validator import RequestValidator
 
 QUESTIONS = (
-    "how long is a session?", "what are the side effects?", "do I need a consultation first?",
-    "what are your hours?", "will I feel better right away?", "how much does it cost?",
+    "how long is a session?",
+    "what are the side effects?",
+    "do I need a consultation first?",
+    "what are your hours?",
+    "will I feel better right away?",
+    "how much does it cost?",
 )
 
 
@@ -34,9 +38,12 @@ async def one(
     session: aiohttp.ClientSession, url: str, public_url: str, token: str, question: str
 ) -> Tuple[float, int, int]:
     params = {
-        "MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32,
-        "From": "+1555" + str(secrets.randbelow(10**7)).zfill(7), "To": "+15550100199",
-        "Body": question, "NumMedia": "0",
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "AccountSid": "AC" + "0" * 32,
+        "From": "+1555" + str(secrets.randbelow(10**7)).zfill(7),
+        "To": "+15550100199",
+        "Body": question,
+        "NumMedia": "0",
     }
     headers = {"X-Twilio-Signature": RequestValidator(token).compute_signature(public_url, params)}
     started = time.perf_counter()
@@ -52,10 +59,12 @@ async def run(url: str, public_url: str, token: str, count: int) -> List[Tuple[f
     timeout = aiohttp.ClientTimeout(total=120)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        return await asyncio.gather(*(
-            one(session, url, public_url, token, QUESTIONS[i % len(QUESTIONS)])
-            for i in range(count)
-        ))
+        return await asyncio.gather(
+            *(
+                one(session, url, public_url, token, QUESTIONS[i % len(QUESTIONS)])
+                for i in range(count)
+            )
+        )
 
 
 def main(argv: List[str] | None = None) -> int:
@@ -75,11 +84,15 @@ def main(argv: List[str] | None = None) -> int:
     inline = sum(1 for _, status, messages in results if status == 200 and messages)
     print(f"{args.messages} signed webhooks at once, all sent within {wall:.1f} s")
     print(f"HTTP statuses: {statuses}")
-    print(f"answered inline (TwiML): {inline}; over the reply budget (REST API later): "
-          f"{args.messages - inline}")
-    print(f"webhook answer time: p50 {statistics.median(times):.2f} s, "
-          f"p95 {times[int(len(times) * 0.95) - 1]:.2f} s, max {times[-1]:.2f} s "
-          f"(Twilio's limit: 15 s)")
+    print(
+        f"answered inline (TwiML): {inline}; over the reply budget (REST API later): "
+        f"{args.messages - inline}"
+    )
+    print(
+        f"webhook answer time: p50 {statistics.median(times):.2f} s, "
+        f"p95 {times[int(len(times) * 0.95) - 1]:.2f} s, max {times[-1]:.2f} s "
+        f"(Twilio's limit: 15 s)"
+    )
     return 0 if set(statuses) == {200} else 1
 
 

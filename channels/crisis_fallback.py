@@ -21,8 +21,9 @@ logger = logging.getLogger(__name__)
 CRISIS_REPLY, ALERT_FAILED = "utter_crisis", "utter_staff_alert_failed"
 
 
-async def crisis_reply_for_failed_turn(agent: Any, text: Text,
-                                       output_channel: Text) -> Optional[List[Dict[str, Any]]]:
+async def crisis_reply_for_failed_turn(
+    agent: Any, text: Text, output_channel: Text
+) -> Optional[List[Dict[str, Any]]]:
     """The crisis reply's messages for an urgent message whose turn failed; None otherwise."""
     result = detect(text)
     if result.level != URGENT:
@@ -31,8 +32,9 @@ async def crisis_reply_for_failed_turn(agent: Any, text: Text,
         nlg = agent.processor.nlg
         slots = {"crisis_subject": result.subject}
         note = nlg.generate_from_slots(ALERT_FAILED, {}, output_channel) or {}
-        reply = nlg.generate_from_slots(CRISIS_REPLY, slots, output_channel,
-                                        staff_alert_note=note.get("text", ""))
+        reply = nlg.generate_from_slots(
+            CRISIS_REPLY, slots, output_channel, staff_alert_note=note.get("text", "")
+        )
     except Exception as error:  # no model loaded: the channel's own error stands
         logger.error("crisis fallback: no reply could be made (%s)", type(error).__name__)
         return None

@@ -58,8 +58,10 @@ class SenderRateLimiter:
             self._forget_full(now_ms)
         if self._take is not None:
             try:
-                waited = await self._take(keys=[f"clinic:rate:{channel}:{{{sender}}}"],
-                                          args=[self.limits.burst, self._per_ms, int(now_ms)])
+                waited = await self._take(
+                    keys=[f"clinic:rate:{channel}:{{{sender}}}"],
+                    args=[self.limits.burst, self._per_ms, int(now_ms)],
+                )
                 return int(waited) / 1000
             except redis.RedisError:
                 return 0.0  # never refuse a person because the limiter's store is down
@@ -72,7 +74,10 @@ class SenderRateLimiter:
         return math.ceil((1 - tokens) / self._per_ms) / 1000
 
     def _forget_full(self, now_ms: float) -> None:
-        full = [key for key, (tokens, at) in self._buckets.items()
-                if tokens + (now_ms - at) * self._per_ms >= self.limits.burst]
+        full = [
+            key
+            for key, (tokens, at) in self._buckets.items()
+            if tokens + (now_ms - at) * self._per_ms >= self.limits.burst
+        ]
         for key in full:
             del self._buckets[key]

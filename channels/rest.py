@@ -101,8 +101,11 @@ class RestInput(InputChannel):
             if token is not None:
                 given = request.headers.get("Authorization", "")
                 if not hmac.compare_digest(given.encode(), f"Bearer {token.reveal()}".encode()):
-                    return _error(401, "Unauthorized: this channel needs its bearer token.",
-                                  **{"WWW-Authenticate": "Bearer"})
+                    return _error(
+                        401,
+                        "Unauthorized: this channel needs its bearer token.",
+                        **{"WWW-Authenticate": "Bearer"},
+                    )
             elif not open_without_token:
                 return _error(503, "The REST channel is off (set CLINIC_REST_TOKEN).")
             parsed = self._parse(request)
@@ -111,25 +114,41 @@ class RestInput(InputChannel):
             sender, text, message_id = parsed
             wait = await limiter.wait_seconds(self.name(), sender)
             if wait and detect(text).level != URGENT:
-                return _error(429, "Too many messages: please wait a moment and send it again.",
-                              **{"Retry-After": str(max(1, math.ceil(wait)))})
+                return _error(
+                    429,
+                    "Too many messages: please wait a moment and send it again.",
+                    **{"Retry-After": str(max(1, math.ceil(wait)))},
+                )
             collector = CollectingOutputChannel()
-            message = UserMessage(text, collector, sender, input_channel=self.name(),
-                                  message_id=message_id, metadata={})
+            message = UserMessage(
+                text,
+                collector,
+                sender,
+                input_channel=self.name(),
+                message_id=message_id,
+                metadata={},
+            )
             try:
                 if message_id is None or await seen.first_time(self.name(), sender, message_id):
                     await on_new_message(message)
                 else:
                     await handle_under_lock(request.app.ctx.agent, message, replay=True)
             except Exception as error:  # the client must hear it was not answered
-                crisis = await crisis_reply_for_failed_turn(request.app.ctx.agent, text,
-                                                            self.name())
-                logger.error("rest: a turn failed (%s); the client was %s", type(error).__name__,
-                             "sent the crisis reply" if crisis else "told to send it again")
+                crisis = await crisis_reply_for_failed_turn(
+                    request.app.ctx.agent, text, self.name()
+                )
+                logger.error(
+                    "rest: a turn failed (%s); the client was %s",
+                    type(error).__name__,
+                    "sent the crisis reply" if crisis else "told to send it again",
+                )
                 if crisis:  # a crisis is answered even then (the crisis policy)
                     return response.json([{"recipient_id": sender, **m} for m in crisis])
-                return _error(503, "The assistant could not answer just now. "
-                                   "Please send your message again.", **{"Retry-After": "2"})
+                return _error(
+                    503,
+                    "The assistant could not answer just now. Please send your message again.",
+                    **{"Retry-After": "2"},
+                )
             return response.json(collector.messages)
 
         return blueprint
@@ -147,13 +166,17 @@ class RestInput(InputChannel):
             return _error(400, 'The body must be a JSON object: {"sender": …, "message": …}.')
         sender, text = body.get("sender"), body.get("message")
         if not isinstance(sender, str) or not SENDER.match(sender):
-            return _error(400, "`sender` must be a string of 1 to 128 printable characters "
-                               "without spaces.")
+            return _error(
+                400, "`sender` must be a string of 1 to 128 printable characters without spaces."
+            )
         if not isinstance(text, str) or not text.strip():
             return _error(400, "`message` must be a non-empty string.")
         if len(text) > self.max_message_chars:
-            return _error(400, f"`message` is too long ({len(text)} characters; the limit is "
-                               f"{self.max_message_chars}).")
+            return _error(
+                400,
+                f"`message` is too long ({len(text)} characters; the limit is "
+                f"{self.max_message_chars}).",
+            )
         if control_characters(text):
             return _error(400, "`message` contains control characters.")
         try:
@@ -161,7 +184,12 @@ class RestInput(InputChannel):
         except UnicodeEncodeError:  # a lone surrogate, from a \ud800 escape
             return _error(400, "`message` is not valid Unicode text.")
         message_id = body.get("message_id")
-        if message_id is not None and not (isinstance(message_id, str) and SENDER.match(message_id)):
-            return _error(400, "`message_id`, when given, must be a string of 1 to 128 printable "
-                               "characters without spaces.")
+        if message_id is not None and not (
+            isinstance(message_id, str) and SENDER.match(message_id)
+        ):
+            return _error(
+                400,
+                "`message_id`, when given, must be a string of 1 to 128 printable "
+                "characters without spaces.",
+            )
         return conversation_id(sender), text.strip(), message_id

@@ -142,12 +142,18 @@ class StaffInput(InputChannel):
         ) -> HTTPResponse:
             """`act` on the conversation's tracker, for an authorised caller, under its lock."""
             if token is None:
-                return _error(503, "The staff API is off on this server: set "
-                                   "CLINIC_STAFF_API_TOKEN for it and for the console.")
+                return _error(
+                    503,
+                    "The staff API is off on this server: set "
+                    "CLINIC_STAFF_API_TOKEN for it and for the console.",
+                )
             sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
             if not (sent and hmac.compare_digest(sent.encode(), token.reveal().encode())):
-                return _error(401, "Not authorised: a valid bearer token is needed.",
-                              **{"WWW-Authenticate": "Bearer"})
+                return _error(
+                    401,
+                    "Not authorised: a valid bearer token is needed.",
+                    **{"WWW-Authenticate": "Bearer"},
+                )
             agent = request.app.ctx.agent
             try:
                 async with tracker_under_lock(agent, conversation_id) as tracker:
@@ -199,8 +205,9 @@ async def _take_over(request: Request, tracker: DialogueStateTracker) -> Dict[st
 async def _reply(request: Request, tracker: DialogueStateTracker) -> Dict[str, Any]:
     name, text = _staff_name(request), _text(request)
     if not tracker.is_paused():
-        raise StaffApiError(409, "Take the conversation over before replying: the assistant "
-                                 "is still answering it.")
+        raise StaffApiError(
+            409, "Take the conversation over before replying: the assistant is still answering it."
+        )
     await _send(request, tracker, {"text": text})
     await _record(request, tracker, BotUttered(text, metadata={"staff": name}))
     return await _state(request, tracker, sent=True)
@@ -253,8 +260,10 @@ async def _notify(request: Request, tracker: DialogueStateTracker, response_name
     channel = tracker.get_latest_input_channel()
     message = await request.app.ctx.agent.nlg.generate(response_name, tracker, channel)
     if not message:
-        return Notice(sent=False, problem=f"The model has no response {response_name}: "
-                                          "retrain it (make train).")
+        return Notice(
+            sent=False,
+            problem=f"The model has no response {response_name}: retrain it (make train).",
+        )
     try:
         await _send(request, tracker, dict(message))
     except StaffApiError as error:
@@ -272,15 +281,19 @@ async def _send(request: Request, tracker: DialogueStateTracker, message: Dict[s
         return
     web_chat = _web_chat(request, tracker)
     if web_chat is not None and await web_chat.is_open(tracker.sender_id) is False:
-        raise StaffApiError(409, "The person has closed the chat: a message there would reach "
-                                 "nobody. Use a contact they gave, if any.")
+        raise StaffApiError(
+            409,
+            "The person has closed the chat: a message there would reach "
+            "nobody. Use a contact they gave, if any.",
+        )
     registered = getattr(request.app.ctx, "input_channels", None) or []
-    output = next(
-        (c.get_output_channel() for c in registered if c.name() == channel), None
-    )
+    output = next((c.get_output_channel() for c in registered if c.name() == channel), None)
     if output is None:  # the REST channel answers in its HTTP response only
-        raise StaffApiError(409, f"A conversation on the {channel} channel cannot receive "
-                                 "messages from staff; reach the person another way.")
+        raise StaffApiError(
+            409,
+            f"A conversation on the {channel} channel cannot receive "
+            "messages from staff; reach the person another way.",
+        )
     await output.send_response(tracker.sender_id, message)
 
 
@@ -288,8 +301,11 @@ async def _send_sms(conversation_id: str, text: str) -> None:
     try:
         results = await sms_send.send_staff_message(conversation_id, text)
     except sms_send.OptedOutError:
-        raise StaffApiError(409, "This number has opted out of SMS (it texted STOP): nothing "
-                                 "may be sent to it until it texts START.") from None
+        raise StaffApiError(
+            409,
+            "This number has opted out of SMS (it texted STOP): nothing "
+            "may be sent to it until it texts START.",
+        ) from None
     except LookupError:
         raise StaffApiError(409, "No phone number is on file for this conversation.") from None
     except settings.SettingsError as error:
@@ -299,7 +315,11 @@ async def _send_sms(conversation_id: str, text: str) -> None:
         return
     went_out = f"{len(results) - 1} of its SMS parts went out"
     if failed.error_code == twilio_client.ERROR_OPTED_OUT:
-        raise StaffApiError(409, "Twilio says this number has opted out of SMS (error 21610); "
-                                 f"{went_out}.")
-    raise StaffApiError(502, f"Twilio did not send the message (error {failed.error_code}: "
-                             f"{failed.error or 'no answer'}); {went_out}.")
+        raise StaffApiError(
+            409, f"Twilio says this number has opted out of SMS (error 21610); {went_out}."
+        )
+    raise StaffApiError(
+        502,
+        f"Twilio did not send the message (error {failed.error_code}: "
+        f"{failed.error or 'no answer'}); {went_out}.",
+    )

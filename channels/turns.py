@@ -29,7 +29,10 @@ from channels.replies import replies_to
 
 
 async def handle_under_lock(
-    agent: Any, message: UserMessage, *, replay: bool = False,
+    agent: Any,
+    message: UserMessage,
+    *,
+    replay: bool = False,
     slots: Optional[asyncio.Semaphore] = None,
 ) -> None:
     """Handle `message` under its conversation's lock (the agent must have a model loaded).

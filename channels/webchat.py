@@ -155,7 +155,8 @@ class Presence:
             return False
         try:
             count = await self._redis.zcount(
-                self._key(session_id), time.time() - PRESENCE_STALE_SECONDS, "+inf")
+                self._key(session_id), time.time() - PRESENCE_STALE_SECONDS, "+inf"
+            )
         except redis.RedisError:
             logger.warning("webchat: Redis unreachable; whether a chat is open is not known")
             return None
@@ -166,8 +167,7 @@ class Presence:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.zadd(self._key(session_id), {sid: now for sid in sockets})
-                pipe.zremrangebyscore(self._key(session_id), "-inf",
-                                      now - PRESENCE_STALE_SECONDS)
+                pipe.zremrangebyscore(self._key(session_id), "-inf", now - PRESENCE_STALE_SECONDS)
                 pipe.expire(self._key(session_id), 2 * PRESENCE_STALE_SECONDS)
                 await pipe.execute()
         except redis.RedisError:
@@ -192,9 +192,7 @@ class WebChatInput(InputChannel):
         credentials = credentials or {}
         return cls(
             cors_allowed_origins=credentials.get("cors_allowed_origins", "*"),
-            max_message_chars=int(
-                credentials.get("max_message_chars", MAX_MESSAGE_CHARS)
-            ),
+            max_message_chars=int(credentials.get("max_message_chars", MAX_MESSAGE_CHARS)),
             socketio_path=credentials.get("socketio_path", "/socket.io"),
             widget_bundle=Path(credentials.get("widget_bundle", WIDGET_BUNDLE)),
         )
@@ -223,8 +221,11 @@ class WebChatInput(InputChannel):
         return WebChatOutput(self.sio, BOT_MESSAGE) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
-                          client_manager=shared_rooms())
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            client_manager=shared_rooms(),
+        )
         self.sio = sio
         presence = self.presence = Presence(settings.current().redis_url)
         limits = settings.current().rate_limits
@@ -233,18 +234,23 @@ class WebChatInput(InputChannel):
         per_sender = SenderRateLimiter(limits, settings.current().redis_url)
         per_address = SenderRateLimiter(
             settings.RateLimits(limits.burst * ADDRESS_FACTOR, limits.per_minute * ADDRESS_FACTOR),
-            settings.current().redis_url)
+            settings.current().redis_url,
+        )
         new_conversations = SenderRateLimiter(
             settings.RateLimits(NEW_CONVERSATIONS_BURST, NEW_CONVERSATIONS_PER_MINUTE),
-            settings.current().redis_url)
+            settings.current().redis_url,
+        )
 
         async def wait_seconds(sid: Text, session_id: Text) -> float:
             address = _client_address(sio, sid)
-            waits = [await per_sender.wait_seconds("webchat-socket", sid),
-                     await per_sender.wait_seconds(self.name(), session_id)]
+            waits = [
+                await per_sender.wait_seconds("webchat-socket", sid),
+                await per_sender.wait_seconds(self.name(), session_id),
+            ]
             if address:
                 waits.append(await per_address.wait_seconds("webchat-address", address))
             return max(waits)
+
         blueprint = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
         cap_request_bodies(blueprint)
         server: Dict[str, Any] = {}  # the Sanic app, for the agent when a turn fails
@@ -272,8 +278,10 @@ class WebChatInput(InputChannel):
         @blueprint.route("/config", methods=["GET"])
         async def config(request: Request) -> HTTPResponse:
             agent = getattr(request.app.ctx, "agent", None)
-            return response.json(public_config(agent.domain if agent else None),
-                                 headers={"Access-Control-Allow-Origin": "*"})
+            return response.json(
+                public_config(agent.domain if agent else None),
+                headers={"Access-Control-Allow-Origin": "*"},
+            )
 
         # A client may send an event with any number of arguments: the first is the payload.
         @sio.on(SESSION_REQUEST)
@@ -282,9 +290,15 @@ class WebChatInput(InputChannel):
             if not conversation_ids.is_issued(self.name(), requested):
                 address = _client_address(sio, sid)
                 if address and await new_conversations.wait_seconds("webchat-new", address):
-                    await sio.emit(ERROR, _error(
-                        "rate_limited", "Too many new conversations from here: please wait a "
-                        "minute and reload the page."), room=sid)
+                    await sio.emit(
+                        ERROR,
+                        _error(
+                            "rate_limited",
+                            "Too many new conversations from here: please wait a "
+                            "minute and reload the page.",
+                        ),
+                        room=sid,
+                    )
                     return
                 if requested is not None:
                     notice = _error("bad_session", "A new conversation was started.")
@@ -313,13 +327,17 @@ class WebChatInput(InputChannel):
             session_id, text = read
             wait = await wait_seconds(sid, session_id)
             if wait and detect(text).level != URGENT:  # a crisis message is always answered
-                await sio.emit(ERROR, _error(
-                    "rate_limited", f"Too many messages: please wait {max(1, math.ceil(wait))} "
-                    "seconds and send it again."), room=sid)
+                await sio.emit(
+                    ERROR,
+                    _error(
+                        "rate_limited",
+                        f"Too many messages: please wait {max(1, math.ceil(wait))} "
+                        "seconds and send it again.",
+                    ),
+                    room=sid,
+                )
                 return
-            await sio.emit(
-                ECHO, {"text": text, "ts": time.time()}, room=session_id, skip_sid=sid
-            )
+            await sio.emit(ECHO, {"text": text, "ts": time.time()}, room=session_id, skip_sid=sid)
             message = UserMessage(
                 text,
                 WebChatOutput(sio, BOT_MESSAGE),
@@ -330,10 +348,14 @@ class WebChatInput(InputChannel):
             try:
                 await on_new_message(message)
             except Exception as error:  # the user must hear that something went wrong
-                logger.error("webchat: the assistant failed on a message (%s)",
-                             type(error).__name__)
-                crisis = await crisis_reply_for_failed_turn(
-                    server["app"].ctx.agent, text, self.name()) if "app" in server else None
+                logger.error(
+                    "webchat: the assistant failed on a message (%s)", type(error).__name__
+                )
+                crisis = (
+                    await crisis_reply_for_failed_turn(server["app"].ctx.agent, text, self.name())
+                    if "app" in server
+                    else None
+                )
                 for reply in crisis or []:  # a crisis is answered even then (the crisis policy)
                     await message.output_channel.send_response(session_id, reply)
                 if crisis:
@@ -421,7 +443,8 @@ def greeting(domain: Domain) -> Optional[str]:
     """The domain's greeting with no slot set (the variation without a condition), the
     clinic profile's values filled in as in every reply."""
     message = ProfileNLG(domain=domain, profile=current_profile()).generate_from_slots(
-        GREETING, {}, WebChatInput.name())
+        GREETING, {}, WebChatInput.name()
+    )
     return (message or {}).get("text") or None
 
 

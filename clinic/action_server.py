@@ -34,8 +34,10 @@ def action_token() -> Secret:
     """The shared secret from CLINIC_ACTION_TOKEN (`make run` generates one into var/)."""
     token = settings.current().action_token
     if token is None:
-        raise SettingsError(f"{ACTION_TOKEN_ENV}: 32 or more random characters are needed (the "
-                            "Rasa server sends it to the action server; `make run` makes one)")
+        raise SettingsError(
+            f"{ACTION_TOKEN_ENV}: 32 or more random characters are needed (the "
+            "Rasa server sends it to the action server; `make run` makes one)"
+        )
     return token
 
 
@@ -50,8 +52,9 @@ def action_app(token: Secret) -> Sanic:
             return None
         sent = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(sent, expected):
-            return response.json({"error": "This action server answers only its Rasa server."},
-                                 status=401)
+            return response.json(
+                {"error": "This action server answers only its Rasa server."}, status=401
+            )
         return None
 
     return app
@@ -69,8 +72,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"action server: {error}", file=sys.stderr)
         return 2
     app = action_app(token)
-    logger.info("Action server on http://%s:%d (requests need the Rasa server's token)",
-                args.host, args.port)
+    logger.info(
+        "Action server on http://%s:%d (requests need the Rasa server's token)",
+        args.host,
+        args.port,
+    )
     app.run(args.host, args.port, workers=1, access_log=False)
     return 0
 

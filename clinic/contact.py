@@ -11,7 +11,8 @@ import phonenumbers
 
 # An e-mail address inside a sentence ("you can reach me at jordan.ellis@gmail.com").
 _EMAIL_IN_TEXT = re.compile(
-    r"(?<![\w.%+'-])[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w@])")
+    r"(?<![\w.%+'-])[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w@])"
+)
 DEFAULT_REGION = "US"
 POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
 
@@ -69,9 +70,12 @@ def parse_contact(text: str, region: Optional[str] = None) -> Optional[ContactPo
         if number.extension:
             value += f";ext={number.extension}"
         local = number.country_code == phonenumbers.country_code_for_region(region)
-        display = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL
-                                             if local else
-                                             phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        display = phonenumbers.format_number(
+            number,
+            phonenumbers.PhoneNumberFormat.NATIONAL
+            if local
+            else phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+        )
         phones[value] = display
     if len(phones) != 1:
         return None
@@ -92,14 +96,16 @@ _NAME_WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’.-](?=[^\W\d_]|$))*$")
 MAX_NAME_WORDS = 4
 # Words of a sentence, never of a name: a form must not store "I don't see the point
 # anymore" (that goes to the crisis layer) or "why do you need it" as somebody's name.
-_NOT_NAME_WORDS = frozenset("""
+_NOT_NAME_WORDS = frozenset(
+    """
     i me my mine myself you your we our they them he she it its is are am was were be been
     do does did dont don't doesnt doesn't didnt didn't cant can't cannot wont won't not no nope
     yes yeah yep ok okay sure thanks thank please sorry hi hello hey the to of in on at
     for with or but if so that this what why how when where who which anything nothing
     everything something anymore really just have has had want need see point know feel
     think stop cancel never mind help why would should could
-""".split())
+""".split()
+)
 
 
 def clean_name(text: str) -> Optional[str]:

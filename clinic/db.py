@@ -63,8 +63,14 @@ class JsonText(sa.types.TypeDecorator):
 # Rasa's own `events` tables, read (and, by retention, pruned) but never created here: the SQL
 # tracker store's, in this database, and the SQL event broker's, in a database of its own,
 # which has only `id`, `sender_id` and `data`.
-rasa_events = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
-                       sa.column("timestamp"), sa.column("data"))
+rasa_events = sa.table(
+    "events",
+    sa.column("id"),
+    sa.column("sender_id"),
+    sa.column("type_name"),
+    sa.column("timestamp"),
+    sa.column("data"),
+)
 
 contact_requests = sa.Table(
     "clinic_contact_requests",
@@ -98,8 +104,9 @@ def create_engine(url: str) -> sa.engine.Engine:
     connections are tested before use, a locked SQLite file or a silent server is waited for
     only so long."""
     connect_args = {"timeout": 15} if url.startswith("sqlite") else {"connect_timeout": 10}
-    return sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args,
-                            hide_parameters=True)
+    return sa.create_engine(
+        url, future=True, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True
+    )
 
 
 class DatabaseUnreachable(settings.SettingsError, sa.exc.OperationalError):
@@ -125,7 +132,9 @@ def check_reachable(engine: sa.engine.Engine, variable: str) -> None:
         reason = str(orig).strip().splitlines()[0]
         raise DatabaseUnreachable(
             f"{variable}: cannot reach the database at "
-            f"{engine.url.render_as_string(hide_password=True)} ({reason})", orig) from None
+            f"{engine.url.render_as_string(hide_password=True)} ({reason})",
+            orig,
+        ) from None
 
 
 def save_contact_request(

@@ -57,8 +57,18 @@ from clinic.migrate import SchemaNotCurrent
 from clinic.profile import ClinicProfile, ProfileError, current_profile
 from clinic.settings import EMAIL, WEBHOOK, Secret, SettingsError, SmtpSettings
 
-__all__ = ["Notification", "DeliveryError", "compose", "send",
-           "send_webhook", "send_email", "backoff_seconds", "create_reminders", "run_once", "main"]
+__all__ = [
+    "Notification",
+    "DeliveryError",
+    "compose",
+    "send",
+    "send_webhook",
+    "send_email",
+    "backoff_seconds",
+    "create_reminders",
+    "run_once",
+    "main",
+]
 
 logger = logging.getLogger(__name__)
 # Workers share the deliveries: each takes one with a lease (a worker that dies lets go of it).
@@ -109,7 +119,8 @@ def compose(
     else:
         subject = f"{tag} {kind.capitalize()} #{number} — {profile.name}"
     lines = [
-        f"URGENT crisis escalation #{number} for {profile.name}." if urgent
+        f"URGENT crisis escalation #{number} for {profile.name}."
+        if urgent
         else f"Concern (normal priority): escalation #{number} for {profile.name}.",
     ]
     if reminder:
@@ -235,16 +246,25 @@ def create_reminders(
     wait = dt.timedelta(minutes=ack_minutes)
     with engine.connect() as connection:
         candidates = connection.execute(
-            sa.select(escalations.c.id, escalations.c.created_at,
-                      escalations.c.last_notified_at, escalations.c.reminders_sent)
-            .where(escalations.c.level == URGENT, escalations.c.status == OPEN)
+            sa.select(
+                escalations.c.id,
+                escalations.c.created_at,
+                escalations.c.last_notified_at,
+                escalations.c.reminders_sent,
+            ).where(escalations.c.level == URGENT, escalations.c.status == OPEN)
         ).all()
-        waiting = set(connection.execute(
-            sa.select(deliveries.c.escalation_id, deliveries.c.target)
-            .join(escalations, escalations.c.id == deliveries.c.escalation_id)
-            .where(escalations.c.level == URGENT, escalations.c.status == OPEN,
-                   deliveries.c.purpose == REMINDER, deliveries.c.status == PENDING)
-        ).all())
+        waiting = set(
+            connection.execute(
+                sa.select(deliveries.c.escalation_id, deliveries.c.target)
+                .join(escalations, escalations.c.id == deliveries.c.escalation_id)
+                .where(
+                    escalations.c.level == URGENT,
+                    escalations.c.status == OPEN,
+                    deliveries.c.purpose == REMINDER,
+                    deliveries.c.status == PENDING,
+                )
+            ).all()
+        )
     created = 0
     for candidate in candidates:
         if (candidate.last_notified_at or candidate.created_at) + wait > now:
@@ -255,16 +275,23 @@ def create_reminders(
         with engine.begin() as connection:
             claimed = connection.execute(
                 escalations.update()
-                .where(escalations.c.id == candidate.id, escalations.c.status == OPEN,
-                       escalations.c.reminders_sent == candidate.reminders_sent)
+                .where(
+                    escalations.c.id == candidate.id,
+                    escalations.c.status == OPEN,
+                    escalations.c.reminders_sent == candidate.reminders_sent,
+                )
                 .values(reminders_sent=escalations.c.reminders_sent + 1, last_notified_at=now)
             ).rowcount
             if claimed != 1:
                 continue
             add_deliveries(connection, candidate.id, missing, REMINDER, now)
         created += len(missing)
-        logger.info("escalation #%d not acknowledged: reminder %d to %s", candidate.id,
-                    candidate.reminders_sent + 1, ", ".join(missing))
+        logger.info(
+            "escalation #%d not acknowledged: reminder %d to %s",
+            candidate.id,
+            candidate.reminders_sent + 1,
+            ", ".join(missing),
+        )
     return created
 
 
@@ -292,7 +319,9 @@ def run_once(
         return now or utc_now()
 
     counts = {"sent": 0, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}
-    counts["reminders"] = create_reminders(engine, clock(), settings.current().alert_targets(profile), minutes)
+    counts["reminders"] = create_reminders(
+        engine, clock(), settings.current().alert_targets(profile), minutes
+    )
     cap = settings.current().delivery.alert_cap
     window = dt.timedelta(minutes=cap.window_minutes)
     for delivery_id in _due(engine, clock()):
@@ -316,19 +345,32 @@ def run_once(
             reason = _describe(error)
             delay = backoff_seconds(attempts)
             _finish(
-                engine, delivery_id, attempts=deliveries.c.attempts + 1, last_error=reason,
+                engine,
+                delivery_id,
+                attempts=deliveries.c.attempts + 1,
+                last_error=reason,
                 next_attempt_at=clock() + dt.timedelta(seconds=delay),
             )
             counts["failed"] += 1
             logger.warning(
                 "delivery #%d of escalation #%d to %s failed (attempt %d): %s; retrying in %.3g s",
-                delivery_id, escalation["id"], delivery["target"], attempts, reason, delay,
+                delivery_id,
+                escalation["id"],
+                delivery["target"],
+                attempts,
+                reason,
+                delay,
             )
         else:
             _finish(engine, delivery_id, status=SENT, sent_at=clock(), last_error=None)
             counts["sent"] += 1
-            logger.info("delivery #%d of escalation #%d sent to %s (%s)", delivery_id,
-                        escalation["id"], delivery["target"], delivery["purpose"])
+            logger.info(
+                "delivery #%d of escalation #%d sent to %s (%s)",
+                delivery_id,
+                escalation["id"],
+                delivery["target"],
+                delivery["purpose"],
+            )
     for target in _held_targets(engine):
         if not should_stop() and _summarise(engine, target, clock(), window, sender, profile):
             counts["summaries"] += 1
@@ -337,28 +379,38 @@ def run_once(
 
 def _notified(engine: sa.engine.Engine, target: str, since: dt.datetime) -> int:
     """Notifications `target` got since then: one per delivery sent alone, one per summary."""
-    sent_since = sa.and_(deliveries.c.target == target, deliveries.c.status == SENT,
-                         deliveries.c.sent_at >= since)
+    sent_since = sa.and_(
+        deliveries.c.target == target, deliveries.c.status == SENT, deliveries.c.sent_at >= since
+    )
     with engine.connect() as connection:
         alone = connection.execute(
             sa.select(sa.func.count()).where(sent_since, deliveries.c.summarised_at.is_(None))
         ).scalar()
         summaries = connection.execute(
-            sa.select(sa.func.count(sa.distinct(deliveries.c.summarised_at)))
-            .where(sent_since, deliveries.c.summarised_at.is_not(None))
+            sa.select(sa.func.count(sa.distinct(deliveries.c.summarised_at))).where(
+                sent_since, deliveries.c.summarised_at.is_not(None)
+            )
         ).scalar()
     return int(alone) + int(summaries)
 
 
 def _held_targets(engine: sa.engine.Engine) -> list[str]:
     with engine.connect() as connection:
-        return list(connection.execute(
-            sa.select(deliveries.c.target).where(deliveries.c.status == HELD).distinct()
-        ).scalars())
+        return list(
+            connection.execute(
+                sa.select(deliveries.c.target).where(deliveries.c.status == HELD).distinct()
+            ).scalars()
+        )
 
 
-def _summarise(engine: sa.engine.Engine, target: str, now: dt.datetime, window: dt.timedelta,
-               sender: Sender, profile: ClinicProfile) -> bool:
+def _summarise(
+    engine: sa.engine.Engine,
+    target: str,
+    now: dt.datetime,
+    window: dt.timedelta,
+    sender: Sender,
+    profile: ClinicProfile,
+) -> bool:
     """One notification for the deliveries held for `target`, at most one a window."""
     with engine.connect() as connection:
         last = connection.execute(
@@ -378,30 +430,44 @@ def _summarise(engine: sa.engine.Engine, target: str, now: dt.datetime, window: 
         return False
     escalation_ids = sorted({row.escalation for row in held})
     urgent = len({row.escalation for row in held if row.level == URGENT})
-    text = "\n".join([
-        f"{len(escalation_ids)} more escalation{'s' if len(escalation_ids) != 1 else ''} for "
-        f"{profile.name} ({urgent} urgent), after {settings.current().delivery.alert_cap.per_window} alerts in "
-        f"{_duration(window)}: alerts are summarised until it is quieter.",
-        f"Newest: #{escalation_ids[-1]}. Open the queue: {settings.current().console_url}/",
-        "What the people wrote is only in the console, not in this alert.",
-    ])
+    text = "\n".join(
+        [
+            f"{len(escalation_ids)} more escalation{'s' if len(escalation_ids) != 1 else ''} for "
+            f"{profile.name} ({urgent} urgent), after {settings.current().delivery.alert_cap.per_window} alerts in "
+            f"{_duration(window)}: alerts are summarised until it is quieter.",
+            f"Newest: #{escalation_ids[-1]}. Open the queue: {settings.current().console_url}/",
+            "What the people wrote is only in the console, not in this alert.",
+        ]
+    )
     try:
-        sender(Notification(target=target, escalation_id=escalation_ids[-1],
-                            delivery_id=held[-1].id,
-                            subject=f"[URGENT] {len(escalation_ids)} more escalations — {profile.name}"
-                            if urgent else f"{len(escalation_ids)} more escalations — {profile.name}",
-                            text=text))
+        sender(
+            Notification(
+                target=target,
+                escalation_id=escalation_ids[-1],
+                delivery_id=held[-1].id,
+                subject=f"[URGENT] {len(escalation_ids)} more escalations — {profile.name}"
+                if urgent
+                else f"{len(escalation_ids)} more escalations — {profile.name}",
+                text=text,
+            )
+        )
     except Exception as error:  # held ones stay held; the next pass tries again
-        logger.warning("summary of %d held deliveries to %s failed: %s", len(held), target,
-                       _describe(error))
+        logger.warning(
+            "summary of %d held deliveries to %s failed: %s", len(held), target, _describe(error)
+        )
         return False
     with engine.begin() as connection:
         connection.execute(
-            deliveries.update().where(deliveries.c.id.in_([row.id for row in held]),
-                                      deliveries.c.status == HELD)
-            .values(status=SENT, sent_at=now, summarised_at=now, last_error=None))
-    logger.info("summary of %d held deliveries (%d escalations) sent to %s", len(held),
-                len(escalation_ids), target)
+            deliveries.update()
+            .where(deliveries.c.id.in_([row.id for row in held]), deliveries.c.status == HELD)
+            .values(status=SENT, sent_at=now, summarised_at=now, last_error=None)
+        )
+    logger.info(
+        "summary of %d held deliveries (%d escalations) sent to %s",
+        len(held),
+        len(escalation_ids),
+        target,
+    )
     return True
 
 
@@ -430,12 +496,18 @@ def _claim(
     with engine.begin() as connection:
         if not QUEUE.take(connection, delivery_id, now, lease, *_claimable(now)):
             return None
-        delivery = connection.execute(
-            sa.select(deliveries).where(deliveries.c.id == delivery_id)
-        ).mappings().one()
-        escalation = connection.execute(
-            sa.select(escalations).where(escalations.c.id == delivery["escalation_id"])
-        ).mappings().one()
+        delivery = (
+            connection.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id))
+            .mappings()
+            .one()
+        )
+        escalation = (
+            connection.execute(
+                sa.select(escalations).where(escalations.c.id == delivery["escalation_id"])
+            )
+            .mappings()
+            .one()
+        )
     return dict(delivery), dict(escalation)
 
 
@@ -453,16 +525,23 @@ def _describe(error: Exception) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """`python -m clinic.delivery`: deliver until SIGTERM or Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="python -m clinic.delivery",
-                                     description="Deliver crisis escalations to staff.")
+    parser = argparse.ArgumentParser(
+        prog="python -m clinic.delivery", description="Deliver crisis escalations to staff."
+    )
     parser.add_argument("--once", action="store_true", help="one pass, then exit")
-    parser.add_argument("--poll", type=float, default=2.0, metavar="SECONDS",
-                        help="pause between passes (default 2)")
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="pause between passes (default 2)",
+    )
     args = parser.parse_args(argv)
     if args.poll <= 0:
         parser.error("--poll must be a positive number of seconds")
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         profile = current_profile()
         targets = settings.reload().alert_targets(profile)  # checks every setting, at start
@@ -497,8 +576,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except SchemaNotCurrent as error:  # a deployment migrating right now, or not yet
             now = str(error)
         except Exception as error:  # logged by type only: its text may hold private data
-            logger.error("delivery pass failed (%s); retrying in %g s", type(error).__name__,
-                         args.poll)
+            logger.error(
+                "delivery pass failed (%s); retrying in %g s", type(error).__name__, args.poll
+            )
         if now is not None and now != problem:
             logger.error("%s; retrying every %g s", now, args.poll)
             problem = now

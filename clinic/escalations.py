@@ -76,8 +76,13 @@ deliveries = sa.Table(
     "clinic_escalation_deliveries",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("escalation_id", sa.Integer, sa.ForeignKey("clinic_escalations.id"),
-              nullable=False, index=True),
+    sa.Column(
+        "escalation_id",
+        sa.Integer,
+        sa.ForeignKey("clinic_escalations.id"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("target", sa.String(16), nullable=False),
     sa.Column("purpose", sa.String(16), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
@@ -96,7 +101,6 @@ deliveries = sa.Table(
 
 class EscalationError(ValueError):
     """An escalation does not exist, or cannot make the change asked for."""
-
 
 
 def record_escalation(
@@ -123,7 +127,9 @@ def record_escalation(
     opens the escalation sees every message. `targets` defaults to the targets configured in
     this process (`configured_targets()`).
     """
-    targets = list(dict.fromkeys(settings.current().alert_targets() if targets is None else targets))
+    targets = list(
+        dict.fromkeys(settings.current().alert_targets() if targets is None else targets)
+    )
     _check(level, LEVELS, "level")
     _check(subject, SUBJECTS, "subject")
     for target in targets:
@@ -178,8 +184,15 @@ def add_deliveries(
 ) -> None:
     """One pending delivery of `purpose` per target, due now."""
     rows = [
-        dict(escalation_id=escalation_id, target=target, purpose=purpose, created_at=now,
-             status=PENDING, attempts=0, next_attempt_at=now)
+        dict(
+            escalation_id=escalation_id,
+            target=target,
+            purpose=purpose,
+            created_at=now,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+        )
         for target in targets
     ]
     if rows:
@@ -206,8 +219,10 @@ def list_escalations(
 def list_resolved(engine: sa.engine.Engine, limit: int = 100) -> list[dict[str, Any]]:
     """Resolved escalations, the most recently resolved first."""
     query = (
-        sa.select(escalations).where(escalations.c.status == RESOLVED)
-        .order_by(escalations.c.resolved_at.desc(), escalations.c.id.desc()).limit(limit)
+        sa.select(escalations)
+        .where(escalations.c.status == RESOLVED)
+        .order_by(escalations.c.resolved_at.desc(), escalations.c.id.desc())
+        .limit(limit)
     )
     with engine.connect() as connection:
         return [dict(row) for row in connection.execute(query).mappings()]
@@ -238,8 +253,12 @@ def acknowledge(
 ) -> dict[str, Any]:
     """A staff member has seen an open escalation (reminders stop); the updated record."""
     return _transition(
-        engine, escalation_id, allowed_from=(OPEN,), status=ACKNOWLEDGED,
-        acknowledged_at=now or utc_now(), acknowledged_by=_staff_name(by),
+        engine,
+        escalation_id,
+        allowed_from=(OPEN,),
+        status=ACKNOWLEDGED,
+        acknowledged_at=now or utc_now(),
+        acknowledged_by=_staff_name(by),
     )
 
 
@@ -254,11 +273,18 @@ def resolve(
     """An open or acknowledged escalation has been dealt with, with what became of the person
     (one of OUTCOMES); the updated record."""
     if outcome not in OUTCOMES:
-        raise EscalationError("say what happened: the person was reached, could not be "
-                              "reached, or emergency services were called")
+        raise EscalationError(
+            "say what happened: the person was reached, could not be "
+            "reached, or emergency services were called"
+        )
     return _transition(
-        engine, escalation_id, allowed_from=(OPEN, ACKNOWLEDGED), status=RESOLVED,
-        resolved_at=now or utc_now(), resolved_by=_staff_name(by), outcome=outcome,
+        engine,
+        escalation_id,
+        allowed_from=(OPEN, ACKNOWLEDGED),
+        status=RESOLVED,
+        resolved_at=now or utc_now(),
+        resolved_by=_staff_name(by),
+        outcome=outcome,
         note=(note or "").strip() or None,
     )
 
@@ -295,9 +321,11 @@ def _describe_status(escalation: dict[str, Any]) -> str:
 
 
 def _get(connection: sa.engine.Connection, escalation_id: int) -> dict[str, Any]:
-    row = connection.execute(
-        sa.select(escalations).where(escalations.c.id == escalation_id)
-    ).mappings().first()
+    row = (
+        connection.execute(sa.select(escalations).where(escalations.c.id == escalation_id))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise EscalationError(f"escalation #{escalation_id} does not exist")
     return dict(row)
@@ -321,35 +349,52 @@ def _serialize(connection: sa.engine.Connection, conversation_id: str) -> None:
     recorded at once see each other (one collects the other) instead of paging twice."""
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                           {"key": f"clinic-escalation:{conversation_id}"})
+        connection.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"clinic-escalation:{conversation_id}"},
+        )
     elif dialect == "sqlite":  # a write statement takes the database's write lock now
         connection.execute(escalations.update().where(sa.false()).values(id=escalations.c.id))
 
 
-def _unresolved_at_least(connection: sa.engine.Connection, conversation_id: str,
-                         level: str) -> Optional[dict[str, Any]]:
+def _unresolved_at_least(
+    connection: sa.engine.Connection, conversation_id: str, level: str
+) -> Optional[dict[str, Any]]:
     """The conversation's newest escalation not yet resolved, if its level is `level` or
     higher (a concern never collects an urgent message: that one pages staff)."""
-    row = connection.execute(
-        sa.select(escalations)
-        .where(escalations.c.conversation_id == conversation_id,
-               escalations.c.status != RESOLVED)
-        .order_by(escalations.c.id.desc()).limit(1)
-    ).mappings().first()
+    row = (
+        connection.execute(
+            sa.select(escalations)
+            .where(
+                escalations.c.conversation_id == conversation_id, escalations.c.status != RESOLVED
+            )
+            .order_by(escalations.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     if row is None or LEVELS.index(row["level"]) > LEVELS.index(level):
         return None
     return dict(row)
 
 
-def _collect(connection: sa.engine.Connection, escalation: dict[str, Any], message_id: str,
-             categories: Sequence[str], evidence: Sequence[dict[str, Any]],
-             turns: list[dict[str, str]]) -> None:
+def _collect(
+    connection: sa.engine.Connection,
+    escalation: dict[str, Any],
+    message_id: str,
+    categories: Sequence[str],
+    evidence: Sequence[dict[str, Any]],
+    turns: list[dict[str, str]],
+) -> None:
     known = escalation["last_turns"]
-    overlap = next((n for n in range(min(len(known), len(turns)), 0, -1)
-                    if known[-n:] == turns[:n]), 0)
+    overlap = next(
+        (n for n in range(min(len(known), len(turns)), 0, -1) if known[-n:] == turns[:n]), 0
+    )
     connection.execute(
-        escalations.update().where(escalations.c.id == escalation["id"]).values(
+        escalations.update()
+        .where(escalations.c.id == escalation["id"])
+        .values(
             collected=(escalation["collected"] or []) + [message_id],
             categories=list(dict.fromkeys([*escalation["categories"], *categories])),
             evidence=[*escalation["evidence"], *evidence][:MAX_EVIDENCE],
@@ -388,14 +433,16 @@ def _clinic_timezone() -> dt.tzinfo:
 
 
 def _summary_line(escalation: dict[str, Any], timezone: dt.tzinfo) -> str:
-    return "  ".join([
-        f"#{escalation['id']:<5}",
-        format_time(escalation["created_at"], timezone),
-        f"{escalation['level'].upper():<7}",
-        f"{escalation['channel'] or '-':<10}",
-        ",".join(escalation["categories"]) or "-",
-        escalation["status"] + (f" ({escalation['outcome']})" if escalation["outcome"] else ""),
-    ])
+    return "  ".join(
+        [
+            f"#{escalation['id']:<5}",
+            format_time(escalation["created_at"], timezone),
+            f"{escalation['level'].upper():<7}",
+            f"{escalation['channel'] or '-':<10}",
+            ",".join(escalation["categories"]) or "-",
+            escalation["status"] + (f" ({escalation['outcome']})" if escalation["outcome"] else ""),
+        ]
+    )
 
 
 def _show(engine: sa.engine.Engine, escalation_id: int, timezone: dt.tzinfo) -> list[str]:
@@ -417,9 +464,11 @@ def _show(engine: sa.engine.Engine, escalation_id: int, timezone: dt.tzinfo) -> 
         "Last turns:",
         *(f"  {turn['role']:>4}: {turn['text']}" for turn in escalation["last_turns"]),
         f"Acknowledged:    {when('acknowledged_at')} by {escalation['acknowledged_by']}"
-        if escalation["acknowledged_by"] else "Acknowledged:    -",
+        if escalation["acknowledged_by"]
+        else "Acknowledged:    -",
         f"Resolved:        {when('resolved_at')} by {escalation['resolved_by']}"
-        if escalation["resolved_by"] else "Resolved:        -",
+        if escalation["resolved_by"]
+        else "Resolved:        -",
         f"Outcome:         {escalation['outcome'] or '-'}",
         f"Note:            {escalation['note'] or '-'}",
         f"Reminders sent:  {escalation['reminders_sent']}",
@@ -463,9 +512,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     done = commands.add_parser("resolve", help="mark as dealt with")
     done.add_argument("id")
     done.add_argument("--by", required=True, help="your name")
-    done.add_argument("--outcome", required=True, choices=OUTCOMES,
-                      help="what happened: the person was reached, not reached, or emergency "
-                           "services were called")
+    done.add_argument(
+        "--outcome",
+        required=True,
+        choices=OUTCOMES,
+        help="what happened: the person was reached, not reached, or emergency "
+        "services were called",
+    )
     done.add_argument("--note")
     args = parser.parse_args(argv)
 
@@ -482,10 +535,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             done = acknowledge(engine, _escalation_id(args.id), by=args.by)
             lines = [f"Escalation #{done['id']} acknowledged by {done['acknowledged_by']}."]
         else:
-            done = resolve(engine, _escalation_id(args.id), by=args.by, outcome=args.outcome,
-                           note=args.note)
-            lines = [f"Escalation #{done['id']} resolved by {done['resolved_by']} "
-                     f"({done['outcome']})."]
+            done = resolve(
+                engine, _escalation_id(args.id), by=args.by, outcome=args.outcome, note=args.note
+            )
+            lines = [
+                f"Escalation #{done['id']} resolved by {done['resolved_by']} ({done['outcome']})."
+            ]
     except EscalationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

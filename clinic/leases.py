@@ -31,26 +31,46 @@ class LeaseQueue:
         """Rows taken by a worker whose lease ran out: it died with them in hand."""
         return self.lease_until < now
 
-    def take(self, connection: sa.engine.Connection, key: Any, now: dt.datetime,
-             lease: dt.timedelta, *conditions: sa.ColumnElement) -> bool:
+    def take(
+        self,
+        connection: sa.engine.Connection,
+        key: Any,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        *conditions: sa.ColumnElement,
+    ) -> bool:
         """Take the row when it is free and meets `conditions`: True for exactly one taker."""
-        return connection.execute(
-            self.table.update()
-            .where(self.key == key, self.free(now), *conditions)
-            .values({self.lease_until: now + lease})
-        ).rowcount == 1
+        return (
+            connection.execute(
+                self.table.update()
+                .where(self.key == key, self.free(now), *conditions)
+                .values({self.lease_until: now + lease})
+            ).rowcount
+            == 1
+        )
 
-    def renew(self, connection: sa.engine.Connection, key: Any, now: dt.datetime,
-              lease: dt.timedelta, *conditions: sa.ColumnElement) -> bool:
+    def renew(
+        self,
+        connection: sa.engine.Connection,
+        key: Any,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        *conditions: sa.ColumnElement,
+    ) -> bool:
         """Keep a row one holds (so it is never taken over while its worker is alive)."""
-        return connection.execute(
-            self.table.update()
-            .where(self.key == key, *conditions)
-            .values({self.lease_until: now + lease})
-        ).rowcount == 1
+        return (
+            connection.execute(
+                self.table.update()
+                .where(self.key == key, *conditions)
+                .values({self.lease_until: now + lease})
+            ).rowcount
+            == 1
+        )
 
     def let_go(self, connection: sa.engine.Connection, key: Any, **values: Any) -> None:
         """Give the row back (done, or to try again later), with the other `values` to set."""
         connection.execute(
-            self.table.update().where(self.key == key).values({self.lease_until.name: None, **values})
+            self.table.update()
+            .where(self.key == key)
+            .values({self.lease_until.name: None, **values})
         )

@@ -58,7 +58,8 @@ def current(engine: sa.engine.Engine) -> Optional[str]:
     """The database's revision (None: never migrated)."""
     with engine.connect() as connection:
         return MigrationContext.configure(
-            connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+            connection, opts={"version_table": VERSION_TABLE}
+        ).get_current_revision()
 
 
 def upgrade(target: Union[str, sa.engine.Engine], revision: str = "head") -> None:
@@ -96,17 +97,24 @@ def check_current(engine: sa.engine.Engine, variable: str = settings.DATABASE_UR
         state = "has no clinic schema yet" if found is None else f"is at revision {found}"
         raise SchemaNotCurrent(
             f"the database at {variable} {state}; this release needs {head()}: "
-            "run `make migrate` (python -m clinic.migrate)")
+            "run `make migrate` (python -m clinic.migrate)"
+        )
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m clinic.migrate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m clinic.migrate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("upgrade", help="bring the database to this release's schema (the default)")
     sub.add_parser("current", help="print the database's revision")
-    new = sub.add_parser("revision", help="write a migration from the difference between the "
-                                          "tables and a database at head (developers)")
+    new = sub.add_parser(
+        "revision",
+        help="write a migration from the difference between the "
+        "tables and a database at head (developers)",
+    )
     new.add_argument("message")
     args = parser.parse_args(argv)
     url = settings.current().database_url
@@ -122,8 +130,10 @@ def main(argv: Optional[list[str]] = None) -> None:
         else:
             before = current(engine)
             upgrade(engine)
-            print(f"migrate: database at {head()}"
-                  + ("" if before == head() else f" (was {before or 'empty'})"))
+            print(
+                f"migrate: database at {head()}"
+                + ("" if before == head() else f" (was {before or 'empty'})")
+            )
     finally:
         engine.dispose()
 

@@ -47,14 +47,18 @@ _SECTIONS = {
     "visit": ("parking", "companions", "telehealth", "comfort"),
     "treatments": ("offered", "esketamine"),
 }
-_TOP_LEVEL_FIELDS = set(_TEXT_FIELDS) | set(_SECTIONS) | {
-    "phone_e164",
-    "email",
-    "booking_url",
-    "hours",
-    "notifications",
-    "sms",
-}
+_TOP_LEVEL_FIELDS = (
+    set(_TEXT_FIELDS)
+    | set(_SECTIONS)
+    | {
+        "phone_e164",
+        "email",
+        "booking_url",
+        "hours",
+        "notifications",
+        "sms",
+    }
+)
 
 
 class ProfileError(ValueError):
@@ -222,7 +226,11 @@ def parse_profile(raw: Any) -> ClinicProfile:
 
 def _text(raw: Mapping[str, Any], field: str, prefix: str = "") -> str:
     value = raw.get(field)
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or not str(value).strip():
+    if (
+        not isinstance(value, (str, int, float))
+        or isinstance(value, bool)
+        or not str(value).strip()
+    ):
         raise ProfileError(f"{prefix}{field}: missing or empty (write it as text)")
     return str(value).strip()
 
@@ -252,7 +260,9 @@ def _hours(raw: Any) -> OpeningHours:
             raise ProfileError(f"hours.weekly.{day}: not a day (use {', '.join(WEEKDAYS)})")
         if not isinstance(ranges, list):
             raise ProfileError(f"hours.weekly.{day}: must be a list like ['09:00-17:00']")
-        weekly[day] = tuple(_time_range(f"hours.weekly.{day}[{i}]", r) for i, r in enumerate(ranges))
+        weekly[day] = tuple(
+            _time_range(f"hours.weekly.{day}[{i}]", r) for i, r in enumerate(ranges)
+        )
     return OpeningHours(
         timezone=timezone,
         weekly=weekly,

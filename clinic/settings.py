@@ -184,30 +184,42 @@ def load(environ: Mapping[str, str]) -> Settings:
     return Settings(
         local=local,
         database_url=read.text(DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_DATABASE_PATH}",
-        events_database_url=(read.text(EVENTS_DATABASE_URL_ENV)
-                             or f"sqlite:///{DEFAULT_EVENTS_DATABASE_PATH}"),
+        events_database_url=(
+            read.text(EVENTS_DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_EVENTS_DATABASE_PATH}"
+        ),
         redis_url=read.url(REDIS_URL_ENV, ("redis://", "rediss://", "unix://")),
         rest_token=read.strong_secret(REST_TOKEN_ENV),
         action_token=read.strong_secret(ACTION_TOKEN_ENV),
-        staff_api_token=LocalKey(STAFF_API_TOKEN_ENV, read.strong_secret(STAFF_API_TOKEN_ENV),
-                                 DEFAULT_STAFF_API_TOKEN_PATH if local else None),
-        console_secret=LocalKey(CONSOLE_SECRET_ENV, read.strong_secret(CONSOLE_SECRET_ENV),
-                                DEFAULT_CONSOLE_SECRET_PATH if local else None),
+        staff_api_token=LocalKey(
+            STAFF_API_TOKEN_ENV,
+            read.strong_secret(STAFF_API_TOKEN_ENV),
+            DEFAULT_STAFF_API_TOKEN_PATH if local else None,
+        ),
+        console_secret=LocalKey(
+            CONSOLE_SECRET_ENV,
+            read.strong_secret(CONSOLE_SECRET_ENV),
+            DEFAULT_CONSOLE_SECRET_PATH if local else None,
+        ),
         # Always its file when unset: a new key would start new conversations for every number.
-        phone_hash_key=LocalKey(PHONE_HASH_KEY_ENV, read.secret(PHONE_HASH_KEY_ENV),
-                                DEFAULT_PHONE_HASH_KEY_PATH),
+        phone_hash_key=LocalKey(
+            PHONE_HASH_KEY_ENV, read.secret(PHONE_HASH_KEY_ENV), DEFAULT_PHONE_HASH_KEY_PATH
+        ),
         rasa_url=(read.text(RASA_URL_ENV) or DEFAULT_RASA_URL).rstrip("/"),
         console_url=(read.text(CONSOLE_URL_ENV) or DEFAULT_CONSOLE_URL).rstrip("/"),
-        rate_limits=RateLimits(burst=read.positive("CLINIC_RATE_BURST", 20, int),
-                               per_minute=read.positive("CLINIC_RATE_PER_MINUTE", 60.0, float)),
+        rate_limits=RateLimits(
+            burst=read.positive("CLINIC_RATE_BURST", 20, int),
+            per_minute=read.positive("CLINIC_RATE_PER_MINUTE", 60.0, float),
+        ),
         twilio=_twilio(read),
         delivery=DeliverySettings(
             backoff_seconds=read.positive("CLINIC_DELIVERY_BACKOFF_SECONDS", 5.0, float),
             lease_seconds=read.positive("CLINIC_DELIVERY_LEASE_SECONDS", 60.0, float),
-            alert_cap=AlertCap(per_window=read.positive("CLINIC_ALERTS_PER_WINDOW", 10, int),
-                               window_minutes=read.positive("CLINIC_ALERT_WINDOW_MINUTES", 15.0,
-                                                            float)),
-            smtp=_smtp(read)),
+            alert_cap=AlertCap(
+                per_window=read.positive("CLINIC_ALERTS_PER_WINDOW", 10, int),
+                window_minutes=read.positive("CLINIC_ALERT_WINDOW_MINUTES", 15.0, float),
+            ),
+            smtp=_smtp(read),
+        ),
         events_rabbitmq=_rabbitmq(read),
         environ=MappingProxyType(dict(environ)),
     )

@@ -25,7 +25,11 @@ OPT_OUT, OPT_IN = "opt_out", "opt_in"
 # A processed message: answered in the webhook's reply, sent later through the REST API,
 # or not answered (a carrier keyword, an opted-out number).
 RECEIVED, ANSWERED, SENT_LATER, NO_REPLY, FAILED = (
-    "received", "answered", "sent_later", "no_reply", "failed"
+    "received",
+    "answered",
+    "sent_later",
+    "no_reply",
+    "failed",
 )
 
 numbers = sa.Table(
@@ -83,7 +87,6 @@ menus = sa.Table(
 )
 
 
-
 def conversation_id_for(phone: str, key: Secret) -> str:
     """The conversation id of a phone number: a keyed hash, the same for every message."""
     digest = hmac.new(key.reveal().encode(), phone.strip().encode(), hashlib.sha256)
@@ -106,8 +109,11 @@ def remember_number(
                 with connection.begin_nested():
                     connection.execute(
                         sa.insert(numbers).values(
-                            conversation_id=conversation_id, phone=phone, first_seen_at=now,
-                            last_seen_at=now, opted_out=False,
+                            conversation_id=conversation_id,
+                            phone=phone,
+                            first_seen_at=now,
+                            last_seen_at=now,
+                            opted_out=False,
                         )
                     )
             except sa.exc.IntegrityError:  # the same number's other message got there first
@@ -153,8 +159,11 @@ def record_consent(
         )
         connection.execute(
             sa.insert(consent_events).values(
-                conversation_id=conversation_id, action=action, keyword=keyword,
-                message_sid=message_sid, at=now,
+                conversation_id=conversation_id,
+                action=action,
+                keyword=keyword,
+                message_sid=message_sid,
+                at=now,
             )
         )
 
@@ -180,8 +189,13 @@ class Claim:
 
 
 def claim_message(
-    engine: sa.engine.Engine, message_sid: str, conversation_id: str, *,
-    lease: dt.timedelta, now: Optional[dt.datetime] = None, body: str = "",
+    engine: sa.engine.Engine,
+    message_sid: str,
+    conversation_id: str,
+    *,
+    lease: dt.timedelta,
+    now: Optional[dt.datetime] = None,
+    body: str = "",
 ) -> Claim:
     """Claim a message by its MessageSid; a second claim (Twilio's retry) says it was taken.
 
@@ -194,8 +208,11 @@ def claim_message(
         with engine.begin() as connection:
             connection.execute(
                 sa.insert(messages).values(
-                    message_sid=message_sid, conversation_id=conversation_id,
-                    received_at=current, status=RECEIVED, lease_until=current + lease,
+                    message_sid=message_sid,
+                    conversation_id=conversation_id,
+                    received_at=current,
+                    status=RECEIVED,
+                    lease_until=current + lease,
                 )
             )
             connection.execute(sa.insert(inbox).values(message_sid=message_sid, body=body))
@@ -205,26 +222,35 @@ def claim_message(
             return Claim(first=True, status=RECEIVED, replies=None, taken_over=True)
         with engine.connect() as connection:
             row = connection.execute(
-                sa.select(messages.c.status, messages.c.replies)
-                .where(messages.c.message_sid == message_sid)
+                sa.select(messages.c.status, messages.c.replies).where(
+                    messages.c.message_sid == message_sid
+                )
             ).one()
         return Claim(first=False, status=row.status, replies=row.replies)
 
 
-def take_over(engine: sa.engine.Engine, message_sid: str, lease: dt.timedelta,
-              now: Optional[dt.datetime] = None) -> bool:
+def take_over(
+    engine: sa.engine.Engine,
+    message_sid: str,
+    lease: dt.timedelta,
+    now: Optional[dt.datetime] = None,
+) -> bool:
     """Take a claim whose lease ran out, unanswered: True for exactly one taker."""
     with engine.begin() as connection:
-        return QUEUE.take(connection, message_sid, now or utc_now(), lease,
-                          messages.c.status == RECEIVED)
+        return QUEUE.take(
+            connection, message_sid, now or utc_now(), lease, messages.c.status == RECEIVED
+        )
 
 
-def renew_claim(engine: sa.engine.Engine, message_sid: str, lease: dt.timedelta,
-                now: Optional[dt.datetime] = None) -> None:
+def renew_claim(
+    engine: sa.engine.Engine,
+    message_sid: str,
+    lease: dt.timedelta,
+    now: Optional[dt.datetime] = None,
+) -> None:
     """Keep a claim while its message is being handled (so it is never taken over)."""
     with engine.begin() as connection:
-        QUEUE.renew(connection, message_sid, now or utc_now(), lease,
-                    messages.c.status == RECEIVED)
+        QUEUE.renew(connection, message_sid, now or utc_now(), lease, messages.c.status == RECEIVED)
 
 
 @dataclass(frozen=True)
@@ -235,32 +261,48 @@ class Pending:
     body: str
 
 
-def stale_messages(engine: sa.engine.Engine, now: Optional[dt.datetime] = None,
-                   limit: int = 20) -> list[Pending]:
+def stale_messages(
+    engine: sa.engine.Engine, now: Optional[dt.datetime] = None, limit: int = 20
+) -> list[Pending]:
     """Messages whose lease ran out unanswered: the process answering them died."""
     with engine.connect() as connection:
         rows = connection.execute(
-            sa.select(messages.c.message_sid, messages.c.conversation_id,
-                      messages.c.received_at, inbox.c.body)
+            sa.select(
+                messages.c.message_sid,
+                messages.c.conversation_id,
+                messages.c.received_at,
+                inbox.c.body,
+            )
             .join(inbox, inbox.c.message_sid == messages.c.message_sid)
             .where(messages.c.status == RECEIVED, QUEUE.expired(now or utc_now()))
-            .order_by(messages.c.received_at).limit(limit)
+            .order_by(messages.c.received_at)
+            .limit(limit)
         ).all()
     return [Pending(*row) for row in rows]
 
 
 def finish_message(
-    engine: sa.engine.Engine, message_sid: str, status: str,
-    replies: Optional[list[str]] = None, error: Optional[str] = None,
+    engine: sa.engine.Engine,
+    message_sid: str,
+    status: str,
+    replies: Optional[list[str]] = None,
+    error: Optional[str] = None,
 ) -> None:
     with engine.begin() as connection:
-        QUEUE.let_go(connection, message_sid, status=status, replies=replies,
-                     error=error[:200] if error else None)
+        QUEUE.let_go(
+            connection,
+            message_sid,
+            status=status,
+            replies=replies,
+            error=error[:200] if error else None,
+        )
         connection.execute(sa.delete(inbox).where(inbox.c.message_sid == message_sid))
 
 
 def offer_menu(
-    engine: sa.engine.Engine, conversation_id: str, options: dict[str, str],
+    engine: sa.engine.Engine,
+    conversation_id: str,
+    options: dict[str, str],
     now: Optional[dt.datetime] = None,
 ) -> None:
     """Remember the numbered options just sent, so that a reply of "1" means the first."""

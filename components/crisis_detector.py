@@ -62,9 +62,7 @@ FILE = "crisis_model.joblib"
 THIRD_PERSON_KINDS = frozenset({"third_person"})
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class CrisisDetector(GraphComponent):
     """Rules and a learned risk model; overrides NLU on an urgent message."""
 
@@ -105,26 +103,40 @@ class CrisisDetector(GraphComponent):
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 models: Optional[Dict[str, risk.RiskModel]] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        models: Optional[Dict[str, risk.RiskModel]] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.detector = default_detector()
         self.models = models or {}
-        self.thresholds = risk.Thresholds(self.config["urgent_threshold"],
-                                          self.config["any_threshold"])
-        self.sentence_thresholds = risk.Thresholds(self.config["sentence_urgent_threshold"],
-                                                   self.config["sentence_any_threshold"])
-        self.answered_thresholds = risk.Thresholds(self.config["answered_urgent_threshold"],
-                                                   self.config["answered_any_threshold"])
+        self.thresholds = risk.Thresholds(
+            self.config["urgent_threshold"], self.config["any_threshold"]
+        )
+        self.sentence_thresholds = risk.Thresholds(
+            self.config["sentence_urgent_threshold"], self.config["sentence_any_threshold"]
+        )
+        self.answered_thresholds = risk.Thresholds(
+            self.config["answered_urgent_threshold"], self.config["answered_any_threshold"]
+        )
         # one sentence alone never makes a message urgent, answered or not
         self.answered_sentence_thresholds = risk.Thresholds(
-            self.config["sentence_urgent_threshold"], self.config["answered_any_threshold"])
+            self.config["sentence_urgent_threshold"], self.config["answered_any_threshold"]
+        )
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "CrisisDetector":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CrisisDetector":
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -136,7 +148,9 @@ class CrisisDetector(GraphComponent):
             examples += nlu_examples_as_none(training_data)
         dense = shared_encoder().sentence_vectors([example.text for example in examples])
         self.models = {
-            "whole": risk.RiskModel(self.config["dense_weight"], self.config["C"]).fit(examples, dense),
+            "whole": risk.RiskModel(self.config["dense_weight"], self.config["C"]).fit(
+                examples, dense
+            ),
             "sentence": risk.RiskModel(C=self.config["C"]).fit(examples, None),
         }
         with self._model_storage.write_to(self._resource) as directory:
@@ -144,8 +158,14 @@ class CrisisDetector(GraphComponent):
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "CrisisDetector":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "CrisisDetector":
         try:
             with model_storage.read_from(resource) as directory:
                 models = joblib.load(directory / FILE)
@@ -160,11 +180,12 @@ class CrisisDetector(GraphComponent):
             result = self.detector.detect(text).as_dict()
             result["rules_level"] = result["level"]
             intent = classified_intent(message)
-            answered = (intent.get(INTENT_NAME_KEY) not in UNANSWERED and
-                        (intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-                        >= self.config["answered_min_confidence"])
-            learned = (self.assess(text, self._dense(message), answered) if text.strip()
-                       else None)
+            answered = (
+                intent.get(INTENT_NAME_KEY) not in UNANSWERED
+                and (intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+                >= self.config["answered_min_confidence"]
+            )
+            learned = self.assess(text, self._dense(message), answered) if text.strip() else None
             if learned is not None:
                 result["model"] = learned
                 level = highest([result["level"], learned["level"]])
@@ -184,8 +205,9 @@ class CrisisDetector(GraphComponent):
                 override(message, result["subject"], UNWELL_INTENT)
         return messages
 
-    def assess(self, text: str, dense: Optional[np.ndarray],
-               answered: bool = False) -> Optional[Dict[str, Any]]:
+    def assess(
+        self, text: str, dense: Optional[np.ndarray], answered: bool = False
+    ) -> Optional[Dict[str, Any]]:
         """The risk model's level for a message: the whole message, and each sentence of a
         long one (with thresholds of their own: one sentence out of context says less); the
         highest level wins. A message NLU answers (a clinic question, "goodbye": `answered`) needs
@@ -201,12 +223,15 @@ class CrisisDetector(GraphComponent):
         sentence = self.answered_sentence_thresholds if answered else self.sentence_thresholds
         levels = [whole.level(rows[0])] + [sentence.level(row) for row in rows[1:]]
         urgent, none = risk.CLASSES.index(URGENT), risk.CLASSES.index(NONE)
-        deciding = max(range(len(rows)),
-                       key=lambda i: (risk.CLASSES.index(levels[i]), rows[i, urgent]))
+        deciding = max(
+            range(len(rows)), key=lambda i: (risk.CLASSES.index(levels[i]), rows[i, urgent])
+        )
         sentence = None if deciding == 0 else pieces[deciding - 1]
-        neighbours = (self.models["whole"].nearest(text, dense, self.config["neighbours"])
-                      if sentence is None else
-                      self.models["sentence"].nearest(sentence, None, self.config["neighbours"]))
+        neighbours = (
+            self.models["whole"].nearest(text, dense, self.config["neighbours"])
+            if sentence is None
+            else self.models["sentence"].nearest(sentence, None, self.config["neighbours"])
+        )
         return {
             "level": levels[deciding],
             "score": round(float(rows[0, urgent]), 4),
@@ -216,7 +241,8 @@ class CrisisDetector(GraphComponent):
             "probabilities": {c: round(float(p), 4) for c, p in zip(risk.CLASSES, rows[deciding])},
             "sentence": sentence,
             "nearest": [n.as_dict() for n in neighbours],
-            "subject": "other" if neighbours and neighbours[0].kind in THIRD_PERSON_KINDS
+            "subject": "other"
+            if neighbours and neighbours[0].kind in THIRD_PERSON_KINDS
             else "self",
         }
 
@@ -240,7 +266,8 @@ def classified_intent(message: Message) -> Dict[str, Any]:
 def nlu_examples_as_none(training_data: TrainingData) -> List[risk.Example]:
     """The NLU training examples as examples of `none` for the risk model, once each."""
     texts = dict.fromkeys(
-        (example.get(TEXT) or "").strip() for example in training_data.intent_examples)
+        (example.get(TEXT) or "").strip() for example in training_data.intent_examples
+    )
     return [risk.Example(text, NONE, "nlu") for text in texts if text]
 
 
@@ -255,13 +282,18 @@ def override(message: Message, subject: Text, intent_name: Text = CRISIS_INTENT)
     NLU predicted in the ranking."""
     intent = {INTENT_NAME_KEY: intent_name, PREDICTED_CONFIDENCE_KEY: 1.0}
     ranking = [intent] + [
-        item for item in message.get(INTENT_RANKING_KEY) or []
+        item
+        for item in message.get(INTENT_RANKING_KEY) or []
         if item.get(INTENT_NAME_KEY) != intent_name
     ]
     text = message.get(TEXT) or ""
     entity = {
-        "entity": SUBJECT_ENTITY, "value": subject, "start": 0, "end": len(text),
-        "confidence_entity": 1.0, "extractor": CrisisDetector.__name__,
+        "entity": SUBJECT_ENTITY,
+        "value": subject,
+        "start": 0,
+        "end": len(text),
+        "confidence_entity": 1.0,
+        "extractor": CrisisDetector.__name__,
     }
     message.set(INTENT, intent, add_to_output=True)
     message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

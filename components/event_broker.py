@@ -47,8 +47,9 @@ class SqlEventBroker(SQLEventBroker):
         username: Optional[Text] = None,
         password: Optional[Text] = None,
     ) -> None:
-        configured = dict(dialect=dialect, host=host, port=port, db=db, username=username,
-                          password=password)
+        configured = dict(
+            dialect=dialect, host=host, port=port, db=db, username=username, password=password
+        )
         from_env = endpoint_kwargs(os.environ.get(settings.EVENTS_DATABASE_URL_ENV))
         from_env.pop("query", None)  # Rasa's broker takes none
         configured.update(from_env)
@@ -61,5 +62,6 @@ class SqlEventBroker(SQLEventBroker):
     def publish(self, event: Dict[Text, Any]) -> None:
         """Store one event as Rasa's broker does (sender id, the event as JSON)."""
         with self.engine.begin() as connection:
-            connection.execute(_events.insert().values(
-                sender_id=event.get("sender_id"), data=json.dumps(event)))
+            connection.execute(
+                _events.insert().values(sender_id=event.get("sender_id"), data=json.dumps(event))
+            )

@@ -30,9 +30,7 @@ def response_confidence(message_data: Dict[Text, Any], retrieval_intent: Text) -
     return selector.get("response", {}).get(PREDICTED_CONFIDENCE_KEY)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class FaqFallbackClassifier(FallbackClassifier):
     """Predicts `nlu_fallback` when the intent or the chosen FAQ answer is unsure."""
 

@@ -86,8 +86,9 @@ class ClinicLockStore(InMemoryLockStore):
     """Rasa's in-memory lock store in one process; a Redis ticket queue when CLINIC_REDIS_URL
     is set (replicas)."""
 
-    def __init__(self, endpoint_config: Any = None,
-                 redis_url: Optional[settings.Secret] = None) -> None:
+    def __init__(
+        self, endpoint_config: Any = None, redis_url: Optional[settings.Secret] = None
+    ) -> None:
         super().__init__()
         url = redis_url or settings.current().redis_url
         self.redis = RedisTicketQueue(url.reveal()) if url else None
@@ -127,9 +128,12 @@ class RedisTicketQueue:
     async def hold(self, conversation_id: str, wait_seconds: float) -> AsyncIterator[int]:
         """Wait for the conversation's turn (LockError after `wait_seconds`), then hold it."""
         counter, queue, expiry = self.keys(conversation_id)
-        ticket = int(await self._issue(
-            keys=[counter, queue, expiry],
-            args=[int(TICKET_SECONDS * 1000), IDLE_KEY_SECONDS * 1000]))
+        ticket = int(
+            await self._issue(
+                keys=[counter, queue, expiry],
+                args=[int(TICKET_SECONDS * 1000), IDLE_KEY_SECONDS * 1000],
+            )
+        )
         renewing = asyncio.create_task(self._keep_alive(conversation_id, ticket))
         try:
             await self._wait_turn(conversation_id, ticket, wait_seconds)
@@ -140,8 +144,11 @@ class RedisTicketQueue:
                 await renewing
             held = await self._release(keys=[counter, queue, expiry], args=[ticket])
             if not held:
-                logger.warning("lock store: a ticket of a conversation expired while held "
-                               "(the process stalled for %.0f s)", TICKET_SECONDS)
+                logger.warning(
+                    "lock store: a ticket of a conversation expired while held "
+                    "(the process stalled for %.0f s)",
+                    TICKET_SECONDS,
+                )
 
     async def _wait_turn(self, conversation_id: str, ticket: int, wait_seconds: float) -> None:
         _, queue, expiry = self.keys(conversation_id)
@@ -174,6 +181,7 @@ def check_redis_reachable(url: str) -> None:
     except redis.RedisError as error:
         raise settings.SettingsError(
             f"CLINIC_REDIS_URL: cannot reach Redis at {settings.redacted_url(url)} "
-            f"({type(error).__name__}: {error})") from None
+            f"({type(error).__name__}: {error})"
+        ) from None
     finally:
         client.close()

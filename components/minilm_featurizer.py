@@ -34,9 +34,7 @@ def token_vectors(encoding: Encoding, spans: List[tuple], dimensions: int) -> np
     return vectors
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     """all-MiniLM-L6-v2 features, computed with NumPy from the offline model package."""
 

@@ -63,9 +63,7 @@ class Weighting:
         return unit_sparse_rows(weighted)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class NearestExamplesClassifier(IntentClassifier, GraphComponent):
     """Intent confidence = similarity to the intent's nearest training examples."""
 
@@ -105,8 +103,12 @@ class NearestExamplesClassifier(IntentClassifier, GraphComponent):
         self.weighting = weighting
         self._set_examples(*(examples or (None, None, np.array([]))))
 
-    def _set_examples(self, dense: Optional[np.ndarray], sparse: Optional[scipy.sparse.csr_matrix],
-                      labels: np.ndarray) -> None:
+    def _set_examples(
+        self,
+        dense: Optional[np.ndarray],
+        sparse: Optional[scipy.sparse.csr_matrix],
+        labels: np.ndarray,
+    ) -> None:
         self.dense, self.sparse, self.labels = dense, sparse, labels
         # Feature-major: a message's few non-zero features pick their rows (fast for one message).
         self._sparse_by_feature = None if sparse is None else sparse.T.tocsr()
@@ -148,13 +150,18 @@ class NearestExamplesClassifier(IntentClassifier, GraphComponent):
             return self._resource
         dense, sparse = self._features(examples)
         if dense is None and sparse is None:
-            raise ValueError("NearestExamplesClassifier needs sentence features on every example: "
-                             "put a featurizer before it in the pipeline")
+            raise ValueError(
+                "NearestExamplesClassifier needs sentence features on every example: "
+                "put a featurizer before it in the pipeline"
+            )
         if sparse is not None:
             self.weighting = Weighting.fit(sparse)
             sparse = self.weighting(sparse)
-        self._set_examples(None if dense is None else unit_rows(dense), sparse,
-                           np.array([e.get(INTENT) for e in examples]))
+        self._set_examples(
+            None if dense is None else unit_rows(dense),
+            sparse,
+            np.array([e.get(INTENT) for e in examples]),
+        )
         self.persist()
         return self._resource
 
@@ -195,8 +202,10 @@ class NearestExamplesClassifier(IntentClassifier, GraphComponent):
         scores = self.scores(self.similarities(messages))
         for message, row in zip(messages, scores):
             order = np.argsort(-row)[: self.config["ranking_length"] or None]
-            ranking = [{INTENT_NAME_KEY: self.intents[i], PREDICTED_CONFIDENCE_KEY: float(row[i])}
-                       for i in order]
+            ranking = [
+                {INTENT_NAME_KEY: self.intents[i], PREDICTED_CONFIDENCE_KEY: float(row[i])}
+                for i in order
+            ]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING, ranking, add_to_output=True)
         return messages
@@ -207,9 +216,13 @@ class NearestExamplesClassifier(IntentClassifier, GraphComponent):
             if self.dense is not None:
                 arrays["dense"] = self.dense
             if self.sparse is not None:
-                arrays.update(idf=self.weighting.idf, sparse_data=self.sparse.data,
-                              sparse_indices=self.sparse.indices, sparse_indptr=self.sparse.indptr,
-                              sparse_shape=np.array(self.sparse.shape))
+                arrays.update(
+                    idf=self.weighting.idf,
+                    sparse_data=self.sparse.data,
+                    sparse_indices=self.sparse.indices,
+                    sparse_indptr=self.sparse.indptr,
+                    sparse_shape=np.array(self.sparse.shape),
+                )
             np.savez(directory / FILE, **arrays)
 
     @classmethod
@@ -229,9 +242,14 @@ class NearestExamplesClassifier(IntentClassifier, GraphComponent):
                 if "sparse_data" in saved:
                     sparse = scipy.sparse.csr_matrix(
                         (saved["sparse_data"], saved["sparse_indices"], saved["sparse_indptr"]),
-                        shape=tuple(saved["sparse_shape"]))
+                        shape=tuple(saved["sparse_shape"]),
+                    )
                     weighting = Weighting(saved["idf"])
-                return cls(config, model_storage, resource, (dense, sparse, saved["labels"]), weighting)
+                return cls(
+                    config, model_storage, resource, (dense, sparse, saved["labels"]), weighting
+                )
         except (ValueError, FileNotFoundError):
-            logger.debug(f"NearestExamplesClassifier: nothing stored for '{resource.name}'; untrained.")
+            logger.debug(
+                f"NearestExamplesClassifier: nothing stored for '{resource.name}'; untrained."
+            )
             return cls.create(config, model_storage, resource, execution_context)

@@ -35,12 +35,20 @@ CONCERN_FOOTER = "utter_concern_footer"
 UNWELL_FOOTER, UNWELL_REPLY = "utter_unwell_footer", "utter_unwell_after_infusion"
 ALERT_OPEN, ALERT_CLOSED = "utter_staff_alert_open", "utter_staff_alert_closed"
 CHECK_QUESTION, CHECK_AGAIN = session.CHECK_QUESTION, "utter_crisis_check_again"
-NO_FOOTER = {CRISIS_REPLY, CRISIS_FOOTER, CONCERN_FOOTER, UNWELL_FOOTER, UNWELL_REPLY,
-             ALERT_OPEN, ALERT_CLOSED,
-             CHECK_QUESTION, CHECK_AGAIN, "utter_crisis_check_no"}
+NO_FOOTER = {
+    CRISIS_REPLY,
+    CRISIS_FOOTER,
+    CONCERN_FOOTER,
+    UNWELL_FOOTER,
+    UNWELL_REPLY,
+    ALERT_OPEN,
+    ALERT_CLOSED,
+    CHECK_QUESTION,
+    CHECK_AGAIN,
+    "utter_crisis_check_no",
+}
 STAFF_ALERT_NOTE = "staff_alert_note"  # a placeholder this generator fills, not a slot
 HOURS_SLOTS = ("clinic_open", "next_opening")  # set by action_check_hours
-
 
 
 class ProfileNLG(TemplatedNaturalLanguageGenerator):
@@ -94,10 +102,14 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
         if all(slots.get(name) is not None for name in HOURS_SLOTS):
             return slots
         now, hours = self.clock(), self.profile.hours
-        computed = {"clinic_open": hours.is_open(now),
-                    "next_opening": hours.describe_next_opening(now)}
-        return {**slots, **{name: computed[name] for name in HOURS_SLOTS
-                            if slots.get(name) is None}}
+        computed = {
+            "clinic_open": hours.is_open(now),
+            "next_opening": hours.describe_next_opening(now),
+        }
+        return {
+            **slots,
+            **{name: computed[name] for name in HOURS_SLOTS if slots.get(name) is None},
+        }
 
     def _staff_alert_note(self, output_channel: Text) -> str:
         now = self.clock()
@@ -116,7 +128,9 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
             if isinstance(event, SessionStarted):
                 asked, events = False, []
             elif isinstance(event, BotUttered) and event.metadata.get("utter_action") in (
-                    CHECK_QUESTION, CHECK_AGAIN):
+                CHECK_QUESTION,
+                CHECK_AGAIN,
+            ):
                 asked = True
             elif isinstance(event, UserUttered):
                 events.append(event.as_dict())

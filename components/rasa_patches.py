@@ -30,11 +30,12 @@ RASA_SOURCES = {
 
 # Rasa's own methods, kept before any patch: what the patches call, and what the pins check.
 ORIGINALS: dict[str, Callable] = {
-    "rasa.core.processor.MessageProcessor._should_handle_message":
-        MessageProcessor._should_handle_message,
+    "rasa.core.processor.MessageProcessor._should_handle_message": MessageProcessor._should_handle_message,
     "rasa.core.agent.Agent._create_tracker_store": Agent._create_tracker_store,
 }
-_rasa_should_handle_message = ORIGINALS["rasa.core.processor.MessageProcessor._should_handle_message"]
+_rasa_should_handle_message = ORIGINALS[
+    "rasa.core.processor.MessageProcessor._should_handle_message"
+]
 
 
 def should_handle_message(tracker: DialogueStateTracker) -> bool:
@@ -69,10 +70,16 @@ def create_tracker_store(store: Optional[TrackerStore], domain: Domain) -> Track
 
 
 PATCHES: dict[str, tuple[type, str, Callable]] = {
-    "rasa.core.processor.MessageProcessor._should_handle_message":
-        (MessageProcessor, "_should_handle_message", should_handle_message),
-    "rasa.core.agent.Agent._create_tracker_store":
-        (Agent, "_create_tracker_store", create_tracker_store),
+    "rasa.core.processor.MessageProcessor._should_handle_message": (
+        MessageProcessor,
+        "_should_handle_message",
+        should_handle_message,
+    ),
+    "rasa.core.agent.Agent._create_tracker_store": (
+        Agent,
+        "_create_tracker_store",
+        create_tracker_store,
+    ),
 }
 
 

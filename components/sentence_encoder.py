@@ -63,7 +63,8 @@ class SentenceEncoder:
             p = f"encoder.layer.{index}.attention.self."
             parts = ("query", "key", "value")
             self.w[p + "qkv.weight"] = np.ascontiguousarray(
-                np.concatenate([self.w.pop(f"{p}{n}.weight").T for n in parts], axis=1))
+                np.concatenate([self.w.pop(f"{p}{n}.weight").T for n in parts], axis=1)
+            )
             self.w[p + "qkv.bias"] = np.concatenate([self.w.pop(f"{p}{n}.bias") for n in parts])
         self._cached: dict[str, np.ndarray] = {}
 
@@ -102,14 +103,14 @@ class SentenceEncoder:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths together
         for first in range(0, len(order), batch_size):
-            rows = order[first:first + batch_size]
+            rows = order[first : first + batch_size]
             encoded = [self.tokenizer.encode(texts[i]).ids for i in rows]
             length = max(map(len, encoded))
             ids = np.zeros((len(rows), length), dtype=np.int64)
             mask = np.zeros((len(rows), length), dtype=np.float32)
             for row, piece_ids in enumerate(encoded):
-                ids[row, :len(piece_ids)] = piece_ids
-                mask[row, :len(piece_ids)] = 1.0
+                ids[row, : len(piece_ids)] = piece_ids
+                mask[row, : len(piece_ids)] = 1.0
             hidden = self._forward(ids, mask)
             pooled = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
             norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
@@ -148,12 +149,16 @@ class SentenceEncoder:
         scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
         scores /= scores.sum(axis=-1, keepdims=True)
         context = np.moveaxis(scores @ v, -3, -2).reshape(*batch, n, hidden)
-        return context @ w[p + "attention.output.dense.weight"] + w[p + "attention.output.dense.bias"]
+        return (
+            context @ w[p + "attention.output.dense.weight"] + w[p + "attention.output.dense.bias"]
+        )
 
     def _layer_norm(self, x: np.ndarray, name: str) -> np.ndarray:
         mean = x.mean(axis=-1, keepdims=True)
         var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + self.eps) * self.w[name + ".weight"] + self.w[name + ".bias"]
+        return (x - mean) / np.sqrt(var + self.eps) * self.w[name + ".weight"] + self.w[
+            name + ".bias"
+        ]
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:

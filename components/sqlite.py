@@ -27,10 +27,16 @@ def server_engine(url: sa.engine.URL) -> sa.engine.Engine:
     connection is checked before use (a restarted database costs no failed request). Its
     errors never carry the bound values (what people wrote, phone numbers) into a log."""
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True,
-                                connect_args={"connect_timeout": 10})
-    engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=1, hide_parameters=True,
-                              connect_args={"timeout": 15})
+        return sa.create_engine(
+            url, pool_pre_ping=True, hide_parameters=True, connect_args={"connect_timeout": 10}
+        )
+    engine = sa.create_engine(
+        url,
+        poolclass=sa.pool.QueuePool,
+        pool_size=1,
+        hide_parameters=True,
+        connect_args={"timeout": 15},
+    )
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -41,6 +47,12 @@ def endpoint_kwargs(url: Optional[str]) -> Dict[str, Any]:
     if not url:
         return {}
     parsed = sa.engine.make_url(url)
-    return {"dialect": parsed.drivername, "host": parsed.host, "port": parsed.port,
-            "db": parsed.database, "username": parsed.username, "password": parsed.password,
-            "query": dict(parsed.query) or None}
+    return {
+        "dialect": parsed.drivername,
+        "host": parsed.host,
+        "port": parsed.port,
+        "db": parsed.database,
+        "username": parsed.username,
+        "password": parsed.password,
+        "query": dict(parsed.query) or None,
+    }

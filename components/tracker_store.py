@@ -43,10 +43,27 @@ class SqlTrackerStore(SQLTrackerStore):
 
     def __init__(self, **kwargs: Any) -> None:
         rasa_patches.apply()  # no silent fall-back to memory when the database fails
-        kwargs = {"dialect": "sqlite", "db": "rasa.db", **kwargs,  # Rasa's defaults
-                  **endpoint_kwargs(os.environ.get(settings.DATABASE_URL_ENV))}
-        url = self.get_db_url(**{key: kwargs.get(key) for key in (
-            "dialect", "host", "port", "db", "username", "password", "login_db", "query")})
+        kwargs = {
+            "dialect": "sqlite",
+            "db": "rasa.db",
+            **kwargs,  # Rasa's defaults
+            **endpoint_kwargs(os.environ.get(settings.DATABASE_URL_ENV)),
+        }
+        url = self.get_db_url(
+            **{
+                key: kwargs.get(key)
+                for key in (
+                    "dialect",
+                    "host",
+                    "port",
+                    "db",
+                    "username",
+                    "password",
+                    "login_db",
+                    "query",
+                )
+            }
+        )
         engine = server_engine(sa.engine.make_url(url))
         check_reachable(engine, settings.DATABASE_URL_ENV)
         super().__init__(**kwargs)

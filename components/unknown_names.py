@@ -48,9 +48,7 @@ def words(text: str) -> Set[str]:
     return {word for word in _WORD.findall(text.lower()) if len(word) >= MIN_WORD_LENGTH}
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class UnknownNamesGate(GraphComponent):
     """Turns an unsure FAQ answer to a message naming something unknown into the fallback."""
 
@@ -61,12 +59,26 @@ class UnknownNamesGate(GraphComponent):
             # An answer this sure stands, whatever the message names.
             "min_intent_confidence": 0.55,
             # spaCy's entity labels that name something (not dates, amounts or numbers).
-            "entity_labels": ["PERSON", "ORG", "GPE", "FAC", "LOC", "PRODUCT", "NORP",
-                              "WORK_OF_ART", "EVENT"],
+            "entity_labels": [
+                "PERSON",
+                "ORG",
+                "GPE",
+                "FAC",
+                "LOC",
+                "PRODUCT",
+                "NORP",
+                "WORK_OF_ART",
+                "EVENT",
+            ],
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
-                 resource: Resource, known: Optional[Set[str]] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        known: Optional[Set[str]] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
@@ -74,20 +86,32 @@ class UnknownNamesGate(GraphComponent):
         self._profile_words: Optional[Set[str]] = None
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "UnknownNamesGate":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "UnknownNamesGate":
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        self.known = set().union(*(words(example.get(TEXT) or "")
-                                   for example in training_data.intent_examples))
+        self.known = set().union(
+            *(words(example.get(TEXT) or "") for example in training_data.intent_examples)
+        )
         with self._model_storage.write_to(self._resource) as directory:
             (directory / FILE).write_text(json.dumps(sorted(self.known)), encoding="utf-8")
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "UnknownNamesGate":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "UnknownNamesGate":
         try:
             with model_storage.read_from(resource) as directory:
                 known = set(json.loads((directory / FILE).read_text(encoding="utf-8")))
@@ -101,24 +125,30 @@ class UnknownNamesGate(GraphComponent):
         if self._profile_words is None:  # the clinic's own name, street and town are known
             self._profile_words = words(" ".join(current_profile().template_values().values()))
         labels = set(self.config["entity_labels"])
-        return [entity.text for entity in entities
-                if entity.label_ in labels
-                and words(entity.text) - self.known - self._profile_words]
+        return [
+            entity.text
+            for entity in entities
+            if entity.label_ in labels and words(entity.text) - self.known - self._profile_words
+        ]
 
     def process(self, messages: List[Message]) -> List[Message]:
         if not self.known:
             return messages
         for message in messages:
             intent = message.get(INTENT) or {}
-            if (intent.get(INTENT_NAME_KEY) != self.config["retrieval_intent"]
-                    or (intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-                    >= self.config["min_intent_confidence"]):
+            if (
+                intent.get(INTENT_NAME_KEY) != self.config["retrieval_intent"]
+                or (intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+                >= self.config["min_intent_confidence"]
+            ):
                 continue
             doc = message.get(SPACY_DOCS[TEXT])
             if doc is None or not self.unknown_names(doc.ents):
                 continue
-            fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
-                        PREDICTED_CONFIDENCE_KEY: self.config["min_intent_confidence"]}
+            fallback = {
+                INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                PREDICTED_CONFIDENCE_KEY: self.config["min_intent_confidence"],
+            }
             ranking = message.get(INTENT_RANKING_KEY) or []
             message.set(INTENT, fallback, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [fallback] + ranking, add_to_output=True)

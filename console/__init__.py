@@ -71,8 +71,11 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
 
     @app.context_processor
     def template_helpers() -> dict[str, Any]:
-        return {"csrf_token": csrf_token, "user": g.get("user"),
-                "clinic_name": current_profile().name}
+        return {
+            "csrf_token": csrf_token,
+            "user": g.get("user"),
+            "clinic_name": current_profile().name,
+        }
 
     from console import labels
     from console.admin import routes as admin
@@ -82,13 +85,14 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
     from console.conversations import routes as conversations
     from console.conversations import takeover
     from console.escalations import routes as escalations
+
     labels.register(app, lambda: current_profile().hours.timezone)
     # auth first: its guard (every request, before any feature's) loads the user, checks the
     # CSRF token and sends anyone not logged in to the login page.
-    for feature in (auth, escalations, takeover, conversations, admin, contact_requests,
-                    analytics):
+    for feature in (auth, escalations, takeover, conversations, admin, contact_requests, analytics):
         app.register_blueprint(feature.blueprint)
     app.extensions["login_attempts"] = auth.AttemptsPerAddress(
-        burst=app.config.get("LOGIN_BURST", 10), per_minute=app.config.get("LOGIN_PER_MINUTE", 10))
+        burst=app.config.get("LOGIN_BURST", 10), per_minute=app.config.get("LOGIN_PER_MINUTE", 10)
+    )
     engine_for(app.config["DATABASE_URL"])  # reachable and migrated, or a one-line error
     return app

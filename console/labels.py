@@ -60,8 +60,7 @@ def outcome_name(code: Optional[str]) -> str:
     return OUTCOMES.get(code or "", _plain(code) or "not recorded")
 
 
-def short_time(moment: dt.datetime, timezone: dt.tzinfo,
-               now: Optional[dt.datetime] = None) -> str:
+def short_time(moment: dt.datetime, timezone: dt.tzinfo, now: Optional[dt.datetime] = None) -> str:
     """Like "Sun 6 Dec 2:02 PM", with the year when it is not this year's."""
     local = moment.astimezone(timezone)
     this_year = (now or utc_now()).astimezone(timezone).year

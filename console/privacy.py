@@ -68,16 +68,18 @@ def _trigram_matrix(texts: Sequence[str]) -> sparse.csr_matrix:
             padded = f" {word} "
             for i in range(len(padded) - 2):
                 rows.append(row)
-                columns.append(zlib.crc32(padded[i:i + 3].encode()) % _DIMENSIONS)
-    counts = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, columns)),
-                               shape=(len(texts), _DIMENSIONS))  # duplicates are summed
+                columns.append(zlib.crc32(padded[i : i + 3].encode()) % _DIMENSIONS)
+    counts = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, columns)), shape=(len(texts), _DIMENSIONS)
+    )  # duplicates are summed
     norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sparse.diags(1.0 / norms) @ counts
 
 
-def group_similar(items: Sequence[T], text_of: Callable[[T], str],
-                  threshold: float = 0.55) -> list[list[T]]:
+def group_similar(
+    items: Sequence[T], text_of: Callable[[T], str], threshold: float = 0.55
+) -> list[list[T]]:
     """Items grouped greedily by the similarity of their text, largest group first.
 
     Each distinct text, in order, joins the group whose first text it is most like, if at

@@ -65,23 +65,42 @@ class Context:
         clause = self.clause[index]
         if clause not in self._questions:
             start, end = self.ranges[clause]
-            first = self.lowers[start] if self.lowers[start] not in lexicon.CLAUSE_BREAKS else (
-                self.lowers[start + 1] if start + 1 < end else "")
-            self._questions[clause] = (
-                (end < len(self.lowers) and self.lowers[end] == "?") or first in QUESTION_WORDS
+            first = (
+                self.lowers[start]
+                if self.lowers[start] not in lexicon.CLAUSE_BREAKS
+                else (self.lowers[start + 1] if start + 1 < end else "")
             )
+            self._questions[clause] = (
+                end < len(self.lowers) and self.lowers[end] == "?"
+            ) or first in QUESTION_WORDS
         return self._questions[clause]
 
 
 QUESTION_WORDS = frozenset(
     "is are can does do will what where who which how why could should would".split()
 )
-_CURRENT_PAIRS = frozenset({
-    ("last", "night"), ("this", "morning"), ("right", "now"), ("these", "days"), ("this", "week"),
-    ("for", "years"), ("for", "months"), ("for", "weeks"), ("just", "took"), ("an", "hour"),
-    ("minutes", "ago"), ("hour", "ago"), ("hours", "ago"), ("mins", "ago"), ("while", "ago"),
-    ("min", "ago"), ("earlier", "tonight"), ("earlier", "today"),
-})
+_CURRENT_PAIRS = frozenset(
+    {
+        ("last", "night"),
+        ("this", "morning"),
+        ("right", "now"),
+        ("these", "days"),
+        ("this", "week"),
+        ("for", "years"),
+        ("for", "months"),
+        ("for", "weeks"),
+        ("just", "took"),
+        ("an", "hour"),
+        ("minutes", "ago"),
+        ("hour", "ago"),
+        ("hours", "ago"),
+        ("mins", "ago"),
+        ("while", "ago"),
+        ("min", "ago"),
+        ("earlier", "tonight"),
+        ("earlier", "today"),
+    }
+)
 _AGE = re.compile(r"[1-9]\d")  # "at 16", "when I was 19"
 _YEARS = re.compile(r"(19|20)\d\d|(19|20)?\d0s")
 
@@ -94,7 +113,7 @@ def subject_of(match: Match, ctx: Context) -> str | None:
     """Who the matched words are about: "self", "other", "generic" or None if unsaid."""
     if match.rule.forced_subject:
         return match.rule.forced_subject
-    span_words = set(ctx.lemmas[match.start:match.end])
+    span_words = set(ctx.lemmas[match.start : match.end])
     if span_words & lexicon.SUBJECTS_SELF:
         return "self"
     if span_words & {"him", "her", "them", "his", "their"}:
@@ -131,12 +150,14 @@ def negated(match: Match, ctx: Context) -> bool:
     width = 5 if match.rule.kind == "term" else 3
     start = ctx.outermost_start(match.start, match.end)
     clause = ctx.clause[match.start]
-    return any(ctx.lemmas[i] in lexicon.NEGATIONS and ctx.clause[i] == clause
-               for i in range(max(0, start - width), start))
+    return any(
+        ctx.lemmas[i] in lexicon.NEGATIONS and ctx.clause[i] == clause
+        for i in range(max(0, start - width), start)
+    )
 
 
 def timing(match: Match, ctx: Context) -> str:
-    """"history", "current" or "" from the words of the match's clause."""
+    """ "history", "current" or "" from the words of the match's clause."""
     current, history, was, recovered = ctx.timing_words(match.start)
     if current:
         return "current"
@@ -148,8 +169,10 @@ def timing(match: Match, ctx: Context) -> str:
 def _clause_timing(words: list[str], lemmas: list[str]) -> tuple[bool, bool, bool, bool]:
     """What a clause says about time: (current, history, "was", recovered)."""
     pairs = set(zip(words, words[1:]))
-    recovered = any(w in lexicon.RECOVERY and not (w == "better" and after == "off")
-                    for w, after in zip(lemmas, lemmas[1:] + [""]))
+    recovered = any(
+        w in lexicon.RECOVERY and not (w == "better" and after == "off")
+        for w, after in zip(lemmas, lemmas[1:] + [""])
+    )
     current = (
         any(w in lexicon.CURRENT for w in words)
         or bool(pairs & _CURRENT_PAIRS)
@@ -160,13 +183,16 @@ def _clause_timing(words: list[str], lemmas: list[str]) -> tuple[bool, bool, boo
         return True, False, False, recovered
     was = "was" in words or "were" in words or "had" in words
     history = (
-        any(w in lexicon.HISTORY and not (w == "ago" and RECENT & set(words[max(0, i - 3):i]))
-            for i, w in enumerate(words))
+        any(
+            w in lexicon.HISTORY and not (w == "ago" and RECENT & set(words[max(0, i - 3) : i]))
+            for i, w in enumerate(words)
+        )
         or bool(pairs & lexicon.HISTORY_PAIRS)
         or (was and bool(pairs & lexicon.WEAK_HISTORY_PAIRS))
         or any(_YEARS.fullmatch(w) for w in words)
         or any(_AGE.fullmatch(w) for a, w in zip(words, words[1:]) if a in ("at", "age", "aged"))
-        or ("when", "i") in pairs and any(_AGE.fullmatch(w) for w in words)  # "when I was 19"
+        or ("when", "i") in pairs
+        and any(_AGE.fullmatch(w) for w in words)  # "when I was 19"
     )
     return False, history, was, recovered
 
@@ -177,7 +203,7 @@ def hypothetical(match: Match, ctx: Context) -> bool:
     for opener in lexicon.HYPOTHETICAL:
         n = len(opener)
         if opener[0] in words and any(
-            tuple(words[i:i + n]) == opener for i in range(len(words) - n + 1)
+            tuple(words[i : i + n]) == opener for i in range(len(words) - n + 1)
         ):
             return True
     return False

@@ -50,8 +50,12 @@ class Evidence:
 
     def as_dict(self) -> dict:
         return {
-            "text": self.text, "rule": self.rule, "category": self.category,
-            "level": self.level, "reason": self.reason, "subject": self.subject,
+            "text": self.text,
+            "rule": self.rule,
+            "category": self.category,
+            "level": self.level,
+            "reason": self.reason,
+            "subject": self.subject,
         }
 
 
@@ -142,7 +146,8 @@ class Detector:
             for group in self.by_anchor.get(word, ()):
                 hits.setdefault(group, []).extend(where)
         work = sorted(
-            (start, end, group) for group, where in hits.items()
+            (start, end, group)
+            for group, where in hits.items()
             for start, end in windows(sorted(set(where)), self.matchers[group][1], len(doc))
         )
         found: set[tuple[int, int, int]] = set()
@@ -188,12 +193,16 @@ class Detector:
         for match in matches:
             if match.rule.kind not in _STATEMENTS:
                 continue
-            if any(i.start <= match.start < i.end or match.start <= i.start < match.end
-                   for i in idioms):
+            if any(
+                i.start <= match.start < i.end or match.start <= i.start < match.end for i in idioms
+            ):
                 continue
             level, reason, subject = _judge(match, ctx)
-            evidence.append(Evidence(match.span.text, match.rule.name, match.rule.category,
-                                     level, reason, subject))
+            evidence.append(
+                Evidence(
+                    match.span.text, match.rule.name, match.rule.category, level, reason, subject
+                )
+            )
             if level == URGENT and subject == "self":
                 break  # nothing later can raise the level or change who is in danger
         if not any(e.level == URGENT for e in evidence):
@@ -213,30 +222,41 @@ class Detector:
             for match in matches:
                 if match.rule.kind in ("means", "time") and not _in_idiom(match, idioms):
                     categories.add(match.rule.category)
-                    evidence.append(Evidence(match.span.text, match.rule.name,
-                                             match.rule.category, level, "with risk", "self"))
+                    evidence.append(
+                        Evidence(
+                            match.span.text,
+                            match.rule.name,
+                            match.rule.category,
+                            level,
+                            "with risk",
+                            "self",
+                        )
+                    )
         subject = "self" if any(e.subject == "self" for e in deciding) else "other"
         if level == URGENT and subject == "other":
             categories.add("third_person")
-        return CrisisResult(level, tuple(sorted(categories)), tuple(evidence), subject,
-                            tuple(signals))
+        return CrisisResult(
+            level, tuple(sorted(categories)), tuple(evidence), subject, tuple(signals)
+        )
 
 
-
-
-def _means_with_intent(matches: list[Match], idioms: list[Match],
-                       ctx: "Context") -> list[Evidence]:
+def _means_with_intent(matches: list[Match], idioms: list[Match], ctx: "Context") -> list[Evidence]:
     """A means ("a rope", "my pills") with what the person is doing with it, not asked."""
     means = [m for m in matches if m.rule.kind == "means" and not _in_idiom(m, idioms)]
     cues = [
-        (m, subject) for m in matches
-        if m.rule.kind == "cue" and not ctx.is_question(m.start) and not hypothetical(m, ctx)
+        (m, subject)
+        for m in matches
+        if m.rule.kind == "cue"
+        and not ctx.is_question(m.start)
+        and not hypothetical(m, ctx)
         and (subject := subject_of(m, ctx)) != "generic"
     ]
     if not means or not cues:
         return []
-    found = [Evidence(m.span.text, m.rule.name, "means", URGENT, "means with intent", "self")
-             for m in means + [cue for cue, _ in cues]]
+    found = [
+        Evidence(m.span.text, m.rule.name, "means", URGENT, "means with intent", "self")
+        for m in means + [cue for cue, _ in cues]
+    ]
     subjects = {subject for _, subject in cues}
     if "self" not in subjects and "other" in subjects:
         found = [Evidence(e.text, e.rule, e.category, e.level, e.reason, "other") for e in found]
@@ -249,22 +269,31 @@ def _in_idiom(match: Match, idioms: list[Match]) -> bool:
 
 def _dose(matches: list[Match], ctx: "Context") -> list[Evidence]:
     """Having taken a lot ("took way more of my meds", "swallowed a handful") of something."""
-    doses = [m for m in matches if m.rule.kind == "dose"
-             and subject_of(m, ctx) in ("self", "other", None)
-             and not hypothetical(m, ctx) and not negated(m, ctx)]
+    doses = [
+        m
+        for m in matches
+        if m.rule.kind == "dose"
+        and subject_of(m, ctx) in ("self", "other", None)
+        and not hypothetical(m, ctx)
+        and not negated(m, ctx)
+    ]
     context = [m for m in matches if m.rule.kind == "dose_context"]
     if not doses or not context:
         return []
     subject = "other" if any(subject_of(m, ctx) == "other" for m in doses) else "self"
-    return [Evidence(m.span.text, m.rule.name, "overdose", URGENT, "took a lot", subject)
-            for m in doses + context]
+    return [
+        Evidence(m.span.text, m.rule.name, "overdose", URGENT, "took a lot", subject)
+        for m in doses + context
+    ]
 
 
 _UNWELL_IF = frozenset("if whether said told heard read".split())
 _NOT = lexicon.NEGATIONS | frozenset("wont dont doesnt didnt cant".split())
 _UNWELL_OVER = frozenset("away passed gone".split())
 _UNWELL_HISTORY = frozenset("year years month months decade used previously past".split())
-_FUTURE = frozenset("tomorrow next upcoming due schedule scheduled will gonna 'll first-time".split())
+_FUTURE = frozenset(
+    "tomorrow next upcoming due schedule scheduled will gonna 'll first-time".split()
+)
 
 
 def _unwell_after_treatment(matches: list[Match], ctx: "Context") -> list[Evidence]:
@@ -277,25 +306,38 @@ def _unwell_after_treatment(matches: list[Match], ctx: "Context") -> list[Eviden
         subject = subject_of(m, ctx)
         clause = ctx.clause_of(m.start)
         asked = ctx.lowers[clause[0]] in QUESTION_WORDS and (
-            len(clause) < 2 or ctx.lemmas[clause[1]] != "not")  # not "can't sleep since"
+            len(clause) < 2 or ctx.lemmas[clause[1]] != "not"
+        )  # not "can't sleep since"
         if subject == "generic" or (subject is None and asked):
             continue  # "how long does the nausea last after?"; not "dizzy since, is that normal?"
         if hypothetical(m, ctx) or negated(m, ctx):
             continue
-        if any(ctx.lowers[i] in _UNWELL_IF for i in clause if i < m.start)  \
-                or any(ctx.lemmas[i] in _UNWELL_HISTORY for i in clause):
+        if any(ctx.lowers[i] in _UNWELL_IF for i in clause if i < m.start) or any(
+            ctx.lemmas[i] in _UNWELL_HISTORY for i in clause
+        ):
             continue  # "who do I call if I'm dizzy after?", "my friend said she got sick"
-        if any(ctx.lemmas[i] in _UNWELL_OVER and not {ctx.lemmas[i - 1], ctx.lemmas[i - 2],
-               ctx.lowers[i - 2]} & _NOT for i in range(m.end, len(ctx.lemmas))):
+        if any(
+            ctx.lemmas[i] in _UNWELL_OVER
+            and not {ctx.lemmas[i - 1], ctx.lemmas[i - 2], ctx.lowers[i - 2]} & _NOT
+            for i in range(m.end, len(ctx.lemmas))
+        ):
             continue  # "the dizziness went away after an hour"; not "won't go away"
         symptoms.append((m, subject or "self"))
-    treatment = [m for m in matches if m.rule.kind == "treatment"
-                 and not any(ctx.lemmas[i] in _FUTURE for i in ctx.clause_of(m.start))]
+    treatment = [
+        m
+        for m in matches
+        if m.rule.kind == "treatment"
+        and not any(ctx.lemmas[i] in _FUTURE for i in ctx.clause_of(m.start))
+    ]
     if not symptoms or not treatment:
         return []
     subject = "self" if any(s == "self" for _, s in symptoms) else "other"
-    return [Evidence(m.span.text, m.rule.name, "after_infusion", CONCERN, "unwell after treatment",
-                     subject) for m in [m for m, _ in symptoms] + treatment]
+    return [
+        Evidence(
+            m.span.text, m.rule.name, "after_infusion", CONCERN, "unwell after treatment", subject
+        )
+        for m in [m for m, _ in symptoms] + treatment
+    ]
 
 
 def _dedupe(evidence: Iterable[Evidence]) -> list[Evidence]:
@@ -312,7 +354,8 @@ _STATEMENTS = frozenset({"risk", "term", "emergency", "harm", "seeking", "passiv
 # Asking how to stop or help is not seeking means: "ways to stop self-harming".
 _HELP_WORDS = frozenset(
     "stop stopping prevent preventing avoid cope coping resist quit support supporting recover "
-    "recovery help helping treat treating heal talk".split())
+    "recovery help helping treat treating heal talk".split()
+)
 _NUMBER_WORDS = frozenset(
     "ten eleven twelve fifteen twenty thirty forty fifty sixty hundred dozen".split()
 )
@@ -322,16 +365,18 @@ def _judge(match: Match, ctx: Context) -> tuple[str, str, str]:
     """The level of one match in its context, the reason, and who it is about."""
     kind = match.rule.kind
     if kind == "seeking":  # a question for a method or an amount: never answered, urgent
-        if any(ctx.lemmas[i] in _HELP_WORDS for i in ctx.clause_of(match.start)) \
-                or negated(match, ctx):
+        if any(ctx.lemmas[i] in _HELP_WORDS for i in ctx.clause_of(match.start)) or negated(
+            match, ctx
+        ):
             return NONE, "topic", "self"
         return URGENT, "seeking means", "self"
     subject = subject_of(match, ctx)
     if subject == "generic":
         return NONE, "topic", "other"
     if subject is None:
-        if kind == "harm" or (kind in ("term", "emergency", "risk", "passive")
-                              and ctx.is_question(match.start)):
+        if kind == "harm" or (
+            kind in ("term", "emergency", "risk", "passive") and ctx.is_question(match.start)
+        ):
             return NONE, "topic", "self"  # "does the dissociation feel like dying?"
         if kind == "term" and timing(match, ctx) != "current":
             return NONE, "topic", "self"  # "suicidal thoughts and ketamine"; not "… again rn"
@@ -347,11 +392,14 @@ def _judge(match: Match, ctx: Context) -> tuple[str, str, str]:
         if kind == "emergency":
             return NONE, "history", subject
         return (CONCERN if subject == "self" else NONE), "history", subject
-    if kind == "emergency" and any(ctx.lowers[i] in ("before", "ever", "usually", "sometimes")
-                                   for i in ctx.clause_of(match.start)):
+    if kind == "emergency" and any(
+        ctx.lowers[i] in ("before", "ever", "usually", "sometimes")
+        for i in ctx.clause_of(match.start)
+    ):
         return NONE, "history", subject
-    if kind == "emergency" and any(ctx.lowers[i] in ("if", "whether")
-                                   for i in ctx.clause_of(match.start) if i < match.start):
+    if kind == "emergency" and any(
+        ctx.lowers[i] in ("if", "whether") for i in ctx.clause_of(match.start) if i < match.start
+    ):
         return NONE, "hypothetical", subject  # "… or if I will feel faint?"
     return URGENT, "current", subject
 

@@ -90,7 +90,7 @@ def sentences(text: str) -> list[str]:
         else:
             pieces.append(buffer)
     if len(pieces) > MAX_SENTENCES:
-        pieces = pieces[:MAX_SENTENCES - 1] + [" ".join(pieces[MAX_SENTENCES - 1:])]
+        pieces = pieces[: MAX_SENTENCES - 1] + [" ".join(pieces[MAX_SENTENCES - 1 :])]
     return pieces
 
 
@@ -102,8 +102,12 @@ class Neighbour:
     similarity: float
 
     def as_dict(self) -> dict:
-        return {"text": self.text, "label": self.label, "kind": self.kind,
-                "similarity": round(self.similarity, 3)}
+        return {
+            "text": self.text,
+            "label": self.label,
+            "kind": self.kind,
+            "similarity": round(self.similarity, 3),
+        }
 
 
 class RiskModel:
@@ -112,16 +116,28 @@ class RiskModel:
     def __init__(self, dense_weight: float = 1.0, C: float = 4.0) -> None:
         self.dense_weight = dense_weight
         self.C = C
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                     min_df=2, max_features=150_000, dtype=np.float32)
-        self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2,
-                                     token_pattern=r"(?u)\b\w[\w']*\b", dtype=np.float32)
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(2, 5),
+            sublinear_tf=True,
+            min_df=2,
+            max_features=150_000,
+            dtype=np.float32,
+        )
+        self.words = TfidfVectorizer(
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            min_df=2,
+            token_pattern=r"(?u)\b\w[\w']*\b",
+            dtype=np.float32,
+        )
         self.classifier = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
         self.examples: list[Example] = []
         self._example_features: Optional[sp.spmatrix] = None
 
-    def _features(self, texts: Sequence[str], dense: Optional[np.ndarray],
-                  fit: bool = False) -> sp.csr_matrix:
+    def _features(
+        self, texts: Sequence[str], dense: Optional[np.ndarray], fit: bool = False
+    ) -> sp.csr_matrix:
         chars = self.chars.fit_transform(texts) if fit else self.chars.transform(texts)
         words = self.words.fit_transform(texts) if fit else self.words.transform(texts)
         parts = [chars, words]
@@ -154,11 +170,17 @@ class RiskModel:
             self._example_features = self._example_features.tocsc()
         similarities = np.asarray(self._example_features[:, row.indices] @ row.data).ravel()
         best = np.argsort(-similarities)[:k]
-        return [Neighbour(self.examples[i].text, self.examples[i].label, self.examples[i].kind,
-                          float(similarities[i])) for i in best]
+        return [
+            Neighbour(
+                self.examples[i].text,
+                self.examples[i].label,
+                self.examples[i].kind,
+                float(similarities[i]),
+            )
+            for i in best
+        ]
 
 
 def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
     return sp.diags(1.0 / np.maximum(norms, 1e-12)) @ matrix
-

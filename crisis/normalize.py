@@ -15,8 +15,22 @@ from crisis import lexicon
 # and REST 1,000, SMS 1,600).
 MAX_CHARS = 5_000
 
-_LEET = str.maketrans({"1": "i", "!": "i", "|": "i", "3": "e", "0": "o", "4": "a", "@": "a",
-                       "$": "s", "5": "s", "7": "t", "*": "", ".": ""})
+_LEET = str.maketrans(
+    {
+        "1": "i",
+        "!": "i",
+        "|": "i",
+        "3": "e",
+        "0": "o",
+        "4": "a",
+        "@": "a",
+        "$": "s",
+        "5": "s",
+        "7": "t",
+        "*": "",
+        ".": "",
+    }
+)
 # A word mixing letters with digits or symbols ("su1c1de", "k!ll", "s*icide", "s.u.i.c.i.d.e").
 # (The look-ahead is bounded: unbounded, a long run of such characters takes quadratic time.)
 _LEET_WORD = re.compile(r"\b[a-z](?:[a-z]|[0-9!|@$*.](?=[a-z0-9!|@$*.]{0,30}[a-z]))+[a-z!]?", re.I)
@@ -39,7 +53,7 @@ def _unleet(match: re.Match) -> str:
 
 
 def _unstretch(match: re.Match) -> str:
-    """"diieee" → "die", "kiiill" → "kill"; other stretched words keep doubled letters."""
+    """ "diieee" → "die", "kiiill" → "kill"; other stretched words keep doubled letters."""
     word = match.group(0)
     single = _DOUBLE.sub(r"\1", word)
     single = lexicon.SPELLINGS.get(single, single)
@@ -67,7 +81,9 @@ def normalize(text: str) -> str:
         text = _LONE_SURROGATE.sub("\ufffd", text)
         text = unicodedata.normalize("NFKC", text).casefold()
         text = _EMOJI_RUN.sub(_emoji_words, text)
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
         text = text.replace("\u2019", "'").replace("\u2018", "'")
     text = text.replace("`", "'")
     text = _LEET_WORD.sub(_unleet, text)
@@ -80,7 +96,7 @@ def normalize(text: str) -> str:
 def _deletes(word: str, distance: int) -> set[str]:
     found, frontier = {word}, {word}
     for _ in range(distance):
-        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
         found |= frontier
     return found
 
@@ -123,15 +139,19 @@ CORRECTION_BUDGET = 200
 @lru_cache(maxsize=50_000)
 def correct(word: str) -> str:
     """The risk word a misspelt token stands for ("sucidal" → "suicidal"), or the token itself."""
-    if not 6 <= len(word) <= _LONGEST_CORRECTABLE or word in lexicon.FUZZY_PROTECTED \
-            or not word.isalpha():
+    if (
+        not 6 <= len(word) <= _LONGEST_CORRECTABLE
+        or word in lexicon.FUZZY_PROTECTED
+        or not word.isalpha()
+    ):
         return word
     index = _fuzzy_index()
     candidates: set[str] = set()
     for variant in _deletes(word, 2 if len(word) >= 7 else 1):
         candidates |= index.get(variant, set())
     best = sorted(
-        (d, t) for t in candidates
+        (d, t)
+        for t in candidates
         if (d := _damerau(word, t)) <= _fuzzy_distance(t) and abs(len(t) - len(word)) <= 2
     )
     return best[0][1] if best else word
@@ -154,7 +174,12 @@ def lemma(word: str) -> str:
     if word in lexicon.IRREGULAR_LEMMAS:
         return lexicon.IRREGULAR_LEMMAS[word]
     stems = _known_stems()
-    for suffix, replacements in (("ing", ("", "e")), ("ed", ("", "e")), ("es", ("",)), ("s", ("",))):
+    for suffix, replacements in (
+        ("ing", ("", "e")),
+        ("ed", ("", "e")),
+        ("es", ("",)),
+        ("s", ("",)),
+    ):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
             base = word[: -len(suffix)]
             for candidate in (*(base + r for r in replacements), base[:-1]):

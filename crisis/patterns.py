@@ -13,7 +13,8 @@ from crisis.normalize import lemma
 def _alternatives(slot: str) -> list[str]:
     """A slot's words, with @NAME sets spelled out ("=" marks a surface form)."""
     return [
-        expanded for word in slot.rstrip("?").split("|")
+        expanded
+        for word in slot.rstrip("?").split("|")
         for expanded in (lexicon.WORD_SETS[word[1:]].split() if word.startswith("@") else [word])
     ]
 

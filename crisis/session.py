@@ -52,8 +52,9 @@ def levels(events: Iterable[dict[str, Any]]) -> Iterator[TurnLevel]:
         if kind == "session_started":
             flagged, asked, turns = False, False, []
         elif kind == "bot":  # (after a crisis the question is not asked: see profile_nlg)
-            asked = (event.get("metadata") or {}).get("utter_action") == CHECK_QUESTION \
-                and not flagged
+            asked = (event.get("metadata") or {}).get(
+                "utter_action"
+            ) == CHECK_QUESTION and not flagged
             if event.get("text"):
                 turns = (turns + [{"role": "bot", "text": event["text"]}])[-LAST_TURNS:]
         elif kind == "user":
@@ -73,7 +74,11 @@ def levels(events: Iterable[dict[str, Any]]) -> Iterator[TurnLevel]:
                 flagged = True
             elif flagged and level == NONE and signals & SESSION_SIGNALS:
                 level = CONCERN
-                reason = "retraction after a crisis" if "retraction" in signals else "distress after a crisis"
+                reason = (
+                    "retraction after a crisis"
+                    if "retraction" in signals
+                    else "distress after a crisis"
+                )
             yield TurnLevel(event, level, crisis, flagged, reason, list(turns))
 
 
@@ -111,16 +116,29 @@ def escalation_facts(conversation_id: str, turn: TurnLevel) -> Optional[Escalati
     evidence = [e for e in crisis.get("evidence", []) if e.get("level") != NONE]
     model = crisis.get("model") or {}
     if model.get("level", NONE) != NONE:
-        evidence.append({"text": model.get("sentence") or turn.event.get("text", ""),
-                         "rule": "risk model", "category": "model", "level": model["level"],
-                         "reason": f"score {model.get('score', 0):.2f}",
-                         "subject": model.get("subject", "self"),
-                         "nearest": model.get("nearest", [])})
+        evidence.append(
+            {
+                "text": model.get("sentence") or turn.event.get("text", ""),
+                "rule": "risk model",
+                "category": "model",
+                "level": model["level"],
+                "reason": f"score {model.get('score', 0):.2f}",
+                "subject": model.get("subject", "self"),
+                "nearest": model.get("nearest", []),
+            }
+        )
     session_category = "direct_question" if "direct question" in turn.reason else "after_crisis"
     if turn.reason:
-        evidence.append({"text": turn.event.get("text", ""), "rule": "session",
-                         "category": session_category, "level": turn.level,
-                         "reason": turn.reason, "subject": "self"})
+        evidence.append(
+            {
+                "text": turn.event.get("text", ""),
+                "rule": "session",
+                "category": session_category,
+                "level": turn.level,
+                "reason": turn.reason,
+                "subject": "self",
+            }
+        )
     categories = list(crisis.get("categories") or []) or [session_category]
     message_id = turn.event.get("message_id") or f"ts-{turn.event.get('timestamp')}"
     return EscalationFacts(

@@ -57,7 +57,8 @@ def _sweep_batch(engine: sa.engine.Engine, targets: Sequence[str], batch: int) -
         rows = connection.execute(
             sa.select(events.c.id, events.c.sender_id, events.c.data)
             .where(events.c.id > last, events.c.type_name == "user")
-            .order_by(events.c.id).limit(batch)
+            .order_by(events.c.id)
+            .limit(batch)
         ).all()
     if not rows:
         return 0, False
@@ -87,7 +88,8 @@ def _record_conversation(engine: sa.engine.Engine, sender: str, targets: Sequenc
             continue
         _id, new = record_escalation(engine, targets=list(targets), **facts.as_kwargs())
         if new:
-            logger.info("Sweep recorded escalation %s (%s) missed by the action server",
-                        _id, facts.level)
+            logger.info(
+                "Sweep recorded escalation %s (%s) missed by the action server", _id, facts.level
+            )
             created += 1
     return created

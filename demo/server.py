@@ -23,7 +23,9 @@ from clinic.profile import PROJECT_ROOT, current_profile
 
 PAGE = Path(__file__).with_name("index.html")
 WIDGET = PROJECT_ROOT / "widget" / "dist" / "clinic-chat.js"
-NOT_BUILT = b"The chat widget has not been built: run `make setup` (npm ci, then node widget/build.mjs)."
+NOT_BUILT = (
+    b"The chat widget has not been built: run `make setup` (npm ci, then node widget/build.mjs)."
+)
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
 
 

@@ -97,8 +97,13 @@ class Cluster:
             self.nginx.wait(timeout=10)
 
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
 
 
 def threads_per_replica(replicas: int) -> int:
@@ -107,8 +112,9 @@ def threads_per_replica(replicas: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, replicas))
 
 
-def cluster_env(base: Optional[Dict[str, str]] = None,
-                threads: Optional[int] = None) -> Dict[str, str]:
+def cluster_env(
+    base: Optional[Dict[str, str]] = None, threads: Optional[int] = None
+) -> Dict[str, str]:
     """The environment of every process: the caller's, with the shared stores defaulting to
     this machine's PostgreSQL and Redis, and, given `threads`, each process's math libraries
     held to that many threads."""
@@ -138,8 +144,10 @@ def prepare_stores(env: Dict[str, str]) -> None:
     from components.sqlite import server_engine
 
     problems = []
-    for variable, tables in ((settings.DATABASE_URL_ENV, SQLTrackerStore.Base.metadata),
-                             (settings.EVENTS_DATABASE_URL_ENV, SQLEventBroker.Base.metadata)):
+    for variable, tables in (
+        (settings.DATABASE_URL_ENV, SQLTrackerStore.Base.metadata),
+        (settings.EVENTS_DATABASE_URL_ENV, SQLEventBroker.Base.metadata),
+    ):
         url = sa.engine.make_url(env[variable])
         try:
             _create_database(url)
@@ -163,13 +171,16 @@ def _create_database(url: sa.engine.URL) -> None:
     """CREATE DATABASE on PostgreSQL when it is missing (a cluster's first start)."""
     if url.get_backend_name() != "postgresql":
         return
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                             connect_args={"connect_timeout": 10})
+    admin = sa.create_engine(
+        url.set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 10},
+    )
     try:
         with admin.connect() as connection:
             exists = connection.execute(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                {"name": url.database}).scalar()
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            ).scalar()
             if not exists:
                 quoted = admin.dialect.identifier_preparer.quote(url.database)
                 connection.execute(sa.text(f"CREATE DATABASE {quoted}"))
@@ -194,23 +205,37 @@ def start_cluster(
     each process's math threads (-1: the cores shared out among the replicas; None: the
     libraries' own choice, every core each)."""
     if not Path(NGINX).exists():
-        raise ClusterError(f"nginx is not installed at {NGINX}: `apt-get install nginx-light` "
-                           "(make scale installs it), or set NGINX=/path/to/nginx")
+        raise ClusterError(
+            f"nginx is not installed at {NGINX}: `apt-get install nginx-light` "
+            "(make scale installs it), or set NGINX=/path/to/nginx"
+        )
     workdir.mkdir(parents=True, exist_ok=True)
     env = cluster_env(env, threads_per_replica(replicas) if threads == -1 else threads)
     prepare_stores(env)
-    cluster = Cluster(workdir=workdir, port=port or free_port(),
-                      staff_port=staff_port or free_port(),
-                      token=token or secrets.token_hex(24), env=env)
+    cluster = Cluster(
+        workdir=workdir,
+        port=port or free_port(),
+        staff_port=staff_port or free_port(),
+        token=token or secrets.token_hex(24),
+        env=env,
+    )
     action_port = free_port()  # nginx, in front of the action servers
     endpoints = write_endpoints(workdir / "endpoints.yml", action_port)
     for number in range(1, action_servers + 1):
-        cluster.action_servers.append(action_server(
-            f"actions-{number}", free_port(), workdir / f"actions-{number}.log"))
+        cluster.action_servers.append(
+            action_server(f"actions-{number}", free_port(), workdir / f"actions-{number}.log")
+        )
     for number in range(1, replicas + 1):
-        cluster.replicas.append(rasa_server(
-            f"rasa-{number}", free_port(), workdir / f"rasa-{number}.log", model, endpoints,
-            cluster.token))
+        cluster.replicas.append(
+            rasa_server(
+                f"rasa-{number}",
+                free_port(),
+                workdir / f"rasa-{number}.log",
+                model,
+                endpoints,
+                cluster.token,
+            )
+        )
     try:
         for server in cluster.servers():
             server.start(env)
@@ -239,8 +264,9 @@ def _start_nginx(cluster: Cluster, action_port: int) -> subprocess.Popen:
     path = cluster.workdir / "nginx.conf"
     path.write_text(conf)
     log = (cluster.workdir / "nginx.log").open("a")
-    process = subprocess.Popen([NGINX, "-p", str(cluster.workdir), "-c", str(path)],
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [NGINX, "-p", str(cluster.workdir), "-c", str(path)], stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -254,16 +280,26 @@ def _start_nginx(cluster: Cluster, action_port: int) -> subprocess.Popen:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deploy.cluster", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.cluster",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--action-servers", type=int, default=2)
     parser.add_argument("--port", type=int, default=5005, help="nginx's port (default 5005)")
-    parser.add_argument("--staff-port", type=int, default=5008,
-                        help="nginx's port of the staff API, for the console only (default 5008)")
+    parser.add_argument(
+        "--staff-port",
+        type=int,
+        default=5008,
+        help="nginx's port of the staff API, for the console only (default 5008)",
+    )
     parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "var" / "cluster")
-    parser.add_argument("--prepare-only", action="store_true",
-                        help="check PostgreSQL and Redis, create the databases and tables, exit")
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="check PostgreSQL and Redis, create the databases and tables, exit",
+    )
     args = parser.parse_args(argv)
     if args.prepare_only:
         try:
@@ -272,22 +308,33 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"cluster: {error}", file=sys.stderr)
             return 1
         return 0
-    print(f"cluster: starting {args.replicas} Rasa replicas and {args.action_servers} action "
-          f"servers behind nginx (logs in {args.workdir}) ...", flush=True)
+    print(
+        f"cluster: starting {args.replicas} Rasa replicas and {args.action_servers} action "
+        f"servers behind nginx (logs in {args.workdir}) ...",
+        flush=True,
+    )
     try:
-        cluster = start_cluster(args.workdir, replicas=args.replicas,
-                                action_servers=args.action_servers, port=args.port,
-                                staff_port=args.staff_port,
-                                token=os.environ.get("CLINIC_RASA_API_TOKEN") or None)
+        cluster = start_cluster(
+            args.workdir,
+            replicas=args.replicas,
+            action_servers=args.action_servers,
+            port=args.port,
+            staff_port=args.staff_port,
+            token=os.environ.get("CLINIC_RASA_API_TOKEN") or None,
+        )
     except (ClusterError, settings.SettingsError) as error:
         print(f"cluster: {error}", file=sys.stderr)
         return 1
-    print(f"cluster: ready at {cluster.url} (staff API {cluster.staff_url}) "
-          + " ".join(f"{s.name}={s.url}" for s in cluster.servers()), flush=True)
+    print(
+        f"cluster: ready at {cluster.url} (staff API {cluster.staff_url}) "
+        + " ".join(f"{s.name}={s.url}" for s in cluster.servers()),
+        flush=True,
+    )
     try:
         return supervise(cluster.servers(), "cluster")
     finally:
         cluster.stop()
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -57,8 +57,8 @@ class Server:
 
     def start(self, env: Dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            self.command, cwd=self.cwd, env=env, stdout=self.log.open("a"),
-            stderr=subprocess.STDOUT)
+            self.command, cwd=self.cwd, env=env, stdout=self.log.open("a"), stderr=subprocess.STDOUT
+        )
 
     def ready(self) -> bool:
         if self.health_path is None:
@@ -83,18 +83,41 @@ class Server:
 
 
 def action_server(name: str, port: int, log: Path) -> Server:
-    return Server(name, port, [str(VENV_BIN / "python"), "-m", "clinic.action_server",
-                               "--port", str(port)], log, "/health")
+    return Server(
+        name,
+        port,
+        [str(VENV_BIN / "python"), "-m", "clinic.action_server", "--port", str(port)],
+        log,
+        "/health",
+    )
 
 
-def rasa_server(name: str, port: int, log: Path, model: Path, endpoints: Path,
-                token: Optional[str] = None) -> Server:
+def rasa_server(
+    name: str, port: int, log: Path, model: Path, endpoints: Path, token: Optional[str] = None
+) -> Server:
     """`rasa run` on loopback with the project's channels; `token`: Rasa's HTTP API on, behind it."""
     api = ["--enable-api", "--auth-token", token] if token else []
-    return Server(name, port, [
-        str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
-        "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--port", str(port),
-        "--interface", "127.0.0.1", *api], log, "/")
+    return Server(
+        name,
+        port,
+        [
+            str(VENV_BIN / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(PROJECT_ROOT / "credentials.yml"),
+            "--port",
+            str(port),
+            "--interface",
+            "127.0.0.1",
+            *api,
+        ],
+        log,
+        "/",
+    )
 
 
 def write_endpoints(path: Path, action_port: int, sqlite_dir: Optional[Path] = None) -> Path:
@@ -109,8 +132,9 @@ def write_endpoints(path: Path, action_port: int, sqlite_dir: Optional[Path] = N
     return path
 
 
-def wait_ready(servers: List[Server], workdir: Path,
-               timeout: float = START_TIMEOUT_SECONDS) -> None:
+def wait_ready(
+    servers: List[Server], workdir: Path, timeout: float = START_TIMEOUT_SECONDS
+) -> None:
     """Until every server answers; LaunchError with the log's tail when one exits first."""
     deadline = time.monotonic() + timeout
     waiting = list(servers)
@@ -167,19 +191,31 @@ def start_assistant(
     if sqlite_in_workdir:
         env[settings.DATABASE_URL_ENV] = f"sqlite:///{workdir / 'assistant.db'}"
         env[settings.EVENTS_DATABASE_URL_ENV] = f"sqlite:///{workdir / 'events.db'}"
-    database_url = env.get(settings.DATABASE_URL_ENV) or f"sqlite:///{settings.DEFAULT_DATABASE_PATH}"
-    events_url = (env.get(settings.EVENTS_DATABASE_URL_ENV)
-                  or f"sqlite:///{settings.DEFAULT_EVENTS_DATABASE_PATH}")
+    database_url = (
+        env.get(settings.DATABASE_URL_ENV) or f"sqlite:///{settings.DEFAULT_DATABASE_PATH}"
+    )
+    events_url = (
+        env.get(settings.EVENTS_DATABASE_URL_ENV)
+        or f"sqlite:///{settings.DEFAULT_EVENTS_DATABASE_PATH}"
+    )
     upgrade(database_url)  # the clinic's tables, at this release's schema
     env.setdefault(settings.ACTION_TOKEN_ENV, secrets.token_hex(32))  # Rasa → the action server
     action_port = action_port or free_port()
-    endpoints = write_endpoints(workdir / "endpoints.yml", action_port,
-                                workdir if sqlite_in_workdir else None)
+    endpoints = write_endpoints(
+        workdir / "endpoints.yml", action_port, workdir if sqlite_in_workdir else None
+    )
     rasa = rasa_server("rasa", port or free_port(), logs / "rasa.log", model, endpoints, token)
-    actions = (action_server("actions", action_port, logs / "actions.log")
-               if with_action_server else None)
-    assistant = Assistant(rasa, actions, token, database_url, events_url,
-                          [s for s in (actions, rasa) if s is not None])
+    actions = (
+        action_server("actions", action_port, logs / "actions.log") if with_action_server else None
+    )
+    assistant = Assistant(
+        rasa,
+        actions,
+        token,
+        database_url,
+        events_url,
+        [s for s in (actions, rasa) if s is not None],
+    )
     try:
         for server in assistant.servers:
             server.start(env)

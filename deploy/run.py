@@ -46,15 +46,30 @@ def _start_assistant(replicas: int, env: Dict[str, str]) -> tuple[List[Server], 
     """The Rasa side: (its servers, the public URL, the staff API's URL)."""
     port = _port("RASA_PORT", 5005)
     if replicas:
-        print(f"run: starting {replicas} Rasa replicas behind nginx (logs in var/cluster/) ...",
-              flush=True)
-        running = cluster.start_cluster(PROJECT_ROOT / "var" / "cluster", MODEL, replicas,
-                                        replicas, port, _port("STAFF_PORT", 5008), env,
-                                        token=env.get("CLINIC_RASA_API_TOKEN") or None)
+        print(
+            f"run: starting {replicas} Rasa replicas behind nginx (logs in var/cluster/) ...",
+            flush=True,
+        )
+        running = cluster.start_cluster(
+            PROJECT_ROOT / "var" / "cluster",
+            MODEL,
+            replicas,
+            replicas,
+            port,
+            _port("STAFF_PORT", 5008),
+            env,
+            token=env.get("CLINIC_RASA_API_TOKEN") or None,
+        )
         return [*running.servers(), _NginxProcess(running)], running.url, running.staff_url
     launched = launcher.start_assistant(
-        PROJECT_ROOT / "var" / "run", MODEL, env, port=port,
-        action_port=_port("ACTION_PORT", 5055), sqlite_in_workdir=False, logs=LOGS)
+        PROJECT_ROOT / "var" / "run",
+        MODEL,
+        env,
+        port=port,
+        action_port=_port("ACTION_PORT", 5055),
+        sqlite_in_workdir=False,
+        logs=LOGS,
+    )
     return launched.servers, launched.rasa.url, launched.rasa.url
 
 
@@ -72,17 +87,29 @@ def _beside(rasa_url: str, staff_url: str) -> List[Server]:
     demo, console = _port("DEMO_PORT", 8080), _port("CONSOLE_PORT", 8000)
     return [
         Server("delivery", 0, [python, "-m", "clinic.delivery"], LOGS / "delivery.log", None),
-        Server("demo", demo, [python, "-m", "demo.server", "--port", str(demo),
-                              "--assistant-url", rasa_url], LOGS / "demo.log", "/"),
-        Server("console", console, [python, "-m", "console", "run", "--port", str(console)],
-               LOGS / "console.log", "/login"),
+        Server(
+            "demo",
+            demo,
+            [python, "-m", "demo.server", "--port", str(demo), "--assistant-url", rasa_url],
+            LOGS / "demo.log",
+            "/",
+        ),
+        Server(
+            "console",
+            console,
+            [python, "-m", "console", "run", "--port", str(console)],
+            LOGS / "console.log",
+            "/login",
+        ),
     ]
 
 
 def _ready_message(rasa_url: str, demo: Server, console: Server) -> str:
     if os.environ.get("TWILIO_AUTH_TOKEN"):
-        sms = (f"Twilio posts to {os.environ.get('TWILIO_WEBHOOK_URL')} "
-               f"(-> {rasa_url}/webhooks/twilio/webhook)")
+        sms = (
+            f"Twilio posts to {os.environ.get('TWILIO_WEBHOOK_URL')} "
+            f"(-> {rasa_url}/webhooks/twilio/webhook)"
+        )
     else:
         sms = "off (set TWILIO_AUTH_TOKEN and TWILIO_WEBHOOK_URL; docs/channels.md)"
     return f"""run: the assistant is ready.
@@ -97,10 +124,18 @@ def _ready_message(rasa_url: str, demo: Server, console: Server) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deploy.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=int, default=0, metavar="REPLICAS",
-                        help="Rasa replicas (and as many action servers) behind nginx")
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=0,
+        metavar="REPLICAS",
+        help="Rasa replicas (and as many action servers) behind nginx",
+    )
     args = parser.parse_args(argv)
     LOGS.mkdir(exist_ok=True)
     servers: List[Server] = []

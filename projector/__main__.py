@@ -20,7 +20,8 @@ from projector import commands
 def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m projector",
-        description="The console's conversation index, from the tracker store / the broker.")
+        description="The console's conversation index, from the tracker store / the broker.",
+    )
     parser.add_argument("action", choices=commands.ACTIONS)
     args = parser.parse_args(argv)
     try:

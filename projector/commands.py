@@ -15,8 +15,10 @@ ACTIONS = ("rebuild", "catch-up", "follow")
 def databases() -> tuple:
     """The clinic database (also the tracker store's: docs/configuration.md) and the event
     broker's."""
-    return (engine_for(settings.current().database_url),
-            index.broker_engine(settings.current().events_database_url))
+    return (
+        engine_for(settings.current().database_url),
+        index.broker_engine(settings.current().events_database_url),
+    )
 
 
 def run(action: str) -> int:
@@ -45,6 +47,7 @@ def start_feed() -> None:
     rabbitmq = settings.current().events_rabbitmq
     if rabbitmq is not None:
         from projector.rabbitmq import start_consumer
+
         start_consumer(clinic_db, rabbitmq.url, rabbitmq.queue)
     else:
         index.start_follower(clinic_db, broker_db)

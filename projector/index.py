@@ -42,7 +42,12 @@ source_events = rasa_events
 USER, BOT, STAFF = "user", "bot", "staff"
 # What became of a user's message.
 ANSWERED, FALLBACK, OUT_OF_SCOPE, LOW_CONFIDENCE, CRISIS = (
-    "answered", "fallback", "out_of_scope", "low_confidence", "crisis")
+    "answered",
+    "fallback",
+    "out_of_scope",
+    "low_confidence",
+    "crisis",
+)
 NOT_UNDERSTOOD = (FALLBACK, OUT_OF_SCOPE, LOW_CONFIDENCE)
 # Answered, but close to the FAQ gate of config.yml (intent similarity 0.4, answer 0.5): worth
 # a look. The intent's confidence is a similarity to training examples (0.5: a loose match).
@@ -117,13 +122,13 @@ checkpoints = sa.Table(
 )
 
 
-
 @lru_cache(maxsize=None)
 def broker_engine(url: str) -> sa.engine.Engine:
     """The event broker's database, only read here (no clinic tables are created in it)."""
     connect_args = {"timeout": 15} if url.startswith("sqlite") else {}
-    return sa.create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args,
-                            hide_parameters=True)  # errors never log what people wrote
+    return sa.create_engine(
+        url, future=True, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True
+    )  # errors never log what people wrote
 
 
 @dataclass
@@ -146,11 +151,18 @@ class Turn:
 
     def row(self) -> dict[str, Any]:
         return {
-            "conversation_id": self.conversation_id, "at": _time(self.ts), "role": self.role,
-            "text": self.text, "message_id": self.message_id, "intent": self.intent,
-            "confidence": self.confidence, "faq_topic": self.faq_topic,
-            "answer_confidence": self.answer_confidence, "crisis_level": self.crisis_level,
-            "outcome": self.outcome, "staff": self.staff,
+            "conversation_id": self.conversation_id,
+            "at": _time(self.ts),
+            "role": self.role,
+            "text": self.text,
+            "message_id": self.message_id,
+            "intent": self.intent,
+            "confidence": self.confidence,
+            "faq_topic": self.faq_topic,
+            "answer_confidence": self.answer_confidence,
+            "crisis_level": self.crisis_level,
+            "outcome": self.outcome,
+            "staff": self.staff,
         }
 
 
@@ -162,8 +174,12 @@ def _number(value: Any) -> Optional[float]:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def outcome_of(intent: Optional[str], confidence: Optional[float],
-               answer_confidence: Optional[float], crisis_level: str) -> str:
+def outcome_of(
+    intent: Optional[str],
+    confidence: Optional[float],
+    answer_confidence: Optional[float],
+    crisis_level: str,
+) -> str:
     if crisis_level == URGENT or intent == "crisis":
         return CRISIS
     if intent == "nlu_fallback":
@@ -171,14 +187,15 @@ def outcome_of(intent: Optional[str], confidence: Optional[float],
     if intent == "out_of_scope":
         return OUT_OF_SCOPE
     if (confidence is not None and confidence < LOW_INTENT_CONFIDENCE_BELOW) or (
-            answer_confidence is not None and answer_confidence < LOW_ANSWER_CONFIDENCE_BELOW):
+        answer_confidence is not None and answer_confidence < LOW_ANSWER_CONFIDENCE_BELOW
+    ):
         return LOW_CONFIDENCE
     return ANSWERED
 
 
 def user_turn(conversation_id: str, event: dict[str, Any]) -> Turn:
     parse = event.get("parse_data") or {}
-    intent = (parse.get("intent") or {})
+    intent = parse.get("intent") or {}
     name = intent.get("name")
     confidence = _number(intent.get("confidence"))
     topic = answer_confidence = None
@@ -189,10 +206,16 @@ def user_turn(conversation_id: str, event: dict[str, Any]) -> Turn:
         answer_confidence = _number(chosen.get("confidence"))
     crisis = escalation_level(level_of(parse))
     return Turn(
-        conversation_id=conversation_id, ts=float(event["timestamp"]), role=USER,
-        text=str(event.get("text") or ""), channel=event.get("input_channel"),
-        message_id=event.get("message_id"), intent=name, confidence=confidence,
-        faq_topic=topic, answer_confidence=answer_confidence,
+        conversation_id=conversation_id,
+        ts=float(event["timestamp"]),
+        role=USER,
+        text=str(event.get("text") or ""),
+        channel=event.get("input_channel"),
+        message_id=event.get("message_id"),
+        intent=name,
+        confidence=confidence,
+        faq_topic=topic,
+        answer_confidence=answer_confidence,
         crisis_level=crisis if crisis in CRISIS_RANKS else NONE,
         outcome=outcome_of(name, confidence, answer_confidence, crisis),
     )
@@ -208,9 +231,13 @@ def turn_of(conversation_id: str, event: dict[str, Any]) -> Optional[Turn]:
         text = event.get("text") or _describe_payload(event.get("data") or {})
         if not text:
             return None
-        return Turn(conversation_id=conversation_id, ts=float(event["timestamp"]),
-                    role=STAFF if staff else BOT, text=str(text),
-                    staff=str(staff)[:64] if staff else None)
+        return Turn(
+            conversation_id=conversation_id,
+            ts=float(event["timestamp"]),
+            role=STAFF if staff else BOT,
+            text=str(text),
+            staff=str(staff)[:64] if staff else None,
+        )
     return None
 
 
@@ -221,11 +248,22 @@ def _describe_payload(data: dict[str, Any]) -> str:
 
 def _new_summary(conversation_id: str, ts: float) -> dict[str, Any]:
     return {
-        "conversation_id": conversation_id, "channel": None, "started_at": _time(ts),
-        "last_message_at": _time(ts), "last_event_ts": 0.0, "user_messages": 0,
-        "bot_messages": 0, "staff_messages": 0, "not_understood": 0, "fallbacks": 0,
-        "low_confidence": 0, "crisis_rank": 0, "paused": False, "first_message": None,
-        "person_name": None, "person_contact": None,
+        "conversation_id": conversation_id,
+        "channel": None,
+        "started_at": _time(ts),
+        "last_message_at": _time(ts),
+        "last_event_ts": 0.0,
+        "user_messages": 0,
+        "bot_messages": 0,
+        "staff_messages": 0,
+        "not_understood": 0,
+        "fallbacks": 0,
+        "low_confidence": 0,
+        "crisis_rank": 0,
+        "paused": False,
+        "first_message": None,
+        "person_name": None,
+        "person_contact": None,
     }
 
 
@@ -285,7 +323,8 @@ def apply_events(connection: sa.engine.Connection, rows: Iterable[tuple[str, Any
     for chunk in range(0, len(ids), 500):
         found = connection.execute(
             sa.select(conversations).where(
-                conversations.c.conversation_id.in_(ids[chunk:chunk + 500]))
+                conversations.c.conversation_id.in_(ids[chunk : chunk + 500])
+            )
         ).mappings()
         summaries.update({row["conversation_id"]: dict(row) for row in found})
     existing = set(summaries)
@@ -309,14 +348,16 @@ def apply_events(connection: sa.engine.Connection, rows: Iterable[tuple[str, Any
             connection.execute(
                 conversations.update()
                 .where(conversations.c.conversation_id == conversation_id)
-                .values({k: v for k, v in summary.items() if k != "conversation_id"}))
+                .values({k: v for k, v in summary.items() if k != "conversation_id"})
+            )
         else:
             connection.execute(conversations.insert().values(**summary))
     return len(new_turns)
 
 
-def catch_up(index_engine: sa.engine.Engine, source_engine: sa.engine.Engine, source: str,
-             batch: int = 2000) -> int:
+def catch_up(
+    index_engine: sa.engine.Engine, source_engine: sa.engine.Engine, source: str, batch: int = 2000
+) -> int:
     """Apply the source's events after its checkpoint; how many messages were new."""
     if not sa.inspect(source_engine).has_table("events"):
         return 0
@@ -328,10 +369,10 @@ def catch_up(index_engine: sa.engine.Engine, source_engine: sa.engine.Engine, so
             ).scalar()
             with source_engine.connect() as reader:
                 rows = reader.execute(
-                    sa.select(source_events.c.id, source_events.c.sender_id,
-                              source_events.c.data)
+                    sa.select(source_events.c.id, source_events.c.sender_id, source_events.c.data)
                     .where(source_events.c.id > (last or 0))
-                    .order_by(source_events.c.id).limit(batch)
+                    .order_by(source_events.c.id)
+                    .limit(batch)
                 ).all()
             if not rows:
                 return added
@@ -341,11 +382,13 @@ def catch_up(index_engine: sa.engine.Engine, source_engine: sa.engine.Engine, so
             return added
 
 
-def _set_checkpoint(connection: sa.engine.Connection, source: str, last_id: int,
-                    exists: bool) -> None:
+def _set_checkpoint(
+    connection: sa.engine.Connection, source: str, last_id: int, exists: bool
+) -> None:
     if exists:
-        connection.execute(checkpoints.update().where(checkpoints.c.source == source)
-                           .values(last_id=last_id))
+        connection.execute(
+            checkpoints.update().where(checkpoints.c.source == source).values(last_id=last_id)
+        )
     else:
         connection.execute(checkpoints.insert().values(source=source, last_id=last_id))
 
@@ -357,8 +400,11 @@ def _max_event_id(engine: sa.engine.Engine) -> int:
         return connection.execute(sa.select(sa.func.max(source_events.c.id))).scalar() or 0
 
 
-def rebuild(index_engine: sa.engine.Engine, tracker_engine: sa.engine.Engine,
-            broker_engine: Optional[sa.engine.Engine]) -> int:
+def rebuild(
+    index_engine: sa.engine.Engine,
+    tracker_engine: sa.engine.Engine,
+    broker_engine: Optional[sa.engine.Engine],
+) -> int:
     """Empty the index and fill it again from the tracker store; messages indexed.
 
     The broker's checkpoint is moved to where the broker stood before the tracker store was
@@ -378,23 +424,31 @@ def rebuild(index_engine: sa.engine.Engine, tracker_engine: sa.engine.Engine,
     return added
 
 
-def follow(index_engine: sa.engine.Engine, broker_engine: sa.engine.Engine,
-           stop: threading.Event, every_seconds: float = 1.0) -> None:
+def follow(
+    index_engine: sa.engine.Engine,
+    broker_engine: sa.engine.Engine,
+    stop: threading.Event,
+    every_seconds: float = 1.0,
+) -> None:
     """Apply the event broker's new events until `stop` is set (a thread of the console, or
     the projector's own process: `python -m projector follow`)."""
     while not stop.is_set():
         try:
             catch_up(index_engine, broker_engine, BROKER)
         except sa.exc.SQLAlchemyError as error:
-            logger.warning("index: catching up with the event broker failed (%s); retrying",
-                           type(error).__name__)
+            logger.warning(
+                "index: catching up with the event broker failed (%s); retrying",
+                type(error).__name__,
+            )
         stop.wait(every_seconds)
 
 
-def start_follower(index_engine: sa.engine.Engine,
-                   broker_engine: sa.engine.Engine) -> threading.Event:
+def start_follower(
+    index_engine: sa.engine.Engine, broker_engine: sa.engine.Engine
+) -> threading.Event:
     """Run `follow()` in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
-    threading.Thread(target=follow, args=(index_engine, broker_engine, stop),
-                     name="console-index", daemon=True).start()
+    threading.Thread(
+        target=follow, args=(index_engine, broker_engine, stop), name="console-index", daemon=True
+    ).start()
     return stop

@@ -70,9 +70,14 @@ def _apply(index_engine: sa.engine.Engine, rows: list) -> None:
         apply_events(connection, rows)
 
 
-async def consume(index_engine: sa.engine.Engine, url: Secret, queue_name: str,
-                  stop: threading.Event, poll_seconds: float = 0.5,
-                  ready: Optional[threading.Event] = None) -> None:
+async def consume(
+    index_engine: sa.engine.Engine,
+    url: Secret,
+    queue_name: str,
+    stop: threading.Event,
+    poll_seconds: float = 0.5,
+    ready: Optional[threading.Event] = None,
+) -> None:
     """Apply events from the queue until `stop` is set; reconnects when RabbitMQ goes away."""
     while not stop.is_set():
         try:
@@ -80,7 +85,8 @@ async def consume(index_engine: sa.engine.Engine, url: Secret, queue_name: str,
             async with connection:
                 channel = await connection.channel()
                 exchange = await channel.declare_exchange(
-                    RASA_EXCHANGE, type=aio_pika.ExchangeType.FANOUT)
+                    RASA_EXCHANGE, type=aio_pika.ExchangeType.FANOUT
+                )
                 queue = await channel.declare_queue(queue_name, durable=True)
                 await queue.bind(exchange, "")
                 if ready is not None:
@@ -88,18 +94,26 @@ async def consume(index_engine: sa.engine.Engine, url: Secret, queue_name: str,
                 while not stop.is_set():
                     await _drain(queue, index_engine)
                     await asyncio.sleep(poll_seconds)
-        except (aio_pika.exceptions.AMQPException, OSError, asyncio.TimeoutError,
-                sa.exc.SQLAlchemyError) as error:
-            logger.warning("index: RabbitMQ feed interrupted (%s); retrying in 5 s",
-                           type(error).__name__)
+        except (
+            aio_pika.exceptions.AMQPException,
+            OSError,
+            asyncio.TimeoutError,
+            sa.exc.SQLAlchemyError,
+        ) as error:
+            logger.warning(
+                "index: RabbitMQ feed interrupted (%s); retrying in 5 s", type(error).__name__
+            )
             await asyncio.sleep(5)
 
 
-def start_consumer(index_engine: sa.engine.Engine, url: Secret,
-                   queue_name: str) -> tuple[threading.Event, threading.Event]:
+def start_consumer(
+    index_engine: sa.engine.Engine, url: Secret, queue_name: str
+) -> tuple[threading.Event, threading.Event]:
     """Run `consume()` in a daemon thread; (stop, ready) events."""
     stop, ready = threading.Event(), threading.Event()
     threading.Thread(
         target=lambda: asyncio.run(consume(index_engine, url, queue_name, stop, ready=ready)),
-        name="console-index-rabbitmq", daemon=True).start()
+        name="console-index-rabbitmq",
+        daemon=True,
+    ).start()
     return stop, ready

@@ -24,7 +24,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ACTION_RESPONSES = {"utter_ask_rephrase", "utter_default"}
 _UNUSED = re.compile(r"The utterance '([^']+)' is not used in any story or rule")
-_NO_EXAMPLES = re.compile(r"The intent '([^']+)' is listed in the domain file, but is not found in the NLU")
+_NO_EXAMPLES = re.compile(
+    r"The intent '([^']+)' is listed in the domain file, but is not found in the NLU"
+)
 _DUPLICATED = re.compile(r"duplicated intents have been found across multiple domain files: (.+)")
 
 
@@ -45,8 +47,12 @@ def explained(warning: str, domain: dict, action_sources: str) -> bool:
     no_examples = _NO_EXAMPLES.search(warning)
     if no_examples:  # set by the crisis detector, or only by a button of a response
         intent = no_examples.group(1)
-        payloads = {button.get("payload") for variants in domain.get("responses", {}).values()
-                    for variant in variants for button in variant.get("buttons", [])}
+        payloads = {
+            button.get("payload")
+            for variants in domain.get("responses", {}).values()
+            for variant in variants
+            for button in variant.get("buttons", [])
+        }
         return f'_INTENT = "{intent}"' in action_sources or f"/{intent}" in payloads
     duplicated = _DUPLICATED.search(warning)
     if duplicated:
@@ -57,14 +63,20 @@ def explained(warning: str, domain: dict, action_sources: str) -> bool:
 def main() -> int:
     result = subprocess.run(
         [Path(sys.executable).parent / "rasa", "data", "validate"],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     output = result.stdout + result.stderr
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     action_sources = "\n".join(
         p.read_text()
-        for folder, pattern in (("actions", "*.py"), ("components", "*.py"), ("channels", "*.py"),
-                                ("deploy", "*.conf"))  # nginx answers for unreachable actions
+        for folder, pattern in (
+            ("actions", "*.py"),
+            ("components", "*.py"),
+            ("channels", "*.py"),
+            ("deploy", "*.conf"),
+        )  # nginx answers for unreachable actions
         for p in (ROOT / folder).rglob(pattern)
     )
     # Each warning is one "UserWarning: …" up to the next blank line or log line.

@@ -45,13 +45,16 @@ BROWSER_FIXTURES = {"browser"}
 # machine's PostgreSQL or RabbitMQ; a fixture that depends on one of them (`demo`,
 # `flaky_assistant`, …) brings it into the test's fixturenames too.
 INTEGRATION_FIXTURES = {
-    "trained_model", "assistant", "twilio_cloud",      # here
-    "slow_assistant",                                  # channels/sms/conftest.py
-    "console_url",                                     # console/test_console_browser.py
-    "action_server",                                   # clinic/test_action_server.py
-    "postgres_databases",                              # console/test_admin_retention.py
-    "queue",                                           # projector/test_rabbitmq_feed.py: RabbitMQ
-    "webhook", "mail",                                 # test_delivery.py: HTTP and SMTP servers
+    "trained_model",
+    "assistant",
+    "twilio_cloud",  # here
+    "slow_assistant",  # channels/sms/conftest.py
+    "console_url",  # console/test_console_browser.py
+    "action_server",  # clinic/test_action_server.py
+    "postgres_databases",  # console/test_admin_retention.py
+    "queue",  # projector/test_rabbitmq_feed.py: RabbitMQ
+    "webhook",
+    "mail",  # test_delivery.py: HTTP and SMTP servers
 }
 # A test parametrized over its backend runs these cases against this machine's servers.
 SERVICE_BACKENDS = {"postgresql", "redis"}
@@ -83,8 +86,11 @@ def kind_of(item: pytest.Item) -> str:
         return "browser"
     callspec = getattr(item, "callspec", None)
     backends = {v for v in callspec.params.values() if isinstance(v, str)} if callspec else set()
-    if (fixtures & INTEGRATION_FIXTURES or backends & SERVICE_BACKENDS
-            or item.nodeid.split("[")[0] in INTEGRATION_TESTS):
+    if (
+        fixtures & INTEGRATION_FIXTURES
+        or backends & SERVICE_BACKENDS
+        or item.nodeid.split("[")[0] in INTEGRATION_TESTS
+    ):
         return "integration"
     return "unit"
 
@@ -101,23 +107,31 @@ def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
         if len(marked) > 1:
             problems.append(f"{item.nodeid}: marked {' and '.join(sorted(marked))}")
         elif marked - {kind}:
-            problems.append(f"{item.nodeid}: marked {''.join(marked)}, but its fixtures, "
-                            f"parameters or INTEGRATION_TESTS make it {kind}")
+            problems.append(
+                f"{item.nodeid}: marked {''.join(marked)}, but its fixtures, "
+                f"parameters or INTEGRATION_TESTS make it {kind}"
+            )
         elif kind not in marked:
             item.add_marker(kind)
-    modules = {item.nodeid.split("::")[0]: item.module for item in items
-               if getattr(item, "module", None) is not None}
+    modules = {
+        item.nodeid.split("::")[0]: item.module
+        for item in items
+        if getattr(item, "module", None) is not None
+    }
     for listed in sorted(INTEGRATION_TESTS):
         path, *names = listed.split("::")
         found = modules.get(path)
         for name in names:
             found = getattr(found, name, None)
         if path in modules and found is None:
-            problems.append(f"INTEGRATION_TESTS in tests/conftest.py names {listed}, "
-                            "which does not exist any more")
+            problems.append(
+                f"INTEGRATION_TESTS in tests/conftest.py names {listed}, "
+                "which does not exist any more"
+            )
     if problems:
-        raise pytest.UsageError("Each test must be exactly one of "
-                                f"{', '.join(KINDS)}:\n  " + "\n  ".join(problems))
+        raise pytest.UsageError(
+            f"Each test must be exactly one of {', '.join(KINDS)}:\n  " + "\n  ".join(problems)
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -162,8 +176,9 @@ def console_argon2_once_a_password() -> Iterator[None]:
             return True
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(accounts, "_hasher",
-                      OnceAPassword.from_parameters(accounts._hasher._parameters))
+        patch.setattr(
+            accounts, "_hasher", OnceAPassword.from_parameters(accounts._hasher._parameters)
+        )
         yield
 
 
@@ -210,7 +225,8 @@ def assistant(trained_model, tmp_path_factory, twilio_cloud) -> Iterator[Running
     """The whole assistant, started once for the session and stopped at the end; its SMS
     channel talks to the stand-in Twilio cloud."""
     running, processes = start_assistant(
-        tmp_path_factory.mktemp("assistant"), trained_model,
+        tmp_path_factory.mktemp("assistant"),
+        trained_model,
         extra_env={**twilio_cloud.env(), "CLINIC_STAFF_API_TOKEN": STAFF_API_TOKEN},
     )
     yield running

@@ -54,12 +54,21 @@ def fresh_index(index_url: str, assistant: RunningAssistant) -> sa.engine.Engine
 def indexed_turns(engine, conversation_id):
     with engine.connect() as connection:
         rows = connection.execute(
-            sa.select(index.turns).where(index.turns.c.conversation_id == conversation_id)
-            .order_by(index.turns.c.at)).mappings()
+            sa.select(index.turns)
+            .where(index.turns.c.conversation_id == conversation_id)
+            .order_by(index.turns.c.at)
+        ).mappings()
         return [{k: v for k, v in row.items() if k != "id"} for row in rows]
 
 
 def summary(engine, conversation_id):
     with engine.connect() as connection:
-        return dict(connection.execute(sa.select(index.conversations).where(
-            index.conversations.c.conversation_id == conversation_id)).mappings().one())
+        return dict(
+            connection.execute(
+                sa.select(index.conversations).where(
+                    index.conversations.c.conversation_id == conversation_id
+                )
+            )
+            .mappings()
+            .one()
+        )

@@ -72,7 +72,8 @@ def sms_variant(domain, name: str) -> List[str]:
     out as the connector lays it out."""
     plain = [v for v in domain["responses"][name] if not v.get("condition")]
     [variant] = [v for v in plain if v.get("channel") == "twilio"] or [
-        v for v in plain if not v.get("channel")]
+        v for v in plain if not v.get("channel")
+    ]
     bodies, _ = format_for_sms(variant["text"].format(**PROFILE.template_values()))
     return bodies
 

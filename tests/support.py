@@ -40,8 +40,14 @@ MODEL = ROOT / "models" / "assistant.tar.gz"
 REPORTS = ROOT / "reports"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -71,8 +77,9 @@ def postgres_database(prefix: str) -> Iterator[str]:
 
     name = f"{prefix}_{secrets.token_hex(4)}"
     # no pool: a connection kept across a test that restarts PostgreSQL would be dead
-    admin = sa.create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT",
-                             poolclass=sa.pool.NullPool)
+    admin = sa.create_engine(
+        f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
@@ -150,7 +157,9 @@ def _migrated_sqlite() -> Path:
 
 
 def start_assistant(
-    workdir: Path, model: Path, with_action_server: bool = True,
+    workdir: Path,
+    model: Path,
+    with_action_server: bool = True,
     extra_env: Dict[str, str] | None = None,
 ) -> tuple:
     """The assistant as `make run` starts it (deploy/launcher.py), on SQLite files in `workdir`
@@ -158,8 +167,12 @@ def start_assistant(
     migrate_database(f"sqlite:///{workdir / 'assistant.db'}")  # the launcher finds it current
     token = secrets.token_hex(16)  # never starts with "-", which argparse would read as an option
     launched = launcher.start_assistant(
-        workdir, model, {**os.environ, **(extra_env or {})},
-        with_action_server=with_action_server, token=token)
+        workdir,
+        model,
+        {**os.environ, **(extra_env or {})},
+        with_action_server=with_action_server,
+        token=token,
+    )
     running = RunningAssistant(
         url=launched.rasa.url,
         action_url=launched.actions.url if launched.actions else "",
@@ -229,8 +242,10 @@ def _twilio_handler(cloud: "TwilioCloud"):
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             length = int(self.headers.get("Content-Length", 0))
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-            expected = "Basic " + base64.b64encode(
-                f"{cloud.account_sid}:{cloud.auth_token}".encode()).decode()
+            expected = (
+                "Basic "
+                + base64.b64encode(f"{cloud.account_sid}:{cloud.auth_token}".encode()).decode()
+            )
             path_ok = self.path == f"/2010-04-01/Accounts/{cloud.account_sid}/Messages.json"
             with cloud.lock:
                 fail, cloud.failures = cloud.failures > 0, max(0, cloud.failures - 1)
@@ -239,8 +254,14 @@ def _twilio_handler(cloud: "TwilioCloud"):
             elif self.headers.get("Authorization") != expected or not path_ok:
                 self._reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
             elif form.get("To") in cloud.unsubscribed:
-                self._reply(400, {"code": 21610, "status": 400,
-                                  "message": "Attempt to send to unsubscribed recipient"})
+                self._reply(
+                    400,
+                    {
+                        "code": 21610,
+                        "status": 400,
+                        "message": "Attempt to send to unsubscribed recipient",
+                    },
+                )
             else:
                 with cloud.lock:
                     cloud.sent.append(form)
@@ -263,9 +284,19 @@ def _twilio_handler(cloud: "TwilioCloud"):
 def start_demo(assistant_url: str) -> tuple:
     port = free_port()
     process = subprocess.Popen(
-        [VENV_BIN / "python", "-m", "demo.server", "--port", str(port),
-         "--assistant-url", assistant_url],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            VENV_BIN / "python",
+            "-m",
+            "demo.server",
+            "--port",
+            str(port),
+            "--assistant-url",
+            assistant_url,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 30

@@ -60,30 +60,49 @@ def test_every_suggestion_title_asks_its_own_question(assistant, domain):
 def test_booking_a_consultation_validates_confirms_and_stores(assistant, domain):
     sender = conversation()
     assert texts(assistant.send(sender, "I'd like to book a consultation")) == [
-        response_text(domain, "utter_ask_contact_name")]
+        response_text(domain, "utter_ask_contact_name")
+    ]
     assert texts(assistant.send(sender, "Jane Doe")) == [response_text(domain, "utter_ask_contact")]
     assert texts(assistant.send(sender, "12345")) == [
-        response_text(domain, "utter_invalid_contact"), response_text(domain, "utter_ask_contact")]
+        response_text(domain, "utter_invalid_contact"),
+        response_text(domain, "utter_ask_contact"),
+    ]
     assert texts(assistant.send(sender, "jane@nowhere")) == [
-        response_text(domain, "utter_invalid_contact"), response_text(domain, "utter_ask_contact")]
+        response_text(domain, "utter_invalid_contact"),
+        response_text(domain, "utter_ask_contact"),
+    ]
     assert texts(assistant.send(sender, "Jane.Doe@Example.com")) == [
-        response_text(domain, "utter_ask_preferred_time", 0)]
+        response_text(domain, "utter_ask_preferred_time", 0)
+    ]
     [confirm] = assistant.send(sender, "weekday mornings")
     assert confirm["text"] == response_text(
-        domain, "utter_confirm_request", 0, contact_name="Jane Doe",
-        contact="jane.doe@example.com", preferred_time="weekday mornings")
+        domain,
+        "utter_confirm_request",
+        0,
+        contact_name="Jane Doe",
+        contact="jane.doe@example.com",
+        preferred_time="weekday mornings",
+    )
     assert [b["title"] for b in confirm["buttons"]] == ["Yes, send it", "No, change it"]
     assert texts(assistant.send(sender, confirm["buttons"][0]["payload"])) == [
-        response_text(domain, "utter_request_saved", 0, contact_name="Jane Doe")]
+        response_text(domain, "utter_request_saved", 0, contact_name="Jane Doe")
+    ]
 
     engine = db.engine_for(assistant.database_url)
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(db.contact_requests).where(db.contact_requests.c.conversation_id == sender)
-        ).mappings().all()
-    assert [(r["kind"], r["name"], r["contact_kind"], r["contact"], r["preferred_time"], r["channel"])
-            for r in rows] == [
-        ("consultation", "Jane Doe", "email", "jane.doe@example.com", "weekday mornings", "rest")]
+        rows = (
+            connection.execute(
+                sa.select(db.contact_requests).where(
+                    db.contact_requests.c.conversation_id == sender
+                )
+            )
+            .mappings()
+            .all()
+        )
+    assert [
+        (r["kind"], r["name"], r["contact_kind"], r["contact"], r["preferred_time"], r["channel"])
+        for r in rows
+    ] == [("consultation", "Jane Doe", "email", "jane.doe@example.com", "weekday mornings", "rest")]
 
 
 def test_a_number_given_in_a_sentence_is_taken_and_read_back_as_written(assistant, domain):
@@ -91,16 +110,25 @@ def test_a_number_given_in_a_sentence_is_taken_and_read_back_as_written(assistan
     assistant.send(sender, "I'd like to book a consultation")
     assistant.send(sender, "Jordan Ellis")
     assert texts(assistant.send(sender, "thanks!")) == [
-        response_text(domain, "utter_no_contact_in_answer"), response_text(domain, "utter_ask_contact")]
+        response_text(domain, "utter_no_contact_in_answer"),
+        response_text(domain, "utter_ask_contact"),
+    ]
     assert texts(assistant.send(sender, "oh sorry its (555) 010-4477")) == [
-        response_text(domain, "utter_ask_preferred_time", 0)]
+        response_text(domain, "utter_ask_preferred_time", 0)
+    ]
     [confirm] = assistant.send(sender, "after 5 any weekday")
     assert "(555) 010-4477" in confirm["text"] and "+1" not in confirm["text"]
     assistant.send(sender, confirm["buttons"][0]["payload"])
     with db.engine_for(assistant.database_url).connect() as connection:
-        [stored] = connection.execute(
-            sa.select(db.contact_requests.c.contact)
-            .where(db.contact_requests.c.conversation_id == sender)).scalars().all()
+        [stored] = (
+            connection.execute(
+                sa.select(db.contact_requests.c.contact).where(
+                    db.contact_requests.c.conversation_id == sender
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert stored == "+15550104477"
 
 
@@ -109,10 +137,12 @@ def test_an_answer_that_is_not_a_name_is_asked_again_not_stored(assistant, domai
     assistant.send(sender, "I'd like to book a consultation")
     assert texts(assistant.send(sender, "yes")) == [
         response_text(domain, "utter_invalid_contact_name"),
-        response_text(domain, "utter_ask_contact_name")]
+        response_text(domain, "utter_ask_contact_name"),
+    ]
     assert assistant.tracker(sender)["slots"]["contact_name"] is None
     assert texts(assistant.send(sender, "oh sorry, my name is Jordan Ellis")) == [
-        response_text(domain, "utter_ask_contact")]
+        response_text(domain, "utter_ask_contact")
+    ]
     assert assistant.tracker(sender)["slots"]["contact_name"] == "Jordan Ellis"
 
 
@@ -121,9 +151,11 @@ def test_a_faq_in_the_middle_of_the_form_is_answered_and_the_form_goes_on(assist
     assistant.send(sender, "can i book an appointment")
     assert texts(assistant.send(sender, "how long does one session take?")) == [
         response_text(domain, "utter_faq/session_length"),
-        response_text(domain, "utter_ask_contact_name")]
+        response_text(domain, "utter_ask_contact_name"),
+    ]
     assert texts(assistant.send(sender, "cancel")) == [
-        response_text(domain, "utter_request_cancelled")]
+        response_text(domain, "utter_request_cancelled")
+    ]
 
 
 def test_asking_for_a_person_says_what_happens_now_or_out_of_hours(assistant, domain):
@@ -137,7 +169,8 @@ def test_asking_for_a_person_says_what_happens_now_or_out_of_hours(assistant, do
         assert reply["text"] == response_text(domain, "utter_handoff", 0)
     else:
         assert reply["text"] == response_text(
-            domain, "utter_handoff", 1, next_opening=hours.describe_next_opening(before))
+            domain, "utter_handoff", 1, next_opening=hours.describe_next_opening(before)
+        )
     assert [b["payload"] for b in reply["buttons"]] == ["/affirm", "/deny"]
 
 
@@ -146,7 +179,9 @@ def test_what_it_cannot_understand_ends_in_the_offer_of_a_person(assistant, doma
     assistant.send(sender, "zqxj vlorp wubb")
     replies = assistant.send(sender, "blip blorp")  # two in a row: Rasa's fallback gives up
     assert texts(replies) == [response_text(domain, "utter_default")]
-    assert replies[0]["buttons"] == [{"title": "Have someone contact me", "payload": "/human_handoff"}]
+    assert replies[0]["buttons"] == [
+        {"title": "Have someone contact me", "payload": "/human_handoff"}
+    ]
 
 
 def test_a_clear_rephrasing_after_not_understood_gets_the_answer(assistant, domain):
@@ -158,7 +193,8 @@ def test_a_clear_rephrasing_after_not_understood_gets_the_answer(assistant, doma
         response_text(domain, "utter_out_of_scope"),
     )
     assert texts(assistant.send(sender, "how much does it cost")) == [
-        response_text(domain, "utter_faq/cost")]
+        response_text(domain, "utter_faq/cost")
+    ]
 
 
 def test_something_else_asks_to_rephrase(assistant, domain):
@@ -171,7 +207,8 @@ def test_something_else_asks_to_rephrase(assistant, domain):
     assert len(ask["buttons"]) >= 3  # at least one suggested topic, then the two fixed choices
     something_else = next(b for b in ask["buttons"] if b["title"] == "Something else")
     assert texts(assistant.send(sender, something_else["payload"])) == [
-        response_text(domain, "utter_ask_rephrase")]
+        response_text(domain, "utter_ask_rephrase")
+    ]
 
 
 def test_a_typed_yes_to_the_offer_of_a_consultation_books_one(assistant, domain):
@@ -182,8 +219,13 @@ def test_a_typed_yes_to_the_offer_of_a_consultation_books_one(assistant, domain)
     assistant.send(sender, "555 010 4477")
     [confirm] = assistant.send(sender, "mornings")
     assert confirm["text"] == response_text(
-        domain, "utter_confirm_request", 0, contact_name="Jordan Ellis",
-        contact="(555) 010-4477", preferred_time="mornings")
+        domain,
+        "utter_confirm_request",
+        0,
+        contact_name="Jordan Ellis",
+        contact="(555) 010-4477",
+        preferred_time="mornings",
+    )
 
 
 def test_a_yes_with_nothing_pending_invites_the_question(assistant, domain):
@@ -192,9 +234,14 @@ def test_a_yes_with_nothing_pending_invites_the_question(assistant, domain):
     assert texts(assistant.send(sender, "yes")) == [response_text(domain, "utter_ask_question")]
 
 
-@pytest.mark.parametrize("text", [
-    "whats the weather gonna be like tomorrow", "can you write me a poem about my cat",
-    "who won the football game"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "whats the weather gonna be like tomorrow",
+        "can you write me a poem about my cat",
+        "who won the football game",
+    ],
+)
 def test_out_of_scope_is_said_plainly_with_the_offer_of_a_person(assistant, domain, text):
     [reply] = assistant.send(conversation(), text)
     assert reply["text"] == response_text(domain, "utter_out_of_scope")
@@ -208,4 +255,5 @@ def test_thanks_at_the_read_back_confirms_the_request(assistant, domain):
     assistant.send(sender, "sam.rivera@example.org")
     assistant.send(sender, "friday morning")
     assert texts(assistant.send(sender, "thanks!")) == [
-        response_text(domain, "utter_request_saved", 0, contact_name="Sam Rivera")]
+        response_text(domain, "utter_request_saved", 0, contact_name="Sam Rivera")
+    ]

@@ -26,10 +26,15 @@ def conversation() -> str:
 def escalations_of(database_url, sender):
     engine = engine_for(database_url)
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(escalations).where(escalations.c.conversation_id == sender)
-            .order_by(escalations.c.id)
-        ).mappings().all()
+        rows = (
+            connection.execute(
+                sa.select(escalations)
+                .where(escalations.c.conversation_id == sender)
+                .order_by(escalations.c.id)
+            )
+            .mappings()
+            .all()
+        )
     return [dict(row) for row in rows]
 
 
@@ -44,8 +49,11 @@ def test_suite_has_the_policys_size():
 def test_suite_through_the_server_meets_the_policys_gates(assistant):
     parsed = {case.text: assistant.parse(case.text) for case in CASES}
     result = figures(CASES, lambda text: parsed[text]["crisis"]["level"])
-    assert not gate_failures(result), (gate_failures(result), result["missed"],
-                                       result["false_urgent"])
+    assert not gate_failures(result), (
+        gate_failures(result),
+        result["missed"],
+        result["false_urgent"],
+    )
     for case in CASES:
         data = parsed[case.text]
         if data["crisis"]["level"] == "urgent":
@@ -75,7 +83,9 @@ def test_urgent_message_gets_the_crisis_reply_first_and_an_escalation(assistant)
     assert [turn["role"] for turn in escalation["last_turns"]][-1] == "user"
     assert escalation["evidence"][0]["rule"]
     # supportive mode for the rest of the session: the crisis routes and a person
-    later = " ".join(reply["text"] for reply in assistant.send(sender, "what are the side effects?"))
+    later = " ".join(
+        reply["text"] for reply in assistant.send(sender, "what are the side effects?")
+    )
     assert "Side effects" in later and "988" in later and "911" in later
 
 
@@ -88,8 +98,9 @@ def test_sessions_escalate_as_the_suite_says(assistant):
         for turn in turns:
             assistant.send(sender, turn["text"])
         # a `check` turn (the direct question) is escalated as a concern
-        expected_by_sender[sender] = [{"check": "concern"}.get(t["level"], t["level"])
-                                      for t in turns if t["level"] != "none"]
+        expected_by_sender[sender] = [
+            {"check": "concern"}.get(t["level"], t["level"]) for t in turns if t["level"] != "none"
+        ]
     sweep(engine, targets=[])
     wrong = {}
     for sender, expected in expected_by_sender.items():
@@ -132,7 +143,8 @@ def test_the_reply_reaches_the_user_with_the_action_server_down(trained_model, t
 
 
 def test_with_the_database_gone_a_crisis_still_gets_its_reply_and_no_log_holds_the_text(
-        trained_model, tmp_path):
+    trained_model, tmp_path
+):
     """The tracker store's database fails under the running server: an urgent message still
     gets the crisis reply (which does not claim staff were alerted), anything else a clear 503;
     no log line of either server carries what was written."""
@@ -142,10 +154,16 @@ def test_with_the_database_gone_a_crisis_still_gets_its_reply_and_no_log_holds_t
         with sqlite3.connect(tmp_path / "assistant.db") as connection:
             connection.execute("DROP TABLE events")
         marker = uuid.uuid4().hex[:10]
-        urgent = requests.post(f"{running.url}/webhooks/rest/webhook", timeout=60, json={
-            "sender": conversation(), "message": f"i want to kill myself tonight {marker}"})
-        other = requests.post(f"{running.url}/webhooks/rest/webhook", timeout=60, json={
-            "sender": conversation(), "message": f"how much is a session {marker}"})
+        urgent = requests.post(
+            f"{running.url}/webhooks/rest/webhook",
+            timeout=60,
+            json={"sender": conversation(), "message": f"i want to kill myself tonight {marker}"},
+        )
+        other = requests.post(
+            f"{running.url}/webhooks/rest/webhook",
+            timeout=60,
+            json={"sender": conversation(), "message": f"how much is a session {marker}"},
+        )
     finally:
         stop(processes)
     assert urgent.status_code == 200
@@ -157,24 +175,32 @@ def test_with_the_database_gone_a_crisis_still_gets_its_reply_and_no_log_holds_t
         assert marker not in log.read_text(), log.name
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the dev-set caught gate is not met yet: caught 0.84 (gate 0.90), no-crisis urgent 2.4 % "
-    "(gate 3 %) with the rules and the risk model (the rules alone: 0.59 and 2.0 %); "
-    "python -m bench.crisis_model. "
-    "Strict: when the gates hold, this marker must go"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the dev-set caught gate is not met yet: caught 0.84 (gate 0.90), no-crisis urgent 2.4 % "
+        "(gate 3 %) with the rules and the risk model (the rules alone: 0.59 and 2.0 %); "
+        "python -m bench.crisis_model. "
+        "Strict: when the gates hold, this marker must go"
+    ),
+)
 def test_dev_set_through_the_server_meets_the_policys_gates(assistant):
     """Text nobody on the team wrote (read only to measure): >= 90 % of suicidal ideation,
     self-harm and violent thoughts caught, <= 3 % of no-crisis messages urgent."""
     path = dev_set_path(None)
     if path is None:
-        pytest.skip("the crisis dev set is not beside the project "
-                    "(../shared/benchmarks/crisis/ellis_dev.jsonl, or CLINIC_CRISIS_DEV_SET)")
+        pytest.skip(
+            "the crisis dev set is not beside the project "
+            "(../shared/benchmarks/crisis/ellis_dev.jsonl, or CLINIC_CRISIS_DEV_SET)"
+        )
     rows = load_dev(path)
     levels = [assistant.parse(row["text"])["crisis"]["level"] for row in rows]
-    caught = [level != "none" for row, level in zip(rows, levels)
-              if row["label"] in ESCALATED_LABELS]
-    false_urgent = [level == "urgent" for row, level in zip(rows, levels)
-                    if row["label"] == "no_crisis"]
+    caught = [
+        level != "none" for row, level in zip(rows, levels) if row["label"] in ESCALATED_LABELS
+    ]
+    false_urgent = [
+        level == "urgent" for row, level in zip(rows, levels) if row["label"] == "no_crisis"
+    ]
     assert sum(caught) / len(caught) >= 0.90
     assert sum(false_urgent) / len(false_urgent) <= 0.03
 
@@ -199,12 +225,16 @@ def test_no_catalogue_question_or_training_example_is_urgent_or_asked_back(assis
 
 
 def test_the_risk_model_catches_what_no_rule_names_and_explains_itself(assistant):
-    data = assistant.parse("gave my dog to my sister today and wrote everyone letters. "
-                           "tomorrow morning before anyone wakes up")
+    data = assistant.parse(
+        "gave my dog to my sister today and wrote everyone letters. "
+        "tomorrow morning before anyone wakes up"
+    )
     assert data["crisis"]["level"] == "urgent" and data["intent"]["name"] == "crisis"
     model = data["crisis"]["model"]
     assert model["level"] == "urgent" and model["score"] >= 0.5
-    assert len(model["nearest"]) == 3 and {"text", "label", "similarity"} <= set(model["nearest"][0])
+    assert len(model["nearest"]) == 3 and {"text", "label", "similarity"} <= set(
+        model["nearest"][0]
+    )
 
 
 def test_hopelessness_gets_the_direct_question_and_yes_is_a_crisis(assistant):
@@ -245,17 +275,23 @@ def test_feeling_unwell_after_an_infusion_gets_the_clinics_advice_and_a_concern(
     told, asked = conversation(), conversation()
     [reply] = assistant.send(told, "dizzy and threw up after my infusion yesterday")
     assert profile.aftercare.if_unwell in reply["text"] and profile.phone in reply["text"]
-    replies = assistant.send(asked, "ive been dizzy since my infusion yesterday, how long does that last?")
+    replies = assistant.send(
+        asked, "ive been dizzy since my infusion yesterday, how long does that last?"
+    )
     assert profile.aftercare.if_unwell in " ".join(r["text"] for r in replies)
     sweep(engine_for(assistant.database_url), targets=[])  # the worker records what no action did
     for sender in (told, asked):
-        assert [(row["level"], row["categories"]) for row in
-                escalations_of(assistant.database_url, sender)] == [("concern", ["after_infusion"])]
+        assert [
+            (row["level"], row["categories"])
+            for row in escalations_of(assistant.database_url, sender)
+        ] == [("concern", ["after_infusion"])]
 
 
 def test_emergency_signs_after_an_infusion_get_the_crisis_reply(assistant):
     sender = conversation()
-    replies = assistant.send(sender, "my chest hurts and i cant breathe, had my infusion an hour ago")
+    replies = assistant.send(
+        sender, "my chest hurts and i cant breathe, had my infusion an hour ago"
+    )
     assert "911" in replies[0]["text"]
     assert [row["level"] for row in escalations_of(assistant.database_url, sender)] == ["urgent"]
 

@@ -18,9 +18,21 @@ NO_TESTS_COLLECTED = 5  # pytest's exit code
 
 def test_every_test_of_the_suite_is_exactly_one_kind():
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "-m", NO_KIND],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            NO_KIND,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode == NO_TESTS_COLLECTED, output[-3000:]

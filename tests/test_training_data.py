@@ -44,8 +44,9 @@ def fill(text, domain, profile_values):
     names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
     unknown = names - set(profile_values) - set(domain["slots"]) - {STAFF_ALERT_NOTE}
     assert not unknown, f"unknown placeholders {unknown} in {text!r}"
-    return text.format(**profile_values, **{slot: "x" for slot in domain["slots"]},
-                       **{STAFF_ALERT_NOTE: "x"})
+    return text.format(
+        **profile_values, **{slot: "x" for slot in domain["slots"]}, **{STAFF_ALERT_NOTE: "x"}
+    )
 
 
 def test_every_catalogue_topic_has_a_response_and_enough_examples(
@@ -58,7 +59,9 @@ def test_every_catalogue_topic_has_a_response_and_enough_examples(
 
 
 def test_no_faq_response_or_example_without_a_catalogue_topic(catalogue_ids, domain, training):
-    responses = {name.split("/", 1)[1] for name in domain["responses"] if name.startswith("utter_faq/")}
+    responses = {
+        name.split("/", 1)[1] for name in domain["responses"] if name.startswith("utter_faq/")
+    }
     intents = {name.split("/", 1)[1] for name in training if name.startswith("faq/")}
     assert responses == set(catalogue_ids)
     assert intents == set(catalogue_ids)
@@ -102,11 +105,19 @@ def test_faq_answers_fit_a_phone_screen_and_have_a_plain_title(domain, profile_v
 def test_no_clinic_is_hard_coded_in_responses_or_python():
     profile = load_profile(ROOT / "clinic_profile.yml")
     sources = [ROOT / "domain.yml"] + [
-        path for folder in ("actions", "clinic", "components") for path in (ROOT / folder).rglob("*.py")
+        path
+        for folder in ("actions", "clinic", "components")
+        for path in (ROOT / folder).rglob("*.py")
     ]
     for path in sources:
         text = path.read_text()
-        for value in (profile.name, profile.phone, profile.phone_e164, profile.email, profile.address):
+        for value in (
+            profile.name,
+            profile.phone,
+            profile.phone_e164,
+            profile.email,
+            profile.address,
+        ):
             assert value not in text, f"{path.name} hard-codes {value!r}"
         assert not re.search(r"\b555[-. )]*010", text), f"{path.name} hard-codes a phone number"
 
@@ -114,18 +125,31 @@ def test_no_clinic_is_hard_coded_in_responses_or_python():
 def test_rasa_data_validate_is_clean():
     result = subprocess.run(
         [VENV_BIN / "python", "scripts/validate_data.py"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-4000:]
 
 
 def test_the_validator_lets_through_only_explained_warnings(domain):
     sources = 'dispatcher.utter_message(response="utter_request_saved")'
-    assert explained("The utterance 'utter_request_saved' is not used in any story or rule.", domain, sources)
-    assert explained("The utterance 'utter_ask_contact' is not used in any story or rule.", domain, "")
-    assert not explained("The utterance 'utter_forgotten' is not used in any story or rule.", domain, sources)
-    assert not explained("Found intent 'faq' in stories which is not part of the domain.", domain, "")
-    assert not explained("duplicated intents have been found across multiple domain files: greet", domain, "")
+    assert explained(
+        "The utterance 'utter_request_saved' is not used in any story or rule.", domain, sources
+    )
+    assert explained(
+        "The utterance 'utter_ask_contact' is not used in any story or rule.", domain, ""
+    )
+    assert not explained(
+        "The utterance 'utter_forgotten' is not used in any story or rule.", domain, sources
+    )
+    assert not explained(
+        "Found intent 'faq' in stories which is not part of the domain.", domain, ""
+    )
+    assert not explained(
+        "duplicated intents have been found across multiple domain files: greet", domain, ""
+    )
 
 
 def test_the_crisis_models_examples_are_well_formed_and_never_the_suite_s():

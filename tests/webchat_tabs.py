@@ -26,6 +26,7 @@ class Tab:
             with self.changed:
                 self.events.setdefault(name, []).append(data)
                 self.changed.notify_all()
+
         return record
 
     def wait_for(self, name: str, count: int = 1) -> List[Any]:

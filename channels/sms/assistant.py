@@ -59,7 +59,9 @@ class SmsAssistant:
     (its agent) once it has started, the clinic's database and Twilio's settings."""
 
     def __init__(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], engine: Any,
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        engine: Any,
         config: settings.TwilioSettings,
     ) -> None:
         self.on_new_message = on_new_message
@@ -76,7 +78,10 @@ class SmsAssistant:
         return self.app.ctx.agent if self.app is not None else None
 
     async def run_turn(
-        self, message: UserMessage, collector: SmsCollector, introduce: bool = False,
+        self,
+        message: UserMessage,
+        collector: SmsCollector,
+        introduce: bool = False,
     ) -> List[str]:
         """The assistant's answer to one message, as SMS bodies (menus remembered). While it
         waits and runs, its claim is renewed: only a dead process's claim goes stale.
@@ -107,8 +112,11 @@ class SmsAssistant:
             bodies.extend(parts)
             options = offered or options
         await asyncio.to_thread(sms.offer_menu, self.engine, message.sender_id, options)
-        if introduce and agent is not None and not any(
-                (name or "").startswith(SAFETY_REPLIES) for name in collector.responses):
+        if (
+            introduce
+            and agent is not None
+            and not any((name or "").startswith(SAFETY_REPLIES) for name in collector.responses)
+        ):
             bodies[:0] = await domain_reply(agent, message.sender_id, INTRO_REPLY)
         return bodies
 
@@ -116,8 +124,12 @@ class SmsAssistant:
         while True:
             await asyncio.sleep(self.config.claim_lease_seconds / 3)
             try:
-                await asyncio.to_thread(sms.renew_claim, self.engine, sid, dt.timedelta(
-                    seconds=self.config.claim_lease_seconds))
+                await asyncio.to_thread(
+                    sms.renew_claim,
+                    self.engine,
+                    sid,
+                    dt.timedelta(seconds=self.config.claim_lease_seconds),
+                )
             except sa.exc.SQLAlchemyError as error:  # the next renewal may get through
                 logger.warning("twilio: could not renew a claim (%s)", type(error).__name__)
 

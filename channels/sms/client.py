@@ -65,7 +65,9 @@ class TwilioMessages:
             code = payload.get("code")
             logger.warning(
                 "twilio: message refused: HTTP %s, error %s (%s)",
-                reply.status, code, payload.get("message", "no message"),
+                reply.status,
+                code,
+                payload.get("message", "no message"),
             )
             return SendResult(ok=False, error_code=code, error=str(payload.get("message", "")))
         return SendResult(ok=True, sid=payload.get("sid"))

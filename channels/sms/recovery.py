@@ -44,28 +44,38 @@ async def recover(assistant: SmsAssistant) -> None:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # the database may be down: try again next round
-            logger.warning("twilio: recovery of unanswered messages failed (%s)",
-                           type(error).__name__)
+            logger.warning(
+                "twilio: recovery of unanswered messages failed (%s)", type(error).__name__
+            )
 
 
 async def answer_taken_over(assistant: SmsAssistant, pending: sms.Pending) -> None:
-    stored = await stored_replies(assistant.app.ctx.agent, pending.conversation_id,
-                                  pending.message_sid)
+    stored = await stored_replies(
+        assistant.app.ctx.agent, pending.conversation_id, pending.message_sid
+    )
     if stored is not None:  # handled just before its replica died: send, do not re-run
         turn = asyncio.get_running_loop().create_future()
         turn.set_result(stored)
         await send_later(assistant, turn, pending.conversation_id, pending.message_sid)
         return
-    logger.info("twilio: answering %s, left unanswered by a stopped replica",
-                pending.message_sid)
-    message = UserMessage(pending.body, SmsCollector(), pending.conversation_id,
-                          input_channel=CHANNEL, message_id=pending.message_sid, metadata={})
+    logger.info("twilio: answering %s, left unanswered by a stopped replica", pending.message_sid)
+    message = UserMessage(
+        pending.body,
+        SmsCollector(),
+        pending.conversation_id,
+        input_channel=CHANNEL,
+        message_id=pending.message_sid,
+        metadata={},
+    )
     turn = asyncio.create_task(assistant.run_turn(message, message.output_channel))
     await send_later(assistant, turn, pending.conversation_id, pending.message_sid)
 
 
 async def send_later(
-    assistant: SmsAssistant, turn: Awaitable[List[str]], conversation_id: str, sid: str,
+    assistant: SmsAssistant,
+    turn: Awaitable[List[str]],
+    conversation_id: str,
+    sid: str,
 ) -> None:
     """Send the turn's bodies through the API once it is done, retrying; record the outcome."""
     engine = assistant.engine
@@ -77,7 +87,7 @@ async def send_later(
                 break
             await asyncio.sleep(pause)
             results = await send_bodies(messages, engine, conversation_id, remaining)
-            remaining = remaining[sum(1 for result in results if result.ok):]
+            remaining = remaining[sum(1 for result in results if result.ok) :]
             failed = next((result for result in results if not result.ok), None)
             if not remaining:
                 break
@@ -87,8 +97,9 @@ async def send_later(
     except OptedOutError:
         await asyncio.to_thread(sms.finish_message, engine, sid, sms.NO_REPLY)
     except sa.exc.SQLAlchemyError as error:  # left `received`: taken over after the lease
-        logger.error("twilio: the late reply to %s waits for the database (%s)", sid,
-                     type(error).__name__)
+        logger.error(
+            "twilio: the late reply to %s waits for the database (%s)", sid, type(error).__name__
+        )
     except Exception as error:  # recorded for staff; the user's message is in the tracker
         logger.exception("twilio: the late reply to %s failed", sid)
         await asyncio.to_thread(

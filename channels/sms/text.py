@@ -18,14 +18,47 @@ GSM7_BASIC = frozenset(
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 _REPLACEMENTS = {
-    "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
-    "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"',
-    "–": "-", "—": "-", "‒": "-", "―": "-", "−": "-", "‐": "-", "‑": "-",
-    "…": "...", "•": "-", "·": "-", "\t": " ",
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "‛": "'",
+    "′": "'",
+    "`": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "‟": '"',
+    "″": '"',
+    "«": '"',
+    "»": '"',
+    "–": "-",
+    "—": "-",
+    "‒": "-",
+    "―": "-",
+    "−": "-",
+    "‐": "-",
+    "‑": "-",
+    "…": "...",
+    "•": "-",
+    "·": "-",
+    "\t": " ",
 }
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-_ABBREVIATIONS = ("e.g.", "i.e.", "dr.", "mr.", "mrs.", "ms.", "a.m.", "p.m.", "etc.", "vs.",
-                  "approx.", "no.", "st.")
+_ABBREVIATIONS = (
+    "e.g.",
+    "i.e.",
+    "dr.",
+    "mr.",
+    "mrs.",
+    "ms.",
+    "a.m.",
+    "p.m.",
+    "etc.",
+    "vs.",
+    "approx.",
+    "no.",
+    "st.",
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 
 
@@ -87,11 +120,11 @@ def _sentences(text: str) -> List[str]:
     """Sentences and paragraph ends, with their trailing whitespace kept for re-joining."""
     pieces, start = [], 0
     for match in _SENTENCE_END.finditer(text):
-        before = text[start:match.start()]
+        before = text[start : match.start()]
         last_word = before.rsplit(None, 1)[-1].lower() if before.split() else ""
         if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]\.", last_word):
             continue
-        pieces.append(text[start:match.end()])
+        pieces.append(text[start : match.end()])
         start = match.end()
     if start < len(text):
         pieces.append(text[start:])
@@ -175,7 +208,7 @@ def format_for_sms(
     with_options, options = number_buttons(plain, buttons or [])
     if _fits(with_options, max_segments):
         return ([with_options] if with_options else []), options
-    option_lines = with_options[len(plain):].strip()
+    option_lines = with_options[len(plain) :].strip()
     bodies = split_for_sms(plain, max_segments)
     if option_lines:
         if bodies and _fits(f"{bodies[-1]}\n{option_lines}", max_segments):

@@ -99,8 +99,11 @@ def _form(request: Request) -> Optional[_Form]:
     """The webhook's form fields, empty ones kept (Twilio signs `Body=` too); None if unreadable
     or with more fields than Twilio sends (counted before any is parsed)."""
     try:
-        return _Form(parse_qs(request.body.decode("utf-8"), keep_blank_values=True,
-                              max_num_fields=MAX_FORM_FIELDS))
+        return _Form(
+            parse_qs(
+                request.body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS
+            )
+        )
     except (UnicodeDecodeError, ValueError):
         return None
 
@@ -179,13 +182,22 @@ class TwilioSmsInput(InputChannel):
             conversation_id = sms.conversation_id_for(form["From"][0], hash_key)
             wait = await limiter.wait_seconds(self.name(), conversation_id)
             if wait and detect(body).level != URGENT:  # a crisis is always answered
-                return response.text("Too many messages from this number; retry later.",
-                                     status=429, headers={"Retry-After": str(math.ceil(wait))})
+                return response.text(
+                    "Too many messages from this number; retry later.",
+                    status=429,
+                    headers={"Retry-After": str(math.ceil(wait))},
+                )
             try:
-                return await self._handle(request, Inbound(
-                    sid=form["MessageSid"][0], phone=form["From"][0],
-                    conversation_id=conversation_id, body=body, deadline=deadline,
-                ))
+                return await self._handle(
+                    request,
+                    Inbound(
+                        sid=form["MessageSid"][0],
+                        phone=form["From"][0],
+                        conversation_id=conversation_id,
+                        body=body,
+                        deadline=deadline,
+                    ),
+                )
             except sa.exc.SQLAlchemyError as error:  # Twilio's log keeps the message
                 logger.error("twilio: the database is unavailable (%s)", type(error).__name__)
                 crisis = await assistant.crisis_bodies(body)
@@ -207,13 +219,21 @@ class TwilioSmsInput(InputChannel):
         engine, sid = assistant.engine, inbound.sid
         conversation_id, body = inbound.conversation_id, inbound.body
         claim = await asyncio.to_thread(
-            sms.claim_message, engine, sid, conversation_id,
-            lease=dt.timedelta(seconds=assistant.config.claim_lease_seconds), body=body)
+            sms.claim_message,
+            engine,
+            sid,
+            conversation_id,
+            lease=dt.timedelta(seconds=assistant.config.claim_lease_seconds),
+            body=body,
+        )
         if not claim.first and claim.status == sms.RECEIVED:
             # Being answered (Twilio gets the reply from the first request or through the
             # API), or its process died: a retry after the lease takes it over.
-            return response.text("This message is still being answered; retry later.",
-                                 status=503, headers={"Retry-After": "5"})
+            return response.text(
+                "This message is still being answered; retry later.",
+                status=503,
+                headers={"Retry-After": "5"},
+            )
         if claim.taken_over:
             stored = await stored_replies(request.app.ctx.agent, conversation_id, sid)
             if stored is not None:  # handled before its replica died: answer, do not re-run
@@ -221,8 +241,9 @@ class TwilioSmsInput(InputChannel):
         if not claim.first:
             logger.info("twilio: message %s was already handled (%s)", sid, claim.status)
             return twiml(claim.replies if claim.status == sms.ANSWERED and claim.replies else [])
-        first_contact = await asyncio.to_thread(sms.remember_number, engine, conversation_id,
-                                                inbound.phone)
+        first_contact = await asyncio.to_thread(
+            sms.remember_number, engine, conversation_id, inbound.phone
+        )
         opted_out = await asyncio.to_thread(sms.is_opted_out, engine, conversation_id)
 
         keyword = body.strip().upper()
@@ -251,38 +272,47 @@ class TwilioSmsInput(InputChannel):
         text = match_reply(body, options) if options else None
         collector = SmsCollector()
         message = UserMessage(
-            text or body, collector, conversation_id, input_channel=CHANNEL,
-            message_id=sid, metadata={},
+            text or body,
+            collector,
+            conversation_id,
+            input_channel=CHANNEL,
+            message_id=sid,
+            metadata={},
         )
-        turn = asyncio.create_task(assistant.run_turn(message, collector,
-                                                      introduce=first_contact))
-        done, _ = await asyncio.wait({turn},
-                                     timeout=max(0.0, inbound.deadline - time.monotonic()))
+        turn = asyncio.create_task(assistant.run_turn(message, collector, introduce=first_contact))
+        done, _ = await asyncio.wait({turn}, timeout=max(0.0, inbound.deadline - time.monotonic()))
         if done:
             if isinstance(turn.exception(), sa.exc.SQLAlchemyError):
                 # Not lost: the claim stays `received`; Twilio's retry or a replica's recovery
                 # loop takes it over after the lease, once the database is back.
                 raise turn.exception()
             if turn.exception() is not None:
-                logger.error("twilio: the assistant failed on %s (%s)", sid,
-                             type(turn.exception()).__name__)
-                bodies = [] if opted_out else (
-                    await assistant.crisis_bodies(body)
-                    or await domain_reply(request.app.ctx.agent, conversation_id, FAILURE_REPLY))
+                logger.error(
+                    "twilio: the assistant failed on %s (%s)", sid, type(turn.exception()).__name__
+                )
+                bodies = (
+                    []
+                    if opted_out
+                    else (
+                        await assistant.crisis_bodies(body)
+                        or await domain_reply(request.app.ctx.agent, conversation_id, FAILURE_REPLY)
+                    )
+                )
                 return await self._finish(engine, sid, bodies, sms.FAILED)
             bodies = turn.result()
             if opted_out:  # still heard (a crisis still reaches staff), but never answered
                 return await self._finish(engine, sid, [], sms.NO_REPLY)
             return await self._finish(engine, sid, bodies, sms.ANSWERED)
-        logger.info("twilio: reply to %s is slower than %.1f s; it will follow through the API",
-                    sid, assistant.config.reply_budget_seconds)
+        logger.info(
+            "twilio: reply to %s is slower than %.1f s; it will follow through the API",
+            sid,
+            assistant.config.reply_budget_seconds,
+        )
         later = asyncio.create_task(recovery.send_later(assistant, turn, conversation_id, sid))
         self._background.add(later)
         later.add_done_callback(self._background.discard)
         return twiml([])
 
-    async def _finish(
-        self, engine: Any, sid: str, bodies: List[str], status: str
-    ) -> HTTPResponse:
+    async def _finish(self, engine: Any, sid: str, bodies: List[str], status: str) -> HTTPResponse:
         await asyncio.to_thread(sms.finish_message, engine, sid, status, bodies)
         return twiml(bodies)

@@ -24,10 +24,10 @@ def admins_only() -> None:
         abort(403, "Only an administrator can open the admin pages.")
 
 
-
 def _new_password() -> str:
-    return accounts.typed_twice(request.form.get("password", ""),
-                                request.form.get("password_again", ""))
+    return accounts.typed_twice(
+        request.form.get("password", ""), request.form.get("password_again", "")
+    )
 
 
 @blueprint.route("/")
@@ -41,21 +41,33 @@ def users() -> Any:
     form = {"username": "", "role": accounts.STAFF}
     status = 200
     if request.method == "POST":
-        form = {"username": request.form.get("username", "").strip(),
-                "role": request.form.get("role", "")}
+        form = {
+            "username": request.form.get("username", "").strip(),
+            "role": request.form.get("role", ""),
+        }
         try:
-            created = accounts.create_user(g.engine, form["username"], _new_password(),
-                                           form["role"])
+            created = accounts.create_user(
+                g.engine, form["username"], _new_password(), form["role"]
+            )
         except accounts.AccountError as error:
             flash(f"The account was not created: {error}")
             status = 400
         else:
-            accounts.audit(g.engine, g.user.username, "create_user",
-                           f"user {created.username} ({created.role})")
+            accounts.audit(
+                g.engine,
+                g.user.username,
+                "create_user",
+                f"user {created.username} ({created.role})",
+            )
             flash(f"Created {created.role} account {created.username}.")
             return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", accounts=accounts.list_users(g.engine),
-                           roles=accounts.ROLES, form=form, now=utc_now()), status
+    return render_template(
+        "admin/users.html",
+        accounts=accounts.list_users(g.engine),
+        roles=accounts.ROLES,
+        form=form,
+        now=utc_now(),
+    ), status
 
 
 @blueprint.route("/users/<int:user_id>/role", methods=["POST"])
@@ -71,8 +83,7 @@ def change_role(user_id: int) -> Any:
     return redirect(url_for("admin.users"))
 
 
-@blueprint.route("/users/<int:user_id>/<any(unlock, disable, enable):action>",
-                 methods=["POST"])
+@blueprint.route("/users/<int:user_id>/<any(unlock, disable, enable):action>", methods=["POST"])
 def change_access(user_id: int, action: str) -> Any:
     try:
         if action == "unlock":
@@ -112,10 +123,15 @@ def audit_log() -> Any:
     entries = accounts.audit_entries(g.engine, limit=AUDIT_PAGE_SIZE + 1, before=before)
     more = len(entries) > AUDIT_PAGE_SIZE
     entries = entries[:AUDIT_PAGE_SIZE]
-    accounts.audit(g.engine, g.user.username, "view_audit_log",
-                   f"before {before}" if before else None)
-    return render_template("admin/audit.html", entries=entries,
-                           next_before=entries[-1]["id"] if more else None, first=before is None)
+    accounts.audit(
+        g.engine, g.user.username, "view_audit_log", f"before {before}" if before else None
+    )
+    return render_template(
+        "admin/audit.html",
+        entries=entries,
+        next_before=entries[-1]["id"] if more else None,
+        first=before is None,
+    )
 
 
 @blueprint.route("/retention", methods=["GET", "POST"])
@@ -123,19 +139,34 @@ def retention_period() -> Any:
     """The retention period the `python -m console retention` command uses."""
     if request.method == "POST":
         try:
-            days = (None if request.form.get("clear") else
-                    retention.parse_days(request.form.get("days", "")))
+            days = (
+                None
+                if request.form.get("clear")
+                else retention.parse_days(request.form.get("days", ""))
+            )
         except retention.RetentionError as error:
             flash(f"The retention period was not changed: {error}.")
         else:
             retention.set_retention_days(g.engine, days, by=g.user.username)
-            accounts.audit(g.engine, g.user.username, "change_retention",
-                           f"{days} days" if days else "no retention period")
-            flash(f"Conversations are now deleted {days} days after their last message."
-                  if days else "No retention period: conversations are kept.")
+            accounts.audit(
+                g.engine,
+                g.user.username,
+                "change_retention",
+                f"{days} days" if days else "no retention period",
+            )
+            flash(
+                f"Conversations are now deleted {days} days after their last message."
+                if days
+                else "No retention period: conversations are kept."
+            )
         return redirect(url_for("admin.retention_period"))
     days = retention.retention_days(g.engine)
     preview = retention.preview(g.engine, days, utc_now()) if days else None
-    return render_template("admin/retention.html", days=days, preview=preview,
-                           last_run=retention.last_run(g.engine),
-                           min_days=retention.MIN_DAYS, max_days=retention.MAX_DAYS)
+    return render_template(
+        "admin/retention.html",
+        days=days,
+        preview=preview,
+        last_run=retention.last_run(g.engine),
+        min_days=retention.MIN_DAYS,
+        max_days=retention.MAX_DAYS,
+    )

@@ -102,18 +102,31 @@ def columns(
                 continue
             height = value / axis_top * plot_height
             stacked += height
-            chart.rects.append(Rect(
-                x=round(x + slot * 0.15, 2), y=round(top + plot_height - stacked, 2),
-                width=round(slot * 0.7, 2), height=round(height, 2), css_class=css_class,
-                title=f"{category}: {name + ' ' if len(series) > 1 else ''}{number(value)}{unit}",
-            ))
+            chart.rects.append(
+                Rect(
+                    x=round(x + slot * 0.15, 2),
+                    y=round(top + plot_height - stacked, 2),
+                    width=round(slot * 0.7, 2),
+                    height=round(height, 2),
+                    css_class=css_class,
+                    title=f"{category}: {name + ' ' if len(series) > 1 else ''}{number(value)}{unit}",
+                )
+            )
         if i % label_every == 0:
             chart.labels.append(Label(round(x + slot / 2, 2), COLUMN_HEIGHT - 10, category))
     return chart
 
 
-def _y_axis(chart: Chart, left: float, right: float, top: float, plot_height: float,
-            axis_top: float, step: float, unit: str) -> None:
+def _y_axis(
+    chart: Chart,
+    left: float,
+    right: float,
+    top: float,
+    plot_height: float,
+    axis_top: float,
+    step: float,
+    unit: str,
+) -> None:
     for k in range(int(round(axis_top / step)) + 1):
         value = k * step
         y = round(top + plot_height - value / axis_top * plot_height, 2)
@@ -132,8 +145,9 @@ def bars(
     height = top + ROW_HEIGHT * max(len(items), 1) + bottom
     chart = Chart(WIDTH, height)
     plot_width = WIDTH - label_width - right
-    axis_top, step = nice_scale(maximum if maximum is not None else
-                                max((v for _, v, _ in items), default=0))
+    axis_top, step = nice_scale(
+        maximum if maximum is not None else max((v for _, v, _ in items), default=0)
+    )
     for k in range(int(round(axis_top / step)) + 1):
         x = round(label_width + k * step / axis_top * plot_width, 2)
         chart.grid.append(Line(x, top, x, height - bottom))
@@ -143,12 +157,26 @@ def bars(
         width = max(value, 0) / axis_top * plot_width
         chart.labels.append(Label(label_width - 8, y + ROW_HEIGHT / 2 + 4, _short(label), "end"))
         if width > 0:
-            chart.rects.append(Rect(label_width, y + 4, round(width, 2), ROW_HEIGHT - 8,
-                                    css_class, f"{label}: {format_value(value)}"))
-        chart.labels.append(Label(round(label_width + width + 6, 2), y + ROW_HEIGHT / 2 + 4,
-                                  format_value(value), "start"))
+            chart.rects.append(
+                Rect(
+                    label_width,
+                    y + 4,
+                    round(width, 2),
+                    ROW_HEIGHT - 8,
+                    css_class,
+                    f"{label}: {format_value(value)}",
+                )
+            )
+        chart.labels.append(
+            Label(
+                round(label_width + width + 6, 2),
+                y + ROW_HEIGHT / 2 + 4,
+                format_value(value),
+                "start",
+            )
+        )
     return chart
 
 
 def _short(label: str, limit: int = 26) -> str:
-    return label if len(label) <= limit else label[:limit - 1] + "…"
+    return label if len(label) <= limit else label[: limit - 1] + "…"

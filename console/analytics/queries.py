@@ -105,7 +105,8 @@ def conversations_per_day(connection: sa.engine.Connection, period: Period) -> D
     rows = connection.execute(
         sa.select(c.channel, bucket, sa.func.count())
         .where(c.started_at >= period.start(period.days[0]), c.user_messages > 0)
-        .group_by(c.channel, bucket))
+        .group_by(c.channel, bucket)
+    )
     index = {day: i for i, day in enumerate(period.days)}
     counts: dict[str, list[int]] = {}
     for channel, quarter, count in rows:
@@ -140,9 +141,14 @@ def bot_alone(connection: sa.engine.Connection, period: Period) -> BotAlone:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
     row = connection.execute(
-        sa.select(sa.func.count(), how_many(escalated), how_many(requested), how_many(staff),
-                  how_many(sa.and_(~escalated, ~requested, ~staff)))
-        .where(c.started_at >= period.start(period.days[0]), c.user_messages > 0)).one()
+        sa.select(
+            sa.func.count(),
+            how_many(escalated),
+            how_many(requested),
+            how_many(staff),
+            how_many(sa.and_(~escalated, ~requested, ~staff)),
+        ).where(c.started_at >= period.start(period.days[0]), c.user_messages > 0)
+    ).one()
     return BotAlone(*(int(value) for value in row))
 
 
@@ -164,7 +170,8 @@ def fallback_by_week(connection: sa.engine.Connection, period: Period) -> list[W
     rows = connection.execute(
         sa.select(bucket, missed, sa.func.count())
         .where(turns.c.role == USER, turns.c.at >= period.start(period.weeks[0]))
-        .group_by(bucket))
+        .group_by(bucket)
+    )
     totals = {week: [0, 0] for week in period.weeks}
     for quarter, not_understood, count in rows:
         week = totals.get(period.week_of(quarter))
@@ -179,21 +186,26 @@ def top_topics(connection: sa.engine.Connection, period: Period) -> list[tuple[s
     count = sa.func.count().label("messages")
     rows = connection.execute(
         sa.select(turns.c.faq_topic, count)
-        .where(turns.c.role == USER, turns.c.faq_topic.is_not(None),
-               turns.c.at >= period.start(period.days[0]))
-        .group_by(turns.c.faq_topic).order_by(count.desc(), turns.c.faq_topic)
-        .limit(TOP_TOPICS))
+        .where(
+            turns.c.role == USER,
+            turns.c.faq_topic.is_not(None),
+            turns.c.at >= period.start(period.days[0]),
+        )
+        .group_by(turns.c.faq_topic)
+        .order_by(count.desc(), turns.c.faq_topic)
+        .limit(TOP_TOPICS)
+    )
     return [(topic, messages) for topic, messages in rows]
 
 
-def escalations_by_week(connection: sa.engine.Connection,
-                        period: Period) -> dict[str, list[int]]:
+def escalations_by_week(connection: sa.engine.Connection, period: Period) -> dict[str, list[int]]:
     """Level → escalations that came in each week."""
     bucket = quarter_hour(escalations.c.created_at)
     rows = connection.execute(
         sa.select(escalations.c.level, bucket, sa.func.count())
         .where(escalations.c.created_at >= period.start(period.weeks[0]))
-        .group_by(escalations.c.level, bucket))
+        .group_by(escalations.c.level, bucket)
+    )
     index = {week: i for i, week in enumerate(period.weeks)}
     counts = {level: [0] * WEEKS for level in LEVELS}
     for level, quarter, count in rows:
@@ -212,14 +224,17 @@ class AckTime:
     within: Optional[int]  # acknowledged within the target (urgent only)
 
 
-def time_to_acknowledge(connection: sa.engine.Connection, period: Period,
-                        target_minutes: int) -> list[AckTime]:
+def time_to_acknowledge(
+    connection: sa.engine.Connection, period: Period, target_minutes: int
+) -> list[AckTime]:
     """Per level, for escalations of the last `WEEKS` weeks: the median time from coming in
     to being acknowledged (or resolved, when staff resolved it straight away)."""
     e = escalations.c
     rows = connection.execute(
-        sa.select(e.level, e.created_at, sa.func.coalesce(e.acknowledged_at, e.resolved_at))
-        .where(e.created_at >= period.start(period.weeks[0])))
+        sa.select(e.level, e.created_at, sa.func.coalesce(e.acknowledged_at, e.resolved_at)).where(
+            e.created_at >= period.start(period.weeks[0])
+        )
+    )
     waits: dict[str, list[dt.timedelta]] = {level: [] for level in LEVELS}
     counts = dict.fromkeys(LEVELS, 0)
     for level, created_at, seen_at in rows:
@@ -230,8 +245,12 @@ def time_to_acknowledge(connection: sa.engine.Connection, period: Period,
             waits[level].append(seen_at - created_at)
     target = dt.timedelta(minutes=target_minutes)
     return [
-        AckTime(level, counts[level], len(waits[level]),
-                statistics.median(waits[level]) if waits[level] else None,
-                sum(w <= target for w in waits[level]) if level == URGENT else None)
+        AckTime(
+            level,
+            counts[level],
+            len(waits[level]),
+            statistics.median(waits[level]) if waits[level] else None,
+            sum(w <= target for w in waits[level]) if level == URGENT else None,
+        )
         for level in LEVELS
     ]

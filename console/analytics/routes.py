@@ -54,32 +54,61 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {day:%b}"
 
 
-def build_charts(daily: Daily, alone: BotAlone, rates: list[WeekRate],
-                 topics: list[tuple[str, int]], weekly: dict[str, list[int]],
-                 acks: list[AckTime], weeks: list[dt.date]) -> dict[str, charts.Chart]:
+def build_charts(
+    daily: Daily,
+    alone: BotAlone,
+    rates: list[WeekRate],
+    topics: list[tuple[str, int]],
+    weekly: dict[str, list[int]],
+    acks: list[AckTime],
+    weeks: list[dt.date],
+) -> dict[str, charts.Chart]:
     week_names = [_day(week) for week in weeks]
     return {
         "daily": charts.columns(
             [_day(day) for day in daily.days],
-            [(name, charts.series_class(i), daily.counts[name])
-             for i, name in enumerate(daily.channels)], label_every=5),
+            [
+                (name, charts.series_class(i), daily.counts[name])
+                for i, name in enumerate(daily.channels)
+            ],
+            label_every=5,
+        ),
         "alone": charts.bars(
-            [("By the bot alone", round(alone.alone / alone.conversations * 100, 1), "series-2"),
-             ("With a person", round(100 - alone.alone / alone.conversations * 100, 1),
-              "series-1")] if alone.conversations else [],
-            format_value=lambda value: f"{charts.number(value)}%", maximum=100, label_width=130),
+            [
+                ("By the bot alone", round(alone.alone / alone.conversations * 100, 1), "series-2"),
+                (
+                    "With a person",
+                    round(100 - alone.alone / alone.conversations * 100, 1),
+                    "series-1",
+                ),
+            ]
+            if alone.conversations
+            else [],
+            format_value=lambda value: f"{charts.number(value)}%",
+            maximum=100,
+            label_width=130,
+        ),
         "fallback": charts.columns(
-            week_names, [("not understood", "series-1",
-                          [round((r.rate or 0) * 100, 1) for r in rates])],
-            label_every=2, unit="%"),
+            week_names,
+            [("not understood", "series-1", [round((r.rate or 0) * 100, 1) for r in rates])],
+            label_every=2,
+            unit="%",
+        ),
         "topics": charts.bars([(topic, count, "series-0") for topic, count in topics]),
         "escalations": charts.columns(
-            week_names, [(level, f"bar-{level}", weekly[level]) for level in (URGENT, CONCERN)],
-            label_every=2),
+            week_names,
+            [(level, f"bar-{level}", weekly[level]) for level in (URGENT, CONCERN)],
+            label_every=2,
+        ),
         "ack": charts.bars(
-            [(a.level, round(a.median.total_seconds() / 60, 1), f"bar-{a.level}")
-             for a in acks if a.median is not None],
-            format_value=lambda minutes: f"{charts.number(minutes)} min", label_width=90),
+            [
+                (a.level, round(a.median.total_seconds() / 60, 1), f"bar-{a.level}")
+                for a in acks
+                if a.median is not None
+            ],
+            format_value=lambda minutes: f"{charts.number(minutes)} min",
+            label_width=90,
+        ),
     }
 
 
@@ -97,9 +126,20 @@ def index() -> Any:
         acks = time_to_acknowledge(connection, period, target)
     accounts.audit(g.engine, g.user.username, "view_analytics")
     return render_template(
-        "analytics/index.html", period=period, daily=daily, alone=alone, rates=rates,
-        topics=topics, weekly=weekly, acks=acks, target=target, levels=(URGENT, CONCERN),
+        "analytics/index.html",
+        period=period,
+        daily=daily,
+        alone=alone,
+        rates=rates,
+        topics=topics,
+        weekly=weekly,
+        acks=acks,
+        target=target,
+        levels=(URGENT, CONCERN),
         charts=build_charts(daily, alone, rates, topics, weekly, acks, period.weeks),
         daily_legend=[(name, charts.series_class(i)) for i, name in enumerate(daily.channels)],
-        top_n=TOP_TOPICS, percent=percent, duration=duration, day=_day,
+        top_n=TOP_TOPICS,
+        percent=percent,
+        duration=duration,
+        day=_day,
     )

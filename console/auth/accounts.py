@@ -23,12 +23,15 @@ STAFF, ADMIN = "staff", "admin"
 ROLES = (STAFF, ADMIN)
 MAX_FAILURES = 5  # failed logins in a row before the account is locked
 LOCK_MINUTES = 15
-REFUSED = (f"Wrong username or password, or too many attempts: after {MAX_FAILURES} an account "
-           f"is locked for {LOCK_MINUTES} minutes (an administrator can unlock it).")
+REFUSED = (
+    f"Wrong username or password, or too many attempts: after {MAX_FAILURES} an account "
+    f"is locked for {LOCK_MINUTES} minutes (an administrator can unlock it)."
+)
 WRONG_CURRENT_PASSWORD = (
     f"The current password is wrong, or there were too many attempts: after {MAX_FAILURES} wrong "
     f"passwords in a row, here or at log-in, the account is locked for {LOCK_MINUTES} minutes "
-    f"(an administrator can unlock it).")
+    f"(an administrator can unlock it)."
+)
 HASHING_AT_ONCE = 2  # password checks at once in one process (Argon2: 64 MiB each)
 HASHING_WAIT_SECONDS = 10.0
 MIN_PASSWORD_LENGTH = 12
@@ -88,7 +91,6 @@ class Staff:
         return self.role == ADMIN
 
 
-
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError(PASSWORD_RULE)
@@ -111,8 +113,11 @@ def create_user(engine: sa.engine.Engine, username: str, password: str, role: st
         with engine.begin() as connection:
             new_id = connection.execute(
                 sa.insert(users).values(
-                    username=username, password_hash=_hasher.hash(password), role=role,
-                    created_at=utc_now(), failed_logins=0,
+                    username=username,
+                    password_hash=_hasher.hash(password),
+                    role=role,
+                    created_at=utc_now(),
+                    failed_logins=0,
                 )
             ).inserted_primary_key[0]
     except sa.exc.IntegrityError:
@@ -126,8 +131,12 @@ def get_user(engine: sa.engine.Engine, user_id: int) -> Optional[Staff]:
         row = connection.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
     if row is None or row["disabled_at"] is not None:
         return None
-    return Staff(id=row["id"], username=row["username"], role=row["role"],
-                 session_version=row["session_version"] or 0)
+    return Staff(
+        id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        session_version=row["session_version"] or 0,
+    )
 
 
 def authenticate(
@@ -143,9 +152,11 @@ def authenticate(
     """
     now = now or utc_now()
     with engine.connect() as connection:
-        row = connection.execute(
-            sa.select(users).where(users.c.username == username)
-        ).mappings().first()
+        row = (
+            connection.execute(sa.select(users).where(users.c.username == username))
+            .mappings()
+            .first()
+        )
     if row is None:
         _verify(_DUMMY_HASH, password or "-")
         raise AccountError(REFUSED)
@@ -158,8 +169,12 @@ def authenticate(
         values["password_hash"] = _hasher.hash(password)
     with engine.begin() as connection:
         connection.execute(sa.update(users).where(users.c.id == row["id"]).values(**values))
-    return Staff(id=row["id"], username=row["username"], role=row["role"],
-                 session_version=row["session_version"] or 0)
+    return Staff(
+        id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        session_version=row["session_version"] or 0,
+    )
 
 
 def _counted_check(engine: sa.engine.Engine, row: Any, password: str, now: dt.datetime) -> bool:
@@ -186,8 +201,9 @@ def _counted_check(engine: sa.engine.Engine, row: Any, password: str, now: dt.da
     return True
 
 
-def change_own_password(engine: sa.engine.Engine, user: Staff, current: str, new: str,
-                        now: Optional[dt.datetime] = None) -> Staff:
+def change_own_password(
+    engine: sa.engine.Engine, user: Staff, current: str, new: str, now: Optional[dt.datetime] = None
+) -> Staff:
     """A staff member's new password, given with their current one; the account as it is now.
 
     The new password is checked against the rule first (a typo in it costs no attempt); the
@@ -205,13 +221,20 @@ def change_own_password(engine: sa.engine.Engine, user: Staff, current: str, new
         raise WrongCurrentPassword(WRONG_CURRENT_PASSWORD)
     new_hash = _hasher.hash(new)
     with engine.begin() as connection:
-        connection.execute(sa.update(users).where(users.c.id == user.id).values(
-            password_hash=new_hash, failed_logins=0, locked_until=None,
-            session_version=sa.func.coalesce(users.c.session_version, 0) + 1))
+        connection.execute(
+            sa.update(users)
+            .where(users.c.id == user.id)
+            .values(
+                password_hash=new_hash,
+                failed_logins=0,
+                locked_until=None,
+                session_version=sa.func.coalesce(users.c.session_version, 0) + 1,
+            )
+        )
         version = connection.execute(
-            sa.select(users.c.session_version).where(users.c.id == user.id)).scalar()
-    return Staff(id=row["id"], username=row["username"], role=row["role"],
-                 session_version=version)
+            sa.select(users.c.session_version).where(users.c.id == user.id)
+        ).scalar()
+    return Staff(id=row["id"], username=row["username"], role=row["role"], session_version=version)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -234,20 +257,26 @@ def known_username(engine: sa.engine.Engine, typed: str) -> str:
     UNKNOWN_USERNAME (what was typed may be a password typed into the wrong field)."""
     with engine.connect() as connection:
         found = connection.execute(
-            sa.select(users.c.username).where(users.c.username == typed[:64])).scalar()
+            sa.select(users.c.username).where(users.c.username == typed[:64])
+        ).scalar()
     return found or UNKNOWN_USERNAME
 
 
-def audit(engine: sa.engine.Engine, username: str, action: str, target: Optional[str] = None) -> None:
+def audit(
+    engine: sa.engine.Engine, username: str, action: str, target: Optional[str] = None
+) -> None:
     """Who did what to which record, and when (every view of health information too)."""
     with engine.begin() as connection:
         connection.execute(
-            sa.insert(audit_log).values(at=utc_now(), username=username, action=action, target=target)
+            sa.insert(audit_log).values(
+                at=utc_now(), username=username, action=action, target=target
+            )
         )
 
 
-def audit_entries(engine: sa.engine.Engine, limit: int = 200,
-                  before: Optional[int] = None) -> list[dict[str, Any]]:
+def audit_entries(
+    engine: sa.engine.Engine, limit: int = 200, before: Optional[int] = None
+) -> list[dict[str, Any]]:
     """The newest entries first; `before` an entry id: the page that follows it."""
     query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
     if before is not None:
@@ -258,17 +287,23 @@ def audit_entries(engine: sa.engine.Engine, limit: int = 200,
 
 # What administrators do to accounts (`console.admin.routes`). Each returns the account's username.
 
+
 def list_users(engine: sa.engine.Engine) -> list[dict[str, Any]]:
     """Every account without its password hash, by username."""
     columns = [c for c in users.c if c.name != "password_hash"]
     with engine.connect() as connection:
-        return [dict(row) for row in connection.execute(
-            sa.select(*columns).order_by(users.c.username)).mappings()]
+        return [
+            dict(row)
+            for row in connection.execute(sa.select(*columns).order_by(users.c.username)).mappings()
+        ]
 
 
 def _account(connection: sa.engine.Connection, user_id: int) -> dict[str, Any]:
-    row = connection.execute(
-        sa.select(users).where(users.c.id == user_id).with_for_update()).mappings().first()
+    row = (
+        connection.execute(sa.select(users).where(users.c.id == user_id).with_for_update())
+        .mappings()
+        .first()
+    )
     if row is None:
         raise AccountError("There is no such account.")
     return dict(row)
@@ -279,11 +314,15 @@ def _keep_an_admin(connection: sa.engine.Connection, account: dict[str, Any], ch
     if account["role"] != ADMIN or account["disabled_at"] is not None:
         return
     others = connection.execute(
-        sa.select(users.c.id).where(users.c.role == ADMIN, users.c.disabled_at.is_(None),
-                                    users.c.id != account["id"]).with_for_update()).first()
+        sa.select(users.c.id)
+        .where(users.c.role == ADMIN, users.c.disabled_at.is_(None), users.c.id != account["id"])
+        .with_for_update()
+    ).first()
     if others is None:
-        raise AccountError(f"{account['username']} is the last administrator: make another "
-                           f"account an administrator before you {change} this one.")
+        raise AccountError(
+            f"{account['username']} is the last administrator: make another "
+            f"account an administrator before you {change} this one."
+        )
 
 
 def set_role(engine: sa.engine.Engine, user_id: int, role: str) -> str:
@@ -297,26 +336,32 @@ def set_role(engine: sa.engine.Engine, user_id: int, role: str) -> str:
     return account["username"]
 
 
-def set_disabled(engine: sa.engine.Engine, user_id: int, disabled: bool,
-                 now: Optional[dt.datetime] = None) -> str:
+def set_disabled(
+    engine: sa.engine.Engine, user_id: int, disabled: bool, now: Optional[dt.datetime] = None
+) -> str:
     with engine.begin() as connection:
         account = _account(connection, user_id)
         if disabled:
             _keep_an_admin(connection, account, "disable")
             if account["disabled_at"] is None:
-                connection.execute(sa.update(users).where(users.c.id == user_id)
-                                   .values(disabled_at=now or utc_now()))
+                connection.execute(
+                    sa.update(users)
+                    .where(users.c.id == user_id)
+                    .values(disabled_at=now or utc_now())
+                )
         else:
-            connection.execute(sa.update(users).where(users.c.id == user_id)
-                               .values(disabled_at=None))
+            connection.execute(
+                sa.update(users).where(users.c.id == user_id).values(disabled_at=None)
+            )
     return account["username"]
 
 
 def unlock(engine: sa.engine.Engine, user_id: int) -> str:
     with engine.begin() as connection:
         account = _account(connection, user_id)
-        connection.execute(sa.update(users).where(users.c.id == user_id)
-                           .values(failed_logins=0, locked_until=None))
+        connection.execute(
+            sa.update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=None)
+        )
     return account["username"]
 
 
@@ -326,14 +371,24 @@ def set_password(engine: sa.engine.Engine, user_id: int, password: str) -> str:
     new_hash = _hasher.hash(password)
     with engine.begin() as connection:
         account = _account(connection, user_id)
-        connection.execute(sa.update(users).where(users.c.id == user_id).values(
-            password_hash=new_hash, failed_logins=0, locked_until=None,
-            session_version=sa.func.coalesce(users.c.session_version, 0) + 1))
+        connection.execute(
+            sa.update(users)
+            .where(users.c.id == user_id)
+            .values(
+                password_hash=new_hash,
+                failed_logins=0,
+                locked_until=None,
+                session_version=sa.func.coalesce(users.c.session_version, 0) + 1,
+            )
+        )
     return account["username"]
 
 
 def end_sessions(engine: sa.engine.Engine, user_id: int) -> None:
     """Every session of this account stops working (log-out: a copied cookie too)."""
     with engine.begin() as connection:
-        connection.execute(sa.update(users).where(users.c.id == user_id).values(
-            session_version=sa.func.coalesce(users.c.session_version, 0) + 1))
+        connection.execute(
+            sa.update(users)
+            .where(users.c.id == user_id)
+            .values(session_version=sa.func.coalesce(users.c.session_version, 0) + 1)
+        )

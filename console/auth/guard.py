@@ -34,8 +34,11 @@ def load_user_and_check_csrf() -> Any:
         expected = session.get("csrf", "")
         # as bytes: compare_digest refuses a str with non-ASCII characters (a TypeError)
         if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-            abort(400, "This form was not sent by the console or has expired (CSRF check). "
-                       "Go back, reload the page and try again.")
+            abort(
+                400,
+                "This form was not sent by the console or has expired (CSRF check). "
+                "Go back, reload the page and try again.",
+            )
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return None
@@ -95,5 +98,9 @@ def is_console_path(target: str) -> bool:
     """A path on this site: one leading slash, no backslash, no control character (browsers and
     Werkzeug drop tabs and line breaks, so "/\t/evil.example" would become "//evil.example",
     and a line break cannot go into a Location header)."""
-    return (target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and not any(ord(c) < 32 or ord(c) == 127 for c in target))
+    return (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(c) < 32 or ord(c) == 127 for c in target)
+    )

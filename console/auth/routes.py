@@ -53,15 +53,17 @@ def login() -> Any:
         username = request.form.get("username", "").strip()
         address = request.remote_addr or "unknown"
         if not current_app.extensions["login_attempts"].allow(address):
-            accounts.audit(g.engine, accounts.known_username(g.engine, username),
-                           "login_throttled", address)
+            accounts.audit(
+                g.engine, accounts.known_username(g.engine, username), "login_throttled", address
+            )
             flash("Too many log-in attempts from here: please wait a minute.")
             return render_template("auth/login.html", username=username), 429
         try:
             staff = accounts.authenticate(g.engine, username, request.form.get("password", ""))
         except accounts.AccountError as error:
-            accounts.audit(g.engine, accounts.known_username(g.engine, username),
-                           "login_failed", address)
+            accounts.audit(
+                g.engine, accounts.known_username(g.engine, username), "login_failed", address
+            )
             flash(str(error))
             return render_template("auth/login.html", username=username), 401
         start_session(staff)
@@ -91,10 +93,12 @@ def change_password() -> Any:
         flash("Too many password attempts from here: please wait a minute.")
         return _password_page(429)
     try:
-        new = accounts.typed_twice(request.form.get("password", ""),
-                                   request.form.get("password_again", ""))
+        new = accounts.typed_twice(
+            request.form.get("password", ""), request.form.get("password_again", "")
+        )
         staff = accounts.change_own_password(
-            g.engine, g.user, request.form.get("current_password", ""), new)
+            g.engine, g.user, request.form.get("current_password", ""), new
+        )
     except accounts.WrongCurrentPassword as error:
         accounts.audit(g.engine, g.user.username, "change_password_failed", address)
         flash(str(error))
@@ -105,13 +109,18 @@ def change_password() -> Any:
     start_session(staff)
     csrf_token()
     accounts.audit(g.engine, staff.username, "change_password", f"user {staff.username}")
-    flash("Your password is changed. Every other session of your account has ended; "
-          "you are still logged in here.")
+    flash(
+        "Your password is changed. Every other session of your account has ended; "
+        "you are still logged in here."
+    )
     return redirect(url_for("auth.change_password"))
 
 
 def _password_page(status: int = 200) -> Any:
-    return render_template("auth/password.html", rule=accounts.PASSWORD_RULE,
-                           min_length=accounts.MIN_PASSWORD_LENGTH,
-                           max_failures=accounts.MAX_FAILURES,
-                           lock_minutes=accounts.LOCK_MINUTES), status
+    return render_template(
+        "auth/password.html",
+        rule=accounts.PASSWORD_RULE,
+        min_length=accounts.MIN_PASSWORD_LENGTH,
+        max_failures=accounts.MAX_FAILURES,
+        lock_minutes=accounts.LOCK_MINUTES,
+    ), status

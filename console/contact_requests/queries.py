@@ -26,9 +26,13 @@ request_events = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     # Deleted with its request (retention); SQLite, which does not enforce foreign keys,
     # keeps the rows, which then name a request that no longer exists.
-    sa.Column("request_id", sa.Integer,
-              sa.ForeignKey("clinic_contact_requests.id", ondelete="CASCADE"),
-              nullable=False, index=True),
+    sa.Column(
+        "request_id",
+        sa.Integer,
+        sa.ForeignKey("clinic_contact_requests.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("from_status", sa.String(32), nullable=False),
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("changed_by", sa.String(64), nullable=False),
@@ -54,17 +58,22 @@ def _where(status: str, kind: str) -> list[Any]:
     return where
 
 
-def list_requests(engine: sa.engine.Engine, status: str = "", kind: str = "",
-                  after: Optional[int] = None, limit: int = PAGE_SIZE
-                  ) -> tuple[list[dict[str, Any]], Optional[int]]:
+def list_requests(
+    engine: sa.engine.Engine,
+    status: str = "",
+    kind: str = "",
+    after: Optional[int] = None,
+    limit: int = PAGE_SIZE,
+) -> tuple[list[dict[str, Any]], Optional[int]]:
     """A page of requests, newest first, each with its last change; and the id the next page
     starts after (None: this is the last page)."""
     r = contact_requests.c
     query = sa.select(contact_requests).where(*_where(status, kind))
     if after is not None:  # keyset: after that request in the newest-first order
         created = sa.select(r.created_at).where(r.id == after).scalar_subquery()
-        query = query.where(sa.or_(r.created_at < created,
-                                   sa.and_(r.created_at == created, r.id < after)))
+        query = query.where(
+            sa.or_(r.created_at < created, sa.and_(r.created_at == created, r.id < after))
+        )
     query = query.order_by(r.created_at.desc(), r.id.desc()).limit(limit + 1)
     with engine.connect() as connection:
         rows = [dict(row) for row in connection.execute(query).mappings()]
@@ -73,9 +82,10 @@ def list_requests(engine: sa.engine.Engine, status: str = "", kind: str = "",
         last_change: dict[int, dict[str, Any]] = {}
         if rows:
             for event in connection.execute(
-                    sa.select(request_events)
-                    .where(request_events.c.request_id.in_([row["id"] for row in rows]))
-                    .order_by(request_events.c.id)).mappings():
+                sa.select(request_events)
+                .where(request_events.c.request_id.in_([row["id"] for row in rows]))
+                .order_by(request_events.c.id)
+            ).mappings():
                 last_change[event["request_id"]] = dict(event)
     for row in rows:
         row["created_at"] = _utc(row["created_at"])
@@ -87,27 +97,45 @@ def status_counts(engine: sa.engine.Engine, kind: str = "") -> dict[str, int]:
     """How many requests have each status (of one kind, or all)."""
     r = contact_requests.c
     with engine.connect() as connection:
-        found = dict(connection.execute(
-            sa.select(r.status, sa.func.count()).where(*_where("", kind)).group_by(r.status)).all())
+        found = dict(
+            connection.execute(
+                sa.select(r.status, sa.func.count()).where(*_where("", kind)).group_by(r.status)
+            ).all()
+        )
     return {status: found.get(status, 0) for status in STATUSES}
 
 
 def get_request(engine: sa.engine.Engine, request_id: int) -> Optional[dict[str, Any]]:
     """One request with its status changes, oldest first; None when there is no such one."""
     with engine.connect() as connection:
-        row = connection.execute(sa.select(contact_requests).where(
-            contact_requests.c.id == request_id)).mappings().first()
+        row = (
+            connection.execute(
+                sa.select(contact_requests).where(contact_requests.c.id == request_id)
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
         found = dict(row, created_at=_utc(row["created_at"]))
-        found["history"] = [dict(event) for event in connection.execute(
-            sa.select(request_events).where(request_events.c.request_id == request_id)
-            .order_by(request_events.c.id)).mappings()]
+        found["history"] = [
+            dict(event)
+            for event in connection.execute(
+                sa.select(request_events)
+                .where(request_events.c.request_id == request_id)
+                .order_by(request_events.c.id)
+            ).mappings()
+        ]
     return found
 
 
-def set_status(engine: sa.engine.Engine, request_id: int, status: str, by: str,
-               now: Optional[dt.datetime] = None) -> str:
+def set_status(
+    engine: sa.engine.Engine,
+    request_id: int,
+    status: str,
+    by: str,
+    now: Optional[dt.datetime] = None,
+) -> str:
     """Change a request's status and record who did it; the status it had before."""
     if status not in STATUSES:
         raise RequestError(f"A request's status is one of {', '.join(STATUSES)}.")
@@ -119,11 +147,19 @@ def set_status(engine: sa.engine.Engine, request_id: int, status: str, by: str,
         if current == status:
             raise RequestError(f"Request #{request_id} is {status} already.")
         changed = connection.execute(
-            contact_requests.update().where(r.id == request_id, r.status == current)
-            .values(status=status)).rowcount
+            contact_requests.update()
+            .where(r.id == request_id, r.status == current)
+            .values(status=status)
+        ).rowcount
         if changed != 1:  # someone else changed it in between
             raise RequestError(f"Request #{request_id} was changed meanwhile; reload the page.")
-        connection.execute(request_events.insert().values(
-            request_id=request_id, from_status=current, status=status, changed_by=by,
-            changed_at=now or utc_now()))
+        connection.execute(
+            request_events.insert().values(
+                request_id=request_id,
+                from_status=current,
+                status=status,
+                changed_by=by,
+                changed_at=now or utc_now(),
+            )
+        )
     return current

@@ -49,12 +49,23 @@ def index() -> Any:
     if not reveal:
         mask_fields(rows, "contact", "preferred_time")
     args = {name: value for name, value in (("status", status), ("kind", kind)) if value}
-    accounts.audit(g.engine, g.user.username, "reveal_requests" if reveal else "view_requests",
-                   f"{len(rows)} requests {json.dumps(args) if args else ''}".strip()[:255])
+    accounts.audit(
+        g.engine,
+        g.user.username,
+        "reveal_requests" if reveal else "view_requests",
+        f"{len(rows)} requests {json.dumps(args) if args else ''}".strip()[:255],
+    )
     page_args = {**args, **({"reveal": "yes"} if reveal else {})}
     return render_template(
-        "contact_requests/index.html", rows=rows, status=status, kind=kind, reveal=reveal,
-        args=args, counts=status_counts(g.engine, kind), statuses=STATUSES, kinds=KINDS,
+        "contact_requests/index.html",
+        rows=rows,
+        status=status,
+        kind=kind,
+        reveal=reveal,
+        args=args,
+        counts=status_counts(g.engine, kind),
+        statuses=STATUSES,
+        kinds=KINDS,
         next_url=url_for(".index", **page_args, after=next_after) if next_after else None,
         first_url=url_for(".index", **page_args) if after else None,
     )
@@ -66,8 +77,7 @@ def detail(request_id: int) -> Any:
     if found is None:
         abort(404)
     accounts.audit(g.engine, g.user.username, "view_request", f"request {request_id}")
-    return render_template("contact_requests/detail.html", r=found, statuses=STATUSES,
-                           kinds=KINDS)
+    return render_template("contact_requests/detail.html", r=found, statuses=STATUSES, kinds=KINDS)
 
 
 @blueprint.route("/requests/<int:request_id>/status", methods=["POST"])
@@ -80,8 +90,12 @@ def change_status(request_id: int) -> Any:
     except RequestError as error:
         flash(str(error))
     else:
-        accounts.audit(g.engine, g.user.username, "request_status",
-                       f"request {request_id}: {before} → {status}")
+        accounts.audit(
+            g.engine,
+            g.user.username,
+            "request_status",
+            f"request {request_id}: {before} → {status}",
+        )
         flash(f"Request #{request_id}: {before} → {status}.")
     back = request.form.get("back", "")
     if not (back.startswith(url_for(".index")) and "//" not in back and is_console_path(back)):

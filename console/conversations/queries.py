@@ -97,8 +97,10 @@ class Filters:
                 try:
                     setattr(found, name, dt.date.fromisoformat(value))
                 except ValueError:
-                    found.errors.append(f"{name.replace('_', ' ')}: {value!r} is not a date "
-                                        "like 2024-06-03; ignored")
+                    found.errors.append(
+                        f"{name.replace('_', ' ')}: {value!r} is not a date "
+                        "like 2024-06-03; ignored"
+                    )
         for name in ("channel", "intent", "topic", "tag"):
             setattr(found, name, (args.get(name) or "").strip()[:128])
         crisis = (args.get("crisis") or "").strip()
@@ -126,9 +128,11 @@ class Filters:
 # many, and the filters as `audit_target` writes them. Two filters are text that can tell
 # what someone wrote: the words searched for and a tag; retention removes them from entries
 # past the retention period (`without_free_text`).
-FILTERED_LIST_ACTIONS = ("view_conversations", "reveal_conversations",
-                         *(f"export_{kind}{revealed}" for kind in ("csv", "json")
-                           for revealed in ("", "_revealed")))
+FILTERED_LIST_ACTIONS = (
+    "view_conversations",
+    "reveal_conversations",
+    *(f"export_{kind}{revealed}" for kind in ("csv", "json") for revealed in ("", "_revealed")),
+)
 FREE_TEXT_FILTERS = ("q", "tag")
 AUDIT_TARGET_CHARS = 255  # `console_audit_log.target`
 _FILTERS_REMOVED = "(filters removed)"
@@ -158,8 +162,9 @@ def without_free_text(target: str) -> Optional[str]:
     kept = {name: value for name, value in args.items() if name not in FREE_TEXT_FILTERS}
     kept["removed"] = ", ".join(removed)
     pruned = f"{count} conversations {json.dumps(kept)}"
-    return (pruned if len(pruned) <= AUDIT_TARGET_CHARS
-            else f"{count} conversations {_FILTERS_REMOVED}")
+    return (
+        pruned if len(pruned) <= AUDIT_TARGET_CHARS else f"{count} conversations {_FILTERS_REMOVED}"
+    )
 
 
 def _day_start(day: dt.date, timezone: dt.tzinfo) -> dt.datetime:
@@ -172,8 +177,9 @@ def _like(text: str) -> str:
 
 
 def _has_turn(*conditions: Any) -> Any:
-    return sa.exists().where(turns.c.conversation_id == conversations.c.conversation_id,
-                             *conditions)
+    return sa.exists().where(
+        turns.c.conversation_id == conversations.c.conversation_id, *conditions
+    )
 
 
 def _where(filters: Filters, timezone: dt.tzinfo) -> list[Any]:
@@ -202,14 +208,24 @@ def _where(filters: Filters, timezone: dt.tzinfo) -> list[Any]:
     if filters.escalated:
         where.append(sa.exists().where(escalations.c.conversation_id == c.conversation_id))
     if filters.booked:
-        where.append(sa.exists().where(contact_requests.c.conversation_id == c.conversation_id,
-                                       contact_requests.c.kind == "consultation"))
+        where.append(
+            sa.exists().where(
+                contact_requests.c.conversation_id == c.conversation_id,
+                contact_requests.c.kind == "consultation",
+            )
+        )
     if filters.reviewed:
-        where.append(sa.exists().where(reviews.c.conversation_id == c.conversation_id,
-                                       reviews.c.reviewed.is_(True)))
+        where.append(
+            sa.exists().where(
+                reviews.c.conversation_id == c.conversation_id, reviews.c.reviewed.is_(True)
+            )
+        )
     if filters.tag:
-        where.append(sa.exists().where(tags.c.conversation_id == c.conversation_id,
-                                       tags.c.tag == filters.tag))
+        where.append(
+            sa.exists().where(
+                tags.c.conversation_id == c.conversation_id, tags.c.tag == filters.tag
+            )
+        )
     return where
 
 
@@ -248,29 +264,45 @@ def _search(connection: sa.engine.Connection, q: str) -> list[Any]:
     if connection.dialect.name == "sqlite" and TRIGRAM.search(q):
         found = sa.select(search_index.c.rowid).where(search_index.c.text.like(f"%{q}%"))
         try:
-            count = connection.execute(sa.select(sa.func.count()).select_from(
-                found.limit(SEARCH_CANDIDATES + 1).subquery())).scalar()
+            count = connection.execute(
+                sa.select(sa.func.count()).select_from(
+                    found.limit(SEARCH_CANDIDATES + 1).subquery()
+                )
+            ).scalar()
         except sa.exc.OperationalError:  # no search index in this database
             count = None
         if count is not None and count <= SEARCH_CANDIDATES:
-            return [conversations.c.conversation_id.in_(
-                sa.select(turns.c.conversation_id).where(turns.c.id.in_(found), matches))]
+            return [
+                conversations.c.conversation_id.in_(
+                    sa.select(turns.c.conversation_id).where(turns.c.id.in_(found), matches)
+                )
+            ]
     return [_has_turn(matches)]
 
 
-def list_conversations(engine: sa.engine.Engine, filters: Filters, timezone: dt.tzinfo,
-                       after: Optional[Cursor] = None, limit: int = PAGE_SIZE
-                       ) -> tuple[list[dict[str, Any]], Optional[Cursor]]:
+def list_conversations(
+    engine: sa.engine.Engine,
+    filters: Filters,
+    timezone: dt.tzinfo,
+    after: Optional[Cursor] = None,
+    limit: int = PAGE_SIZE,
+) -> tuple[list[dict[str, Any]], Optional[Cursor]]:
     """A page of conversations, newest first, and the cursor of the next page (None: last)."""
     c = conversations.c
     with engine.connect() as connection:
-        query = sa.select(conversations).where(*_where(filters, timezone),
-                                               *_search(connection, filters.q))
+        query = sa.select(conversations).where(
+            *_where(filters, timezone), *_search(connection, filters.q)
+        )
         if after is not None:
-            query = query.where(sa.or_(
-                c.last_message_at < after.last_message_at,
-                sa.and_(c.last_message_at == after.last_message_at,
-                        c.conversation_id < after.conversation_id)))
+            query = query.where(
+                sa.or_(
+                    c.last_message_at < after.last_message_at,
+                    sa.and_(
+                        c.last_message_at == after.last_message_at,
+                        c.conversation_id < after.conversation_id,
+                    ),
+                )
+            )
         query = query.order_by(c.last_message_at.desc(), c.conversation_id.desc())
         rows = [dict(row) for row in connection.execute(query.limit(limit + 1)).mappings()]
         _add_annotations(connection, rows)
@@ -280,14 +312,16 @@ def list_conversations(engine: sa.engine.Engine, filters: Filters, timezone: dt.
     return rows, Cursor(last["last_message_at"], last["conversation_id"]) if last else None
 
 
-def iter_conversations(engine: sa.engine.Engine, filters: Filters, timezone: dt.tzinfo,
-                       limit: int) -> list[dict[str, Any]]:
+def iter_conversations(
+    engine: sa.engine.Engine, filters: Filters, timezone: dt.tzinfo, limit: int
+) -> list[dict[str, Any]]:
     """Up to `limit` conversations of a filter, newest first (exports)."""
     rows: list[dict[str, Any]] = []
     cursor: Optional[Cursor] = None
     while len(rows) < limit:
-        page, cursor = list_conversations(engine, filters, timezone, cursor,
-                                          min(500, limit - len(rows)))
+        page, cursor = list_conversations(
+            engine, filters, timezone, cursor, min(500, limit - len(rows))
+        )
         rows += page
         if cursor is None:
             break
@@ -297,54 +331,95 @@ def iter_conversations(engine: sa.engine.Engine, filters: Filters, timezone: dt.
 def _add_annotations(connection: sa.engine.Connection, rows: list[dict[str, Any]]) -> None:
     ids = [row["conversation_id"] for row in rows]
     for row in rows:
-        row.update(crisis_level=CRISIS_LEVELS[row["crisis_rank"]], tags=[], reviewed=False,
-                   escalated=False, booked=False)
+        row.update(
+            crisis_level=CRISIS_LEVELS[row["crisis_rank"]],
+            tags=[],
+            reviewed=False,
+            escalated=False,
+            booked=False,
+        )
     if not ids:
         return
     by_id = {row["conversation_id"]: row for row in rows}
     for conversation_id, tag in connection.execute(
-            sa.select(tags.c.conversation_id, tags.c.tag)
-            .where(tags.c.conversation_id.in_(ids)).order_by(tags.c.tag)):
+        sa.select(tags.c.conversation_id, tags.c.tag)
+        .where(tags.c.conversation_id.in_(ids))
+        .order_by(tags.c.tag)
+    ):
         by_id[conversation_id]["tags"].append(tag)
     for (conversation_id,) in connection.execute(
-            sa.select(reviews.c.conversation_id)
-            .where(reviews.c.conversation_id.in_(ids), reviews.c.reviewed.is_(True))):
+        sa.select(reviews.c.conversation_id).where(
+            reviews.c.conversation_id.in_(ids), reviews.c.reviewed.is_(True)
+        )
+    ):
         by_id[conversation_id]["reviewed"] = True
     for (conversation_id,) in connection.execute(
-            sa.select(escalations.c.conversation_id).distinct()
-            .where(escalations.c.conversation_id.in_(ids))):
+        sa.select(escalations.c.conversation_id)
+        .distinct()
+        .where(escalations.c.conversation_id.in_(ids))
+    ):
         by_id[conversation_id]["escalated"] = True
     for (conversation_id,) in connection.execute(
-            sa.select(contact_requests.c.conversation_id).distinct()
-            .where(contact_requests.c.conversation_id.in_(ids),
-                   contact_requests.c.kind == "consultation")):
+        sa.select(contact_requests.c.conversation_id)
+        .distinct()
+        .where(
+            contact_requests.c.conversation_id.in_(ids), contact_requests.c.kind == "consultation"
+        )
+    ):
         by_id[conversation_id]["booked"] = True
 
 
 def get_conversation(engine: sa.engine.Engine, conversation_id: str) -> Optional[dict[str, Any]]:
     """A conversation's summary, messages, annotations, escalations and requests."""
     with engine.connect() as connection:
-        row = connection.execute(sa.select(conversations).where(
-            conversations.c.conversation_id == conversation_id)).mappings().first()
+        row = (
+            connection.execute(
+                sa.select(conversations).where(conversations.c.conversation_id == conversation_id)
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
         found = dict(row)
         _add_annotations(connection, [found])
-        found["turns"] = [dict(t) for t in connection.execute(
-            sa.select(turns).where(turns.c.conversation_id == conversation_id)
-            .order_by(turns.c.at, turns.c.id)).mappings()]
-        review = connection.execute(sa.select(reviews).where(
-            reviews.c.conversation_id == conversation_id)).mappings().first()
+        found["turns"] = [
+            dict(t)
+            for t in connection.execute(
+                sa.select(turns)
+                .where(turns.c.conversation_id == conversation_id)
+                .order_by(turns.c.at, turns.c.id)
+            ).mappings()
+        ]
+        review = (
+            connection.execute(
+                sa.select(reviews).where(reviews.c.conversation_id == conversation_id)
+            )
+            .mappings()
+            .first()
+        )
         found["review"] = dict(review) if review else None
-        found["escalations"] = [dict(e) for e in connection.execute(
-            sa.select(escalations.c.id, escalations.c.level, escalations.c.status,
-                      escalations.c.created_at)
-            .where(escalations.c.conversation_id == conversation_id)
-            .order_by(escalations.c.id)).mappings()]
-        found["requests"] = [dict(r) for r in connection.execute(
-            sa.select(contact_requests)
-            .where(contact_requests.c.conversation_id == conversation_id)
-            .order_by(contact_requests.c.id)).mappings()]
+        found["escalations"] = [
+            dict(e)
+            for e in connection.execute(
+                sa.select(
+                    escalations.c.id,
+                    escalations.c.level,
+                    escalations.c.status,
+                    escalations.c.created_at,
+                )
+                .where(escalations.c.conversation_id == conversation_id)
+                .order_by(escalations.c.id)
+            ).mappings()
+        ]
+        found["requests"] = [
+            dict(r)
+            for r in connection.execute(
+                sa.select(contact_requests)
+                .where(contact_requests.c.conversation_id == conversation_id)
+                .order_by(contact_requests.c.id)
+            ).mappings()
+        ]
     _add_person(found, found["requests"])
     return found
 
@@ -353,7 +428,8 @@ def _add_person(found: dict[str, Any], requests: list[dict[str, Any]]) -> None:
     """`person_name` (the form's, else a request's) and `contacts` ([{kind, value}]): what the
     person gave in the contact form, then in each request they left."""
     found["person_name"] = found.get("person_name") or next(
-        (r["name"] for r in reversed(requests) if r["name"]), None)
+        (r["name"] for r in reversed(requests) if r["name"]), None
+    )
     contacts: dict[str, str] = {}
     for value in [found.get("person_contact"), *(r["contact"] for r in requests)]:
         point = parse_contact(value or "")
@@ -368,37 +444,52 @@ def people(engine: sa.engine.Engine, conversation_ids: list[str]) -> dict[str, d
     `get_conversation`)."""
     ids = sorted(set(conversation_ids))
     found: dict[str, dict[str, Any]] = {
-        i: {"conversation_id": i, "channel": None, "started_at": None, "paused": None}
-        for i in ids}
+        i: {"conversation_id": i, "channel": None, "started_at": None, "paused": None} for i in ids
+    }
     requests: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
     if not ids:
         return found
     c = conversations.c
     with engine.connect() as connection:
         for row in connection.execute(
-                sa.select(c.conversation_id, c.channel, c.started_at, c.paused,
-                          c.person_name, c.person_contact)
-                .where(c.conversation_id.in_(ids))).mappings():
+            sa.select(
+                c.conversation_id,
+                c.channel,
+                c.started_at,
+                c.paused,
+                c.person_name,
+                c.person_contact,
+            ).where(c.conversation_id.in_(ids))
+        ).mappings():
             found[row["conversation_id"]].update(row)
         for row in connection.execute(
-                sa.select(contact_requests.c.conversation_id, contact_requests.c.name,
-                          contact_requests.c.contact)
-                .where(contact_requests.c.conversation_id.in_(ids))
-                .order_by(contact_requests.c.id)).mappings():
+            sa.select(
+                contact_requests.c.conversation_id,
+                contact_requests.c.name,
+                contact_requests.c.contact,
+            )
+            .where(contact_requests.c.conversation_id.in_(ids))
+            .order_by(contact_requests.c.id)
+        ).mappings():
             requests[row["conversation_id"]].append(dict(row))
     for conversation_id, person in found.items():
         _add_person(person, requests[conversation_id])
     return found
 
 
-def turns_after(engine: sa.engine.Engine, conversation_id: str,
-                shown: int) -> list[dict[str, Any]]:
+def turns_after(engine: sa.engine.Engine, conversation_id: str, shown: int) -> list[dict[str, Any]]:
     """The conversation's messages after the first `shown` (in time order): those a page that
     shows `shown` of them has not got yet."""
     with engine.connect() as connection:
-        return [dict(t) for t in connection.execute(
-            sa.select(turns).where(turns.c.conversation_id == conversation_id)
-            .order_by(turns.c.at, turns.c.id).offset(max(0, shown))).mappings()]
+        return [
+            dict(t)
+            for t in connection.execute(
+                sa.select(turns)
+                .where(turns.c.conversation_id == conversation_id)
+                .order_by(turns.c.at, turns.c.id)
+                .offset(max(0, shown))
+            ).mappings()
+        ]
 
 
 def _distinct(connection: sa.engine.Connection, column: sa.Column) -> list[str]:
@@ -423,65 +514,92 @@ def facets(engine: sa.engine.Engine) -> dict[str, list[str]]:
         }
 
 
-
 def add_tag(engine: sa.engine.Engine, conversation_id: str, tag: str, by: str) -> str:
     tag = " ".join(tag.lower().split())
     if not TAG.match(tag):
         raise AnnotationError("A tag is 1 to 40 lower-case letters, digits, spaces, - or _.")
     with engine.begin() as connection:
-        count = connection.execute(sa.select(sa.func.count()).select_from(tags).where(
-            tags.c.conversation_id == conversation_id)).scalar()
-        exists = connection.execute(sa.select(tags.c.tag).where(
-            tags.c.conversation_id == conversation_id, tags.c.tag == tag)).first()
+        count = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(tags)
+            .where(tags.c.conversation_id == conversation_id)
+        ).scalar()
+        exists = connection.execute(
+            sa.select(tags.c.tag).where(
+                tags.c.conversation_id == conversation_id, tags.c.tag == tag
+            )
+        ).first()
         if exists:
             return tag
         if count >= MAX_TAGS:
             raise AnnotationError(f"A conversation has at most {MAX_TAGS} tags.")
-        connection.execute(tags.insert().values(conversation_id=conversation_id, tag=tag,
-                                                added_by=by, added_at=utc_now()))
+        connection.execute(
+            tags.insert().values(
+                conversation_id=conversation_id, tag=tag, added_by=by, added_at=utc_now()
+            )
+        )
     return tag
 
 
 def remove_tag(engine: sa.engine.Engine, conversation_id: str, tag: str) -> None:
     with engine.begin() as connection:
-        connection.execute(tags.delete().where(tags.c.conversation_id == conversation_id,
-                                               tags.c.tag == tag))
+        connection.execute(
+            tags.delete().where(tags.c.conversation_id == conversation_id, tags.c.tag == tag)
+        )
 
 
 def _save_review(engine: sa.engine.Engine, conversation_id: str, values: dict[str, Any]) -> None:
     with engine.begin() as connection:
-        updated = connection.execute(reviews.update().where(
-            reviews.c.conversation_id == conversation_id).values(**values)).rowcount
+        updated = connection.execute(
+            reviews.update().where(reviews.c.conversation_id == conversation_id).values(**values)
+        ).rowcount
         if not updated:
-            connection.execute(reviews.insert().values(
-                conversation_id=conversation_id, **{"reviewed": False, **values}))
+            connection.execute(
+                reviews.insert().values(
+                    conversation_id=conversation_id, **{"reviewed": False, **values}
+                )
+            )
 
 
 def set_reviewed(engine: sa.engine.Engine, conversation_id: str, reviewed: bool, by: str) -> None:
-    _save_review(engine, conversation_id, {"reviewed": reviewed, "reviewed_by": by,
-                                           "reviewed_at": utc_now()})
+    _save_review(
+        engine, conversation_id, {"reviewed": reviewed, "reviewed_by": by, "reviewed_at": utc_now()}
+    )
 
 
 def set_note(engine: sa.engine.Engine, conversation_id: str, note: str, by: str) -> None:
     note = note.strip()
     if len(note) > MAX_NOTE_CHARS:
         raise AnnotationError(f"A note has at most {MAX_NOTE_CHARS} characters.")
-    _save_review(engine, conversation_id, {"note": note or None, "note_by": by,
-                                           "note_at": utc_now()})
+    _save_review(
+        engine, conversation_id, {"note": note or None, "note_by": by, "note_at": utc_now()}
+    )
 
 
-def not_understood_messages(engine: sa.engine.Engine, since: Optional[dt.datetime],
-                            limit: int = 2000) -> list[dict[str, Any]]:
+def not_understood_messages(
+    engine: sa.engine.Engine, since: Optional[dt.datetime], limit: int = 2000
+) -> list[dict[str, Any]]:
     """The newest user messages that fell back, were out of scope or were answered unsure."""
     newest = sa.select(turns.c.id).where(turns.c.outcome.in_(NOT_UNDERSTOOD))
     if since is not None:
         newest = newest.where(turns.c.at >= since)
     # The ids first, from the index alone; then only those rows are read.
     newest = newest.order_by(turns.c.at.desc(), turns.c.id.desc()).limit(limit)
-    query = (sa.select(turns.c.id, turns.c.conversation_id, turns.c.at, turns.c.text,
-                       turns.c.outcome, turns.c.intent, turns.c.faq_topic, turns.c.confidence,
-                       turns.c.answer_confidence)
-             .where(turns.c.id.in_(newest)).order_by(turns.c.at.desc(), turns.c.id.desc()))
+    query = (
+        sa.select(
+            turns.c.id,
+            turns.c.conversation_id,
+            turns.c.at,
+            turns.c.text,
+            turns.c.outcome,
+            turns.c.intent,
+            turns.c.faq_topic,
+            turns.c.confidence,
+            turns.c.answer_confidence,
+        )
+        .where(turns.c.id.in_(newest))
+        .order_by(turns.c.at.desc(), turns.c.id.desc())
+    )
     with engine.connect() as connection:
         return [dict(row) for row in connection.execute(query).mappings()]
 
@@ -490,7 +608,11 @@ def messages_by_id(engine: sa.engine.Engine, ids: list[int]) -> list[dict[str, A
     if not ids:
         return []
     with engine.connect() as connection:
-        return [dict(row) for row in connection.execute(
-            sa.select(turns.c.id, turns.c.text, turns.c.outcome)
-            .where(turns.c.id.in_(ids), turns.c.role == "user").order_by(turns.c.id)).mappings()]
-
+        return [
+            dict(row)
+            for row in connection.execute(
+                sa.select(turns.c.id, turns.c.text, turns.c.outcome)
+                .where(turns.c.id.in_(ids), turns.c.role == "user")
+                .order_by(turns.c.id)
+            ).mappings()
+        ]

@@ -41,9 +41,20 @@ from console.privacy import group_similar, mask_contacts, mask_fields, nlu_yaml,
 blueprint = Blueprint("conversations", __name__)
 EXPORT_LIMIT = 10_000
 NOT_UNDERSTOOD_DAYS = (7, 30, 90, 365)
-EXPORT_COLUMNS = ("conversation_id", "channel", "started_at", "last_message_at",
-                  "user_messages", "not_understood", "crisis_level", "escalated", "booked",
-                  "reviewed", "tags", "first_message")
+EXPORT_COLUMNS = (
+    "conversation_id",
+    "channel",
+    "started_at",
+    "last_message_at",
+    "user_messages",
+    "not_understood",
+    "crisis_level",
+    "escalated",
+    "booked",
+    "reviewed",
+    "tags",
+    "first_message",
+)
 
 
 def _timezone() -> dt.tzinfo:
@@ -58,17 +69,29 @@ def index() -> Any:
     reveal = reveal_requested()
     after = Cursor.decode(request.args.get("after", ""))
     rows, next_cursor = conversations.list_conversations(
-        g.engine, filters, _timezone(), after,
-        current_app.config.get("CONSOLE_PAGE_SIZE", conversations.PAGE_SIZE))
+        g.engine,
+        filters,
+        _timezone(),
+        after,
+        current_app.config.get("CONSOLE_PAGE_SIZE", conversations.PAGE_SIZE),
+    )
     if not reveal:
         mask_fields(rows, "first_message")
     args = filters.as_args()
-    accounts.audit(g.engine, g.user.username,
-                   "reveal_conversations" if reveal else "view_conversations",
-                   conversations.audit_target(len(rows), filters))
+    accounts.audit(
+        g.engine,
+        g.user.username,
+        "reveal_conversations" if reveal else "view_conversations",
+        conversations.audit_target(len(rows), filters),
+    )
     return render_template(
-        "conversations/index.html", rows=rows, filters=filters, args=args, reveal=reveal,
-        facets=conversations.facets(g.engine), crisis_levels=tuple(conversations.CRISIS_RANKS),
+        "conversations/index.html",
+        rows=rows,
+        filters=filters,
+        args=args,
+        reveal=reveal,
+        facets=conversations.facets(g.engine),
+        crisis_levels=tuple(conversations.CRISIS_RANKS),
         next_url=url_for(".index", **args, after=next_cursor.encode()) if next_cursor else None,
         first_url=url_for(".index", **args) if after else None,
     )
@@ -88,11 +111,18 @@ def _reach(person: dict[str, Any]) -> dict[str, Any]:
     whether the bot is paused and the web chat open (the Rasa server's word), the SMS number and
     its opt-out."""
     conversation_id, channel = person["conversation_id"], person["channel"]
-    reach = {"channel": channel, "contacts": person["contacts"], "phone": None,
-             "opted_out": False, **live_state(conversation_id, bool(person.get("paused")))}
+    reach = {
+        "channel": channel,
+        "contacts": person["contacts"],
+        "phone": None,
+        "opted_out": False,
+        **live_state(conversation_id, bool(person.get("paused"))),
+    }
     if channel == sms.CHANNEL:
-        reach.update(phone=sms.phone_for(g.engine, conversation_id),
-                     opted_out=sms.is_opted_out(g.engine, conversation_id))
+        reach.update(
+            phone=sms.phone_for(g.engine, conversation_id),
+            opted_out=sms.is_opted_out(g.engine, conversation_id),
+        )
     return reach
 
 
@@ -107,8 +137,9 @@ def live(conversation_id: str) -> Any:
     shown = request.args.get("shown", 0, type=int)
     new = conversations.turns_after(g.engine, conversation_id, shown)
     if new:
-        accounts.audit(g.engine, g.user.username, "view_new_messages",
-                       f"{len(new)} in {conversation_id}"[:255])
+        accounts.audit(
+            g.engine, g.user.username, "view_new_messages", f"{len(new)} in {conversation_id}"[:255]
+        )
     return jsonify(
         shown=max(0, shown) + len(new),
         turns=[render_template("conversations/_turn.html", t=turn) for turn in new],
@@ -160,8 +191,12 @@ def export(kind: str) -> Any:
     rows = conversations.iter_conversations(g.engine, filters, _timezone(), EXPORT_LIMIT)
     if not reveal:
         mask_fields(rows, "first_message")
-    accounts.audit(g.engine, g.user.username, f"export_{kind}" + ("_revealed" if reveal else ""),
-                   conversations.audit_target(len(rows), filters))
+    accounts.audit(
+        g.engine,
+        g.user.username,
+        f"export_{kind}" + ("_revealed" if reveal else ""),
+        conversations.audit_target(len(rows), filters),
+    )
     records = [_export_record(row) for row in rows]
     stamp = dt.datetime.now(_timezone()).strftime("%Y%m%d-%H%M")
     if kind == "json":
@@ -174,8 +209,11 @@ def export(kind: str) -> Any:
         for record in records:
             writer.writerow({k: spreadsheet_safe(v) for k, v in record.items()})
         body, mimetype = out.getvalue(), "text/csv"
-    return Response(body, mimetype=f"{mimetype}; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="conversations-{stamp}.{kind}"'})
+    return Response(
+        body,
+        mimetype=f"{mimetype}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="conversations-{stamp}.{kind}"'},
+    )
 
 
 def _export_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -199,8 +237,13 @@ def not_understood() -> Any:
     mask_fields(messages, "text")
     groups = group_similar(messages, lambda m: m["text"])
     accounts.audit(g.engine, g.user.username, "view_not_understood", f"{len(messages)} messages")
-    return render_template("conversations/not_understood.html", groups=groups, days=days,
-                           choices=NOT_UNDERSTOOD_DAYS, total=len(messages))
+    return render_template(
+        "conversations/not_understood.html",
+        groups=groups,
+        days=days,
+        choices=NOT_UNDERSTOOD_DAYS,
+        total=len(messages),
+    )
 
 
 @blueprint.route("/not-understood/export", methods=["POST"])
@@ -222,8 +265,15 @@ def export_training_data() -> Any:
     except ValueError as error:
         flash(str(error))
         return redirect(url_for(".not_understood"))
-    accounts.audit(g.engine, g.user.username, "export_training_data",
-                   f"{len(messages)} messages as {intent}"[:255])
+    accounts.audit(
+        g.engine,
+        g.user.username,
+        "export_training_data",
+        f"{len(messages)} messages as {intent}"[:255],
+    )
     name = intent.replace("/", "-")
-    return Response(body, mimetype="application/x-yaml; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="nlu-{name}.yml"'})
+    return Response(
+        body,
+        mimetype="application/x-yaml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="nlu-{name}.yml"'},
+    )

@@ -48,39 +48,51 @@ def conversation_path(conversation_id: str) -> str:
     return f"/conversations/{quote(conversation_id, safe='')}"
 
 
-def call_staff_api(conversation_id: str, action: Optional[str] = None,
-                   body: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+def call_staff_api(
+    conversation_id: str, action: Optional[str] = None, body: Optional[dict[str, Any]] = None
+) -> dict[str, Any]:
     """POST `action` (take-over, reply, hand-back) to the staff API, or GET the conversation's
     state when `action` is None; the API's JSON answer, or TakeoverError saying what went wrong."""
     url = current_app.config["RASA_URL"].rstrip("/")
     token = current_app.config["STAFF_API_TOKEN"]
     if token is None:
-        raise TakeoverError("Take-over is not set up: set CLINIC_STAFF_API_TOKEN for the "
-                            "console and the assistant.")
+        raise TakeoverError(
+            "Take-over is not set up: set CLINIC_STAFF_API_TOKEN for the console and the assistant."
+        )
     endpoint = f"{url}/webhooks/staff{conversation_path(conversation_id)}"
     headers = {"Authorization": f"Bearer {token.reveal()}"}
     try:
         if action is None:
             reply = requests.get(endpoint, headers=headers, timeout=STATE_TIMEOUT_SECONDS)
         else:
-            reply = requests.post(f"{endpoint}/{action}", json=body, headers=headers,
-                                  timeout=TIMEOUT_SECONDS)
+            reply = requests.post(
+                f"{endpoint}/{action}", json=body, headers=headers, timeout=TIMEOUT_SECONDS
+            )
     except requests.ConnectionError:
-        raise TakeoverError(f"The assistant could not be reached at {url}: nothing was changed. "
-                            "Try again once it is running.") from None
+        raise TakeoverError(
+            f"The assistant could not be reached at {url}: nothing was changed. "
+            "Try again once it is running."
+        ) from None
     except requests.Timeout:
-        raise TakeoverError("The assistant did not answer in time: check the conversation "
-                            "before trying again.", 504) from None
+        raise TakeoverError(
+            "The assistant did not answer in time: check the conversation before trying again.", 504
+        ) from None
     try:
         answer = reply.json()
     except ValueError:
         answer = None
     if not isinstance(answer, dict):
-        raise TakeoverError(f"The assistant at {url} has no staff API (HTTP {reply.status_code}): "
-                            "is channels.staff.StaffInput in its credentials.yml?", 502)
+        raise TakeoverError(
+            f"The assistant at {url} has no staff API (HTTP {reply.status_code}): "
+            "is channels.staff.StaffInput in its credentials.yml?",
+            502,
+        )
     if reply.status_code == 401:
-        raise TakeoverError("The assistant refused the console's token: CLINIC_STAFF_API_TOKEN "
-                            "must be the same for both.", 502)
+        raise TakeoverError(
+            "The assistant refused the console's token: CLINIC_STAFF_API_TOKEN "
+            "must be the same for both.",
+            502,
+        )
     if not reply.ok:
         raise TakeoverError(answer.get("error") or f"HTTP {reply.status_code}", reply.status_code)
     return answer
@@ -94,16 +106,21 @@ def live_state(conversation_id: str, indexed_paused: bool) -> dict[str, Any]:
         state = call_staff_api(conversation_id)
     except TakeoverError:
         return {"paused": indexed_paused, "chat_open": None}
-    return {"paused": bool(state.get("paused", indexed_paused)),
-            "chat_open": state.get("chat_open")}
+    return {
+        "paused": bool(state.get("paused", indexed_paused)),
+        "chat_open": state.get("chat_open"),
+    }
 
 
 def _done(action: str, answer: dict[str, Any]) -> str:
     """What to tell the staff member after a success."""
     if action == "reply":
         return "Reply sent."
-    told = ("The user was told." if answer.get("notified")
-            else f"The user could not be told: {answer.get('problem')}")
+    told = (
+        "The user was told."
+        if answer.get("notified")
+        else f"The user could not be told: {answer.get('problem')}"
+    )
     if action == "take-over":
         return f"You have taken over this conversation: the assistant is paused. {told}"
     return f"The assistant is answering this conversation again. {told}"
@@ -124,12 +141,19 @@ def act(conversation_id: str, action: str) -> Any:
         flash(str(error))
         if action == "reply":  # the text stays on the page, not in a cookie (health information)
             return render_template(
-                "conversations/takeover_retry.html", conversation_id=conversation_id, paused=True,
-                channel=request.form.get("channel"), draft=body["text"],
+                "conversations/takeover_retry.html",
+                conversation_id=conversation_id,
+                paused=True,
+                channel=request.form.get("channel"),
+                draft=body["text"],
                 back=conversation_path(conversation_id),
             ), error.status
     else:
-        accounts.audit(g.engine, g.user.username, AUDIT_ACTIONS[action],
-                       f"conversation {conversation_id}"[:255])
+        accounts.audit(
+            g.engine,
+            g.user.username,
+            AUDIT_ACTIONS[action],
+            f"conversation {conversation_id}"[:255],
+        )
         flash(_done(action, answer))
     return redirect(conversation_path(conversation_id))

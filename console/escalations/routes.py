@@ -24,8 +24,13 @@ def queue() -> Any:
         for status in QUEUE_STATUSES
         for item in escalations.list_escalations(g.engine, status=status, limit=200)
     ]
-    items.sort(key=lambda e: (e["level"] != escalations.URGENT, e["status"] != escalations.OPEN,
-                              -e["created_at"].timestamp()))
+    items.sort(
+        key=lambda e: (
+            e["level"] != escalations.URGENT,
+            e["status"] != escalations.OPEN,
+            -e["created_at"].timestamp(),
+        )
+    )
     accounts.audit(g.engine, g.user.username, "view_queue", f"{len(items)} escalations")
     latest = max((e["id"] for e in items), default=0)
     return render_template("escalations/queue.html", items=_with_people(items), latest=latest)
@@ -38,8 +43,9 @@ def _with_people(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for item in items:
         person = item["person"] = people[item["conversation_id"]]
         person["channel"] = person["channel"] or item["channel"]
-        item["opted_out"] = (item["channel"] == sms.CHANNEL
-                             and sms.is_opted_out(g.engine, item["conversation_id"]))
+        item["opted_out"] = item["channel"] == sms.CHANNEL and sms.is_opted_out(
+            g.engine, item["conversation_id"]
+        )
     return items
 
 
@@ -51,8 +57,9 @@ def escalation(escalation_id: int) -> Any:
         abort(404)
     accounts.audit(g.engine, g.user.username, "view_escalation", f"escalation {escalation_id}")
     deliveries = escalations.list_deliveries(g.engine, escalation_id)
-    return render_template("escalations/escalation.html", item=_with_people([item])[0],
-                           deliveries=deliveries)
+    return render_template(
+        "escalations/escalation.html", item=_with_people([item])[0], deliveries=deliveries
+    )
 
 
 @blueprint.route("/escalations/resolved")
@@ -63,8 +70,9 @@ def resolved() -> Any:
     return render_template("escalations/resolved.html", items=items)
 
 
-@blueprint.route("/escalations/<int:escalation_id>/<any(acknowledge, resolve):action>",
-                 methods=["POST"])
+@blueprint.route(
+    "/escalations/<int:escalation_id>/<any(acknowledge, resolve):action>", methods=["POST"]
+)
 def change(escalation_id: int, action: str) -> Any:
     back = safe_next(request.form.get("back", ""))
     try:
@@ -73,18 +81,23 @@ def change(escalation_id: int, action: str) -> Any:
         else:
             outcome = request.form.get("outcome", "")
             if outcome not in escalations.OUTCOMES:
-                flash(f"Escalation #{escalation_id} is not resolved: say what happened (the "
-                      "person was reached, could not be reached, or emergency services were "
-                      "called).")
+                flash(
+                    f"Escalation #{escalation_id} is not resolved: say what happened (the "
+                    "person was reached, could not be reached, or emergency services were "
+                    "called)."
+                )
                 return redirect(back)
             note = request.form.get("note", "").strip() or None
-            escalations.resolve(g.engine, escalation_id, by=g.user.username, outcome=outcome,
-                                note=note)
+            escalations.resolve(
+                g.engine, escalation_id, by=g.user.username, outcome=outcome, note=note
+            )
     except escalations.EscalationError as error:
         flash(str(error))
     else:
         accounts.audit(g.engine, g.user.username, action, f"escalation {escalation_id}")
-        flash(f"Escalation #{escalation_id}: {'acknowledged' if action == 'acknowledge' else 'resolved'}.")
+        flash(
+            f"Escalation #{escalation_id}: {'acknowledged' if action == 'acknowledge' else 'resolved'}."
+        )
     return redirect(back)
 
 

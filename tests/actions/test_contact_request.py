@@ -12,8 +12,11 @@ from clinic import db
 from helpers import make_tracker
 from support import migrated_engine
 
-FORM_SLOTS_CLEARED = [SlotSet("contact_name", None), SlotSet("contact", None),
-                      SlotSet("preferred_time", None)]
+FORM_SLOTS_CLEARED = [
+    SlotSet("contact_name", None),
+    SlotSet("contact", None),
+    SlotSet("preferred_time", None),
+]
 
 
 @pytest.fixture()
@@ -33,15 +36,20 @@ def requested(slot, value):
 
 
 def validate(slot, value, domain=None):
-    domain = domain or {"forms": {"contact_form": {"required_slots": [
-        "contact_name", "contact", "preferred_time"]}}, "slots": {}}
+    domain = domain or {
+        "forms": {
+            "contact_form": {"required_slots": ["contact_name", "contact", "preferred_time"]}
+        },
+        "slots": {},
+    }
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ValidateContactForm().run(dispatcher, requested(slot, value), domain))
     return dispatcher.messages, events
 
 
-@pytest.mark.parametrize("given", ["(555) 010-0123", "oh sorry its 555.010.0123",
-                                   "5550100123 is my cell"])
+@pytest.mark.parametrize(
+    "given", ["(555) 010-0123", "oh sorry its 555.010.0123", "5550100123 is my cell"]
+)
 def test_a_phone_number_is_kept_as_it_is_read_back(given):
     messages, events = validate("contact", given)
     assert messages == []
@@ -69,8 +77,12 @@ def test_a_name_without_letters_is_refused():
 
 def test_submit_stores_the_request_and_confirms(database):
     tracker = make_tracker(
-        slots={"contact_name": "Jane Doe", "contact": "(555) 010-0123",
-               "preferred_time": "mornings", "request_kind": "consultation"},
+        slots={
+            "contact_name": "Jane Doe",
+            "contact": "(555) 010-0123",
+            "preferred_time": "mornings",
+            "request_kind": "consultation",
+        },
         sender_id="conversation-1",
     )
     dispatcher = CollectingDispatcher()
@@ -89,8 +101,9 @@ def test_submit_stores_the_request_and_confirms(database):
 def test_submit_with_the_database_down_says_how_to_reach_staff(tmp_path, monkeypatch):
     # A SQLite file inside a directory that does not exist cannot be opened.
     monkeypatch.setenv("CLINIC_DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/clinic.db")
-    tracker = make_tracker(slots={"contact_name": "Jane", "contact": "jane@example.com",
-                                  "preferred_time": "any time"})
+    tracker = make_tracker(
+        slots={"contact_name": "Jane", "contact": "jane@example.com", "preferred_time": "any time"}
+    )
     dispatcher = CollectingDispatcher()
     events = ActionSubmitRequest().run(dispatcher, tracker, {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_request_not_saved"]

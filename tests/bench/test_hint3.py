@@ -48,11 +48,11 @@ def test_quoted_newlines_stay_inside_one_sentence(tmp_path):
 
 def test_metrics_at_a_threshold_follow_the_papers_definitions():
     predictions = [
-        Prediction("A", "A", 0.9),            # right
-        Prediction("A", "B", 0.8),            # wrong intent
-        Prediction("B", "B", 0.3),            # right, but under 0.5: becomes out of scope
-        Prediction(OUT_OF_SCOPE, "A", 0.2),   # rejected at 0.5: right
-        Prediction(OUT_OF_SCOPE, "B", 0.7),   # accepted: wrong
+        Prediction("A", "A", 0.9),  # right
+        Prediction("A", "B", 0.8),  # wrong intent
+        Prediction("B", "B", 0.3),  # right, but under 0.5: becomes out of scope
+        Prediction(OUT_OF_SCOPE, "A", 0.2),  # rejected at 0.5: right
+        Prediction(OUT_OF_SCOPE, "B", 0.7),  # accepted: wrong
         Prediction(OUT_OF_SCOPE, "nlu_fallback", 0.99),  # the gate's intent is never a label
     ]
     at_half = scores(predictions, 0.5)
@@ -60,6 +60,7 @@ def test_metrics_at_a_threshold_follow_the_papers_definitions():
     assert at_half["inscope_accuracy"] == pytest.approx(1 / 3)
     assert at_half["oos_recall"] == pytest.approx(2 / 3)
     from sklearn.metrics import matthews_corrcoef
+
     gold = ["A", "A", "B", OUT_OF_SCOPE, OUT_OF_SCOPE, OUT_OF_SCOPE]
     predicted = ["A", "B", OUT_OF_SCOPE, OUT_OF_SCOPE, "B", OUT_OF_SCOPE]
     assert at_half["mcc"] == pytest.approx(matthews_corrcoef(gold, predicted))
@@ -67,8 +68,16 @@ def test_metrics_at_a_threshold_follow_the_papers_definitions():
 
 
 def test_the_best_threshold_is_the_one_with_the_best_mean_over_seeds():
-    sure = [Prediction("A", "A", 0.95), Prediction(OUT_OF_SCOPE, "A", 0.35), Prediction("B", "B", 0.6)]
-    unsure = [Prediction("A", "A", 0.45), Prediction(OUT_OF_SCOPE, "B", 0.35), Prediction("B", "B", 0.6)]
+    sure = [
+        Prediction("A", "A", 0.95),
+        Prediction(OUT_OF_SCOPE, "A", 0.35),
+        Prediction("B", "B", 0.6),
+    ]
+    unsure = [
+        Prediction("A", "A", 0.45),
+        Prediction(OUT_OF_SCOPE, "B", 0.35),
+        Prediction("B", "B", 0.6),
+    ]
     summary = summarise({1: sure, 2: unsure})
     threshold, mean, sd = best_mcc(summary)
     # only at 0.4 is every row of both seeds right: out of scope rejected, answers kept
@@ -77,10 +86,19 @@ def test_the_best_threshold_is_the_one_with_the_best_mean_over_seeds():
 
 
 def test_published_best_figures_are_the_ones_to_beat(hint3):
-    best = {name: max(max(rows.values()) for rows in published(name, hint3).values())
-            for name in TRAIN_SETS}
-    assert best == pytest.approx({"sofmattress": 0.638, "sofmattress_subset": 0.555,
-                                  "curekart": 0.603, "curekart_subset": 0.604}, abs=5e-4)
+    best = {
+        name: max(max(rows.values()) for rows in published(name, hint3).values())
+        for name in TRAIN_SETS
+    }
+    assert best == pytest.approx(
+        {
+            "sofmattress": 0.638,
+            "sofmattress_subset": 0.555,
+            "curekart": 0.603,
+            "curekart_subset": 0.604,
+        },
+        abs=5e-4,
+    )
 
 
 def test_only_the_seed_of_the_shipped_pipeline_changes():
@@ -90,6 +108,7 @@ def test_only_the_seed_of_the_shipped_pipeline_changes():
     seeded = yaml.safe_load(seeded_config(ROOT / "config.yml", 7))
     assert [c["name"] for c in seeded["pipeline"]] == [c["name"] for c in shipped["pipeline"]]
     for before, after in zip(shipped["pipeline"], seeded["pipeline"]):
-        assert {k: v for k, v in after.items() if k != "random_seed"} == \
-               {k: v for k, v in before.items() if k != "random_seed"}
+        assert {k: v for k, v in after.items() if k != "random_seed"} == {
+            k: v for k, v in before.items() if k != "random_seed"
+        }
         assert after.get("random_seed", 7) == 7

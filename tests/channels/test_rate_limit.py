@@ -22,8 +22,10 @@ def test_a_burst_then_one_a_second_per_sender(store):
         first = SenderRateLimiter(RateLimits(burst=3, per_minute=60), url)
         second = SenderRateLimiter(RateLimits(burst=3, per_minute=60), url)  # another replica
         channel, flooder = f"test-{secrets.token_hex(4)}", "someone"
-        waits = [await limiter.wait_seconds(channel, flooder)
-                 for limiter in (first, second, first, second)]
+        waits = [
+            await limiter.wait_seconds(channel, flooder)
+            for limiter in (first, second, first, second)
+        ]
         other = await first.wait_seconds(channel, "someone-else")
         return waits, other
 
@@ -37,8 +39,9 @@ def test_a_burst_then_one_a_second_per_sender(store):
 
 def test_an_unreachable_redis_never_refuses_anyone():
     async def three():
-        limiter = SenderRateLimiter(RateLimits(burst=1, per_minute=1),
-                                    Secret("redis://127.0.0.1:1/0"))
+        limiter = SenderRateLimiter(
+            RateLimits(burst=1, per_minute=1), Secret("redis://127.0.0.1:1/0")
+        )
         return [await limiter.wait_seconds("rest", "x") for _ in range(3)]
 
     assert asyncio.run(asyncio.wait_for(three(), 30)) == [0.0, 0.0, 0.0]

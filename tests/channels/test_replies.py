@@ -21,10 +21,12 @@ def test_a_message_id_is_new_once(store):
     async def attempts():
         seen = SeenMessages(Secret(REDIS) if store == "redis" else None)
         sender, message = f"s-{secrets.token_hex(4)}", secrets.token_hex(4)
-        return [await seen.first_time("rest", sender, message),
-                await seen.first_time("rest", sender, message),
-                await seen.first_time("rest", sender, "another"),
-                await seen.first_time("rest", "someone-else", message)]
+        return [
+            await seen.first_time("rest", sender, message),
+            await seen.first_time("rest", sender, message),
+            await seen.first_time("rest", sender, "another"),
+            await seen.first_time("rest", "someone-else", message),
+        ]
 
     assert asyncio.run(attempts()) == [True, False, True, True]
 
@@ -46,6 +48,7 @@ def test_the_replies_to_a_message_are_those_before_the_next_user_message():
         BotUttered("Call us."),
     ]
     assert replies_to(events, "m1") == [
-        {"text": "About an hour.", "buttons": [{"title": "More", "payload": "/more"}]}]
+        {"text": "About an hour.", "buttons": [{"title": "More", "payload": "/more"}]}
+    ]
     assert [r["text"] for r in replies_to(events, "m2")] == ["It depends.", "Call us."]
     assert replies_to(events, "m3") is None

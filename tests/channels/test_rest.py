@@ -20,8 +20,12 @@ MARKER = "zqx-private-"  # text that must never reach the log
 
 def post(assistant, body: Any = None, raw: bytes | None = None) -> requests.Response:
     data = raw if raw is not None else json.dumps(body).encode()
-    return requests.post(f"{assistant.url}/webhooks/rest/webhook", data=data,
-                         headers={"Content-Type": "application/json"}, timeout=60)
+    return requests.post(
+        f"{assistant.url}/webhooks/rest/webhook",
+        data=data,
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
 
 
 def sender() -> str:
@@ -41,7 +45,7 @@ BAD = {
     "message blank": (b'{"sender": "a", "message": "  \\n "}', 400),
     "control characters": (b'{"sender": "a", "message": "hi\\u0000\\u001b[31m"}', 400),
     "a lone surrogate": (b'{"sender": "a", "message": "hi \\ud800"}', 400),
-    "10,000 emoji": (json.dumps({"sender": "a", "message": "\U0001F600" * 10_000}).encode(), 413),
+    "10,000 emoji": (json.dumps({"sender": "a", "message": "\U0001f600" * 10_000}).encode(), 413),
 }
 
 
@@ -57,18 +61,26 @@ def test_a_bad_request_gets_a_clear_4xx(assistant, case):
 def test_the_server_refuses_a_huge_body_on_any_route_before_reading_it(assistant, path):
     """The cap is the server's (channels/body_limit.py), not only the REST channel's: Rasa's
     own routes took 100 MB."""
-    reply = requests.post(f"{assistant.url}{path}?token={assistant.token}",
-                          data=b"x" * (2 * 1024 * 1024), timeout=60)
+    reply = requests.post(
+        f"{assistant.url}{path}?token={assistant.token}", data=b"x" * (2 * 1024 * 1024), timeout=60
+    )
     assert reply.status_code == 413
 
 
 def test_a_too_long_message_says_the_limit(assistant):
-    reply = post(assistant, {"sender": sender(), "message": "\U0001F600" * 1001})
+    reply = post(assistant, {"sender": sender(), "message": "\U0001f600" * 1001})
     assert reply.status_code == 400 and "limit is 1000" in reply.json()["error"]
 
 
-@pytest.mark.parametrize("text", ["¿Cuánto cuesta una sesión?", "治疗需要多长时间？",
-                                  "كم تستغرق الجلسة؟", "Сколько длится сеанс?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿Cuánto cuesta una sesión?",
+        "治疗需要多长时间？",
+        "كم تستغرق الجلسة؟",
+        "Сколько длится сеанс?",
+    ],
+)
 def test_other_scripts_are_answered(assistant, text):
     reply = post(assistant, {"sender": sender(), "message": text})
     assert reply.status_code == 200 and reply.json() and reply.json()[0]["text"]
@@ -76,8 +88,10 @@ def test_other_scripts_are_answered(assistant, text):
 
 def test_what_a_refused_request_said_never_reaches_the_log(assistant):
     secret = MARKER + secrets.token_hex(4)
-    for raw in (f'{{"sender": "a b", "message": "{secret}"}}',
-                f'{{"sender": "{sender()}", "message": "{secret}\\u0000"}}'):
+    for raw in (
+        f'{{"sender": "a b", "message": "{secret}"}}',
+        f'{{"sender": "{sender()}", "message": "{secret}\\u0000"}}',
+    ):
         assert post(assistant, raw=raw.encode()).status_code == 400
     assert secret not in (assistant.workdir / "rasa.log").read_text(errors="replace")
 
@@ -90,7 +104,8 @@ def test_a_sender_cannot_name_another_channels_conversation(assistant, other_cha
     reply = post(assistant, {"sender": named, "message": "how long is a session?"})
     assert reply.status_code == 200 and reply.json()[0]["recipient_id"] == f"rest-{named}"
     user_events = lambda conversation: [  # noqa: E731
-        e for e in assistant.tracker(conversation)["events"] if e["event"] == "user"]
+        e for e in assistant.tracker(conversation)["events"] if e["event"] == "user"
+    ]
     assert user_events(named) == []
     assert [e["text"] for e in user_events(f"rest-{named}")] == ["how long is a session?"]
 
@@ -98,9 +113,12 @@ def test_a_sender_cannot_name_another_channels_conversation(assistant, other_cha
 def test_a_flood_from_one_sender_is_slowed_and_others_are_not(assistant):
     flooder = sender()
     with ThreadPoolExecutor(40) as pool:
-        replies = list(pool.map(
-            lambda _: post(assistant, {"sender": flooder, "message": "how long is a session?"}),
-            range(40)))
+        replies = list(
+            pool.map(
+                lambda _: post(assistant, {"sender": flooder, "message": "how long is a session?"}),
+                range(40),
+            )
+        )
     statuses = [reply.status_code for reply in replies]
     assert set(statuses) == {200, 429}
     assert 15 <= statuses.count(200) <= 30  # the burst (20), and what refilled meanwhile
@@ -114,20 +132,26 @@ def test_a_flood_from_one_sender_is_slowed_and_others_are_not(assistant):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=10,
 )
 bodies = st.one_of(
     st.binary(max_size=300),
     json_values.map(lambda value: json.dumps(value).encode()),
-    st.fixed_dictionaries({"sender": st.text(min_size=1, max_size=40) | json_values,
-                           "message": st.text(max_size=300) | json_values})
-    .map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries(
+        {
+            "sender": st.text(min_size=1, max_size=40) | json_values,
+            "message": st.text(max_size=300) | json_values,
+        }
+    ).map(lambda value: json.dumps(value).encode()),
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(raw=bodies)
 def test_fuzz_never_a_5xx(assistant, raw):
     reply = post(assistant, raw=raw)

@@ -32,15 +32,24 @@ STAFF_TEXT = "Hi, this is Sam from the clinic."
 @pytest.fixture
 def staff_api(assistant, staff_api_token):
     """GET a conversation's state, or POST an action (as staff member "sam" by default)."""
-    def call(conversation_id: str, action: Optional[str] = None,
-             body: Optional[Dict[str, Any]] = None,
-             token: Optional[str] = staff_api_token) -> requests.Response:
+
+    def call(
+        conversation_id: str,
+        action: Optional[str] = None,
+        body: Optional[Dict[str, Any]] = None,
+        token: Optional[str] = staff_api_token,
+    ) -> requests.Response:
         url = f"{assistant.url}/webhooks/staff/conversations/{quote(conversation_id, safe='')}"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if action is None:
             return requests.get(url, headers=headers, timeout=60)
-        return requests.post(f"{url}/{action}", json={"staff": "sam"} if body is None else body,
-                             headers=headers, timeout=60)
+        return requests.post(
+            f"{url}/{action}",
+            json={"staff": "sam"} if body is None else body,
+            headers=headers,
+            timeout=60,
+        )
+
     return call
 
 
@@ -53,7 +62,7 @@ def events_after(tracker: Dict[str, Any], kind: str) -> List[Dict[str, Any]]:
     """The events after the latest one of `kind`."""
     events = tracker["events"]
     last = max(i for i, e in enumerate(events) if e["event"] == kind)
-    return events[last + 1:]
+    return events[last + 1 :]
 
 
 def test_web_chat_staff_take_over_reply_and_hand_back(assistant, staff_api, domain):
@@ -65,9 +74,15 @@ def test_web_chat_staff_take_over_reply_and_hand_back(assistant, staff_api, doma
 
     taken = staff_api(session, "take-over")
     assert taken.status_code == 200, taken.text
-    assert taken.json() == {"conversation_id": session, "channel": "webchat", "paused": True,
-                            "taken_over_by": "sam", "chat_open": True, "notified": True,
-                            "problem": None}
+    assert taken.json() == {
+        "conversation_id": session,
+        "channel": "webchat",
+        "paused": True,
+        "taken_over_by": "sam",
+        "chat_open": True,
+        "notified": True,
+        "problem": None,
+    }
     joined = tab.wait_for("bot_uttered", answered + 1)[-1]
     assert joined["text"] == web_variant(domain, "utter_staff_joined")
 
@@ -87,7 +102,7 @@ def test_web_chat_staff_take_over_reply_and_hand_back(assistant, staff_api, doma
 
     tab.say(session, "how long is a session?")  # the assistant answers again
     tab.wait_for("bot_done", 3)
-    again = tab.events["bot_uttered"][answered + 3:]
+    again = tab.events["bot_uttered"][answered + 3 :]
     tab.close()
     assert again and PROFILE.session_minutes in again[0]["text"]
 
@@ -125,8 +140,7 @@ def test_a_closed_web_chat_says_so_and_gets_no_message(assistant, staff_api):
     handed = staff_api(session, "hand-back")
     assert handed.status_code == 200 and handed.json()["notified"] is False
     assert "closed the chat" in handed.json()["problem"]
-    bot_texts = [e.get("text") for e in assistant.tracker(session)["events"]
-                 if e["event"] == "bot"]
+    bot_texts = [e.get("text") for e in assistant.tracker(session)["events"] if e["event"] == "bot"]
     assert "Are you there?" not in bot_texts
 
     again = Tab()  # the person opens the chat again: messages reach them
@@ -138,15 +152,15 @@ def test_a_closed_web_chat_says_so_and_gets_no_message(assistant, staff_api):
 @pytest.fixture
 def texts(assistant, twilio_cloud):
     """Send a correctly signed SMS; the TwiML reply's bodies."""
+
     def text(phone: str, body: str) -> List[str]:
         params = inbound(phone, body)
         return bodies_of(post(assistant, params, signature(twilio_cloud.auth_token, params)))
+
     return text
 
 
-def test_sms_staff_messages_go_through_twilio(
-    assistant, staff_api, texts, twilio_cloud, domain
-):
+def test_sms_staff_messages_go_through_twilio(assistant, staff_api, texts, twilio_cloud, domain):
     phone = new_phone()
     assert texts(phone, "hello")
     conversation = conversation_of(phone)
@@ -156,16 +170,18 @@ def test_sms_staff_messages_go_through_twilio(
     assert twilio_cloud.sent_to(phone) == sms_variant(domain, "utter_staff_joined")
     assert texts(phone, "is anyone there?") == []  # paused: no bot reply in the TwiML
 
-    replied = staff_api(conversation, "reply",
-                        {"staff": "sam", "text": "Yes, this is Sam at the clinic."})
+    replied = staff_api(
+        conversation, "reply", {"staff": "sam", "text": "Yes, this is Sam at the clinic."}
+    )
     assert replied.status_code == 200, replied.text
     assert twilio_cloud.sent_to(phone)[-1] == "Yes, this is Sam at the clinic."
 
     assert staff_api(conversation, "hand-back").status_code == 200
     assert twilio_cloud.sent_to(phone)[-1:] == sms_variant(domain, "utter_staff_left")
     assert texts(phone, "how long is a session?")  # answered again
-    user_texts = [e["text"] for e in assistant.tracker(conversation)["events"]
-                  if e["event"] == "user"]
+    user_texts = [
+        e["text"] for e in assistant.tracker(conversation)["events"] if e["event"] == "user"
+    ]
     assert "is anyone there?" in user_texts
 
 
@@ -181,8 +197,9 @@ def test_an_opted_out_number_gets_nothing_from_staff(assistant, staff_api, texts
     replied = staff_api(conversation, "reply", {"staff": "sam", "text": "Hello?"})
     assert replied.status_code == 409 and "opted out" in replied.json()["error"]
     assert twilio_cloud.sent_to(phone) == []
-    bot_texts = [e.get("text") for e in assistant.tracker(conversation)["events"]
-                 if e["event"] == "bot"]
+    bot_texts = [
+        e.get("text") for e in assistant.tracker(conversation)["events"] if e["event"] == "bot"
+    ]
     assert "Hello?" not in bot_texts
 
 
@@ -209,8 +226,11 @@ def test_while_paused_a_crisis_still_gets_the_crisis_reply_and_an_escalation(
     replies = assistant.send(sender, "I want to kill myself tonight")
     assert replies and "988" in replies[0]["text"]
     events = assistant.tracker(sender)["events"]
-    said = [e.get("metadata", {}).get("utter_action") for e in events_after(
-        {"events": events}, "user") if e["event"] == "bot"]
+    said = [
+        e.get("metadata", {}).get("utter_action")
+        for e in events_after({"events": events}, "user")
+        if e["event"] == "bot"
+    ]
     assert said[0] == "utter_crisis"
     actions = [e.get("name") for e in events if e["event"] == "action"]
     assert "action_record_escalation" in actions
@@ -227,8 +247,12 @@ def test_the_state_and_the_refusals(assistant, staff_api):
     sender = f"rest-{secrets.token_hex(8)}"
     assistant.send(sender, "hello")
     assert staff_api(sender).json() == {
-        "conversation_id": sender, "channel": "rest", "paused": False, "taken_over_by": None,
-        "chat_open": None}
+        "conversation_id": sender,
+        "channel": "rest",
+        "paused": False,
+        "taken_over_by": None,
+        "chat_open": None,
+    }
     assert staff_api(sender, "reply", {"staff": "sam", "text": "Hi"}).status_code == 409
     assert staff_api(sender, "hand-back").status_code == 409
     assert staff_api(sender, "take-over", {"text": "no name"}).status_code == 400
@@ -242,9 +266,7 @@ def test_the_state_and_the_refusals(assistant, staff_api):
 
 @pytest.mark.parametrize("token", [None, "wrong-" + "0" * 40])
 @pytest.mark.parametrize("action", [None, "take-over", "reply", "hand-back"])
-def test_without_the_token_nothing_happens(
-    assistant, staff_api, staff_api_token, token, action
-):
+def test_without_the_token_nothing_happens(assistant, staff_api, staff_api_token, token, action):
     sender = f"rest-{secrets.token_hex(8)}"
     assistant.send(sender, "hello")
     reply = staff_api(sender, action, {"staff": "sam", "text": "Hi"}, token=token)

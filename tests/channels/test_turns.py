@@ -57,24 +57,31 @@ class Agent:
         self.processor = Processor(self.lock_store)
 
 
-def message(text: str, conversation_id: str = "c1", message_id: Optional[str] = None,
-            output: Any = None) -> UserMessage:
-    return UserMessage(text, output or CollectingOutputChannel(), conversation_id,
-                       input_channel="test", message_id=message_id)
+def message(
+    text: str, conversation_id: str = "c1", message_id: Optional[str] = None, output: Any = None
+) -> UserMessage:
+    return UserMessage(
+        text,
+        output or CollectingOutputChannel(),
+        conversation_id,
+        input_channel="test",
+        message_id=message_id,
+    )
 
 
 def test_messages_of_one_conversation_are_handled_one_at_a_time_under_its_lock():
     agent = Agent()
 
     async def scenario() -> None:
-        await asyncio.gather(handle_under_lock(agent, message("a")),
-                             handle_under_lock(agent, message("b")))
+        await asyncio.gather(
+            handle_under_lock(agent, message("a")), handle_under_lock(agent, message("b"))
+        )
 
     asyncio.run(scenario())
-    assert agent.processor.log in ([("start", "a", True), ("end", "a"),
-                                    ("start", "b", True), ("end", "b")],
-                                   [("start", "b", True), ("end", "b"),
-                                    ("start", "a", True), ("end", "a")])
+    assert agent.processor.log in (
+        [("start", "a", True), ("end", "a"), ("start", "b", True), ("end", "b")],
+        [("start", "b", True), ("end", "b"), ("start", "a", True), ("end", "a")],
+    )
     assert agent.lock_store.get_lock("c1") is None  # released, nobody waiting
     assert agent.tracker_store.reads == []  # a first attempt never reads the tracker
 
@@ -83,24 +90,32 @@ def test_messages_of_two_conversations_are_handled_at_once():
     agent = Agent()
 
     async def scenario() -> None:
-        await asyncio.gather(handle_under_lock(agent, message("a", "c1")),
-                             handle_under_lock(agent, message("b", "c2")))
+        await asyncio.gather(
+            handle_under_lock(agent, message("a", "c1")),
+            handle_under_lock(agent, message("b", "c2")),
+        )
 
     asyncio.run(scenario())
     assert [entry[0] for entry in agent.processor.log] == ["start", "start", "end", "end"]
 
 
 def test_a_retry_of_a_handled_message_gets_its_stored_replies_instead_of_a_second_turn():
-    stored = {"c1": [UserUttered("hello", message_id="m1"),
-                     BotUttered("Hi! Book a consultation?", data={"buttons": BUTTONS}),
-                     UserUttered("later", message_id="m2")]}
+    stored = {
+        "c1": [
+            UserUttered("hello", message_id="m1"),
+            BotUttered("Hi! Book a consultation?", data={"buttons": BUTTONS}),
+            UserUttered("later", message_id="m2"),
+        ]
+    }
     agent = Agent(stored)
     output = CollectingOutputChannel()
-    asyncio.run(handle_under_lock(agent, message("hello", message_id="m1", output=output),
-                                  replay=True))
+    asyncio.run(
+        handle_under_lock(agent, message("hello", message_id="m1", output=output), replay=True)
+    )
     assert agent.processor.log == []
-    assert output.messages == [{"recipient_id": "c1", "text": "Hi! Book a consultation?",
-                                "buttons": BUTTONS}]
+    assert output.messages == [
+        {"recipient_id": "c1", "text": "Hi! Book a consultation?", "buttons": BUTTONS}
+    ]
     assert agent.lock_store.get_lock("c1") is None
 
 
@@ -108,8 +123,9 @@ def test_a_retry_of_a_handled_message_gets_its_stored_replies_instead_of_a_secon
 def test_a_retry_the_tracker_does_not_have_is_handled(conversation_id, message_id):
     agent = Agent({"c1": [UserUttered("hello", message_id="m1"), BotUttered("Hi!")]})
     output = CollectingOutputChannel()
-    asyncio.run(handle_under_lock(
-        agent, message("hello", conversation_id, message_id, output), replay=True))
+    asyncio.run(
+        handle_under_lock(agent, message("hello", conversation_id, message_id, output), replay=True)
+    )
     assert agent.processor.log == [("start", "hello", True), ("end", "hello")]
     assert [m["text"] for m in output.messages] == ["re: hello"]
     assert agent.tracker_store.reads == [conversation_id]
@@ -141,8 +157,12 @@ def test_a_message_waiting_for_a_turn_slot_already_holds_its_conversations_place
         assert not slots.locked()  # each turn gave its slot back
 
     asyncio.run(scenario())
-    assert agent.processor.log == [("start", "first", True), ("end", "first"),
-                                   ("start", "second", True), ("end", "second")]
+    assert agent.processor.log == [
+        ("start", "first", True),
+        ("end", "first"),
+        ("start", "second", True),
+        ("end", "second"),
+    ]
 
 
 def test_a_failing_turn_raises_and_gives_back_the_lock_and_the_slot():

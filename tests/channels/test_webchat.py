@@ -73,7 +73,7 @@ def test_bad_messages_get_a_reason_and_never_reach_the_bot(assistant):
     def scenario():
         tab = Tab()
         session = tab.open(assistant.url)
-        tab.say(None, "hello")                       # the session_id trap
+        tab.say(None, "hello")  # the session_id trap
         tab.say(session, "x" * 1001)
         tab.say(session, "   ")
         tab.client.emit("user_uttered", "just a string")
@@ -84,18 +84,22 @@ def test_bad_messages_get_a_reason_and_never_reach_the_bot(assistant):
 
     session, errors = scenario()
     assert sorted(e["code"] for e in errors) == sorted(
-        ["no_session", "too_long", "empty", "malformed", "malformed"])
+        ["no_session", "too_long", "empty", "malformed", "malformed"]
+    )
     assert any("1000" in e["text"] for e in errors if e["code"] == "too_long")
     tracker = assistant.tracker(session)
     assert not [e for e in tracker["events"] if e["event"] == "user"]
 
 
-@pytest.mark.parametrize("made_up", [
-    "../../etc/passwd",
-    "sms-" + "0123456789abcdef" * 4,                      # an SMS conversation's shape
-    "webchat-" + "ab" * 12 + "-" + "0" * 20,               # the web chat's, not signed here
-    conversation_ids.issue("rest"),                      # signed, but for another channel
-])
+@pytest.mark.parametrize(
+    "made_up",
+    [
+        "../../etc/passwd",
+        "sms-" + "0123456789abcdef" * 4,  # an SMS conversation's shape
+        "webchat-" + "ab" * 12 + "-" + "0" * 20,  # the web chat's, not signed here
+        conversation_ids.issue("rest"),  # signed, but for another channel
+    ],
+)
 def test_an_id_not_issued_here_for_the_web_chat_is_replaced_by_a_new_one(assistant, made_up):
     def scenario():
         tab = Tab()
@@ -147,8 +151,9 @@ def test_a_socket_that_changes_conversation_leaves_the_old_one(assistant):
         return mover.events
 
     events = scenario()
-    assert not any(current_profile().session_minutes in e.get("text", "")
-                   for e in events["bot_uttered"])
+    assert not any(
+        current_profile().session_minutes in e.get("text", "") for e in events["bot_uttered"]
+    )
     assert len(events["bot_done"]) == 1 and "user_echo" not in events
 
 
@@ -163,6 +168,7 @@ def test_the_widget_and_the_clinic_details_are_served(assistant):
 
 def test_a_flood_from_one_socket_is_slowed_and_a_crisis_still_answered(assistant):
     """Web chat had no rate limit: a script could page staff and load the server at will."""
+
     def scenario():
         flooder, other = Tab(), Tab()
         session = flooder.open(assistant.url)
@@ -173,8 +179,9 @@ def test_a_flood_from_one_socket_is_slowed_and_a_crisis_still_answered(assistant
         second = other.open(assistant.url)
         other.say(second, "how long is a session?")
         other.wait_for("bot_done")
-        flooder.wait_until(lambda: any("988" in e.get("text", "")
-                                       for e in flooder.events.get("bot_uttered", [])))
+        flooder.wait_until(
+            lambda: any("988" in e.get("text", "") for e in flooder.events.get("bot_uttered", []))
+        )
         for tab in (flooder, other):
             tab.close()
         return limited, flooder.events, other.events

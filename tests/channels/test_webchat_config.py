@@ -17,9 +17,13 @@ def rasa_domain() -> Domain:
 
 
 def test_the_greeting_is_the_domains_unconditioned_greet_with_the_profile_filled_in(
-        rasa_domain, domain):
-    [default] = [variation for variation in domain["responses"]["utter_greet"]
-                 if "condition" not in variation]
+    rasa_domain, domain
+):
+    [default] = [
+        variation
+        for variation in domain["responses"]["utter_greet"]
+        if "condition" not in variation
+    ]
     expected = default["text"].format_map(current_profile().template_values())
     greeting = webchat.public_config(rasa_domain)["greeting"]
     assert greeting == expected
@@ -28,8 +32,10 @@ def test_the_greeting_is_the_domains_unconditioned_greet_with_the_profile_filled
 
 def test_the_suggestions_are_the_titles_of_faq_answers_in_the_chosen_order(rasa_domain, domain):
     suggestions = webchat.public_config(rasa_domain)["suggestions"]
-    assert suggestions == [domain["responses"][f"utter_faq/{topic}"][0]["metadata"]["title"]
-                           for topic in webchat.SUGGESTED_TOPICS]
+    assert suggestions == [
+        domain["responses"][f"utter_faq/{topic}"][0]["metadata"]["title"]
+        for topic in webchat.SUGGESTED_TOPICS
+    ]
     assert 3 <= len(suggestions) <= 4 and all(len(title) <= 40 for title in suggestions)
 
 

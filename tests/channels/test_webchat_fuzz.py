@@ -24,31 +24,45 @@ HANDLED = ("user_uttered", "session_request", "disconnect")  # the events the ch
 SESSION = "<the socket's conversation>"  # replaced by it when an event is sent
 QUESTION = "how long is a session?"
 
-characters = (st.characters(codec=None)  # any code point but lone surrogates, and these:
-              | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
-              | st.characters(max_codepoint=0x9F))  # the C0 and C1 controls
+characters = (
+    st.characters(codec=None)  # any code point but lone surrogates, and these:
+    | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+    | st.characters(max_codepoint=0x9F)
+)  # the C0 and C1 controls
 texts = st.text(characters, max_size=120).map(lambda text: MARKER + text)
-around_the_limit = st.text(characters, min_size=1000 - len(MARKER) - 3,
-                           max_size=1000 - len(MARKER) + 3).map(lambda text: MARKER + text)
+around_the_limit = st.text(
+    characters, min_size=1000 - len(MARKER) - 3, max_size=1000 - len(MARKER) + 3
+).map(lambda text: MARKER + text)
 blanks = st.text(st.sampled_from(" \t\n\r\x00\x1b\x7f\x85\u3000"), max_size=6)
 values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
-    | texts | st.binary(max_size=16),  # bytes go as socket.io binary attachments
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | texts
+    | st.binary(max_size=16),  # bytes go as socket.io binary attachments
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=10,
 )
-widget_shaped = st.fixed_dictionaries({}, optional={"session_id": st.just(SESSION) | values,
-                                                    "message": texts | values})
+widget_shaped = st.fixed_dictionaries(
+    {}, optional={"session_id": st.just(SESSION) | values, "message": texts | values}
+)
 arguments = st.lists(values | widget_shaped, max_size=3).map(tuple)
-in_the_session = st.fixed_dictionaries({"session_id": st.just(SESSION),
-                                        "message": texts | around_the_limit | blanks})
+in_the_session = st.fixed_dictionaries(
+    {"session_id": st.just(SESSION), "message": texts | around_the_limit | blanks}
+)
 events = st.one_of(
     st.tuples(st.just("user_uttered"), st.tuples(in_the_session)),
     st.tuples(st.just("user_uttered"), st.tuples(widget_shaped)),
     st.tuples(st.sampled_from(HANDLED), arguments),
-    st.tuples(st.sampled_from(["connect", "message", "*", "bot_uttered", "error_message"])
-              | st.text(max_size=30) | st.integers(), arguments),
+    st.tuples(
+        st.sampled_from(["connect", "message", "*", "bot_uttered", "error_message"])
+        | st.text(max_size=30)
+        | st.integers(),
+        arguments,
+    ),
 )
 
 
@@ -64,8 +78,11 @@ def with_session(value: Any, session: str) -> Any:
 
 def received_since(tab: Tab, counts: Dict[str, int]) -> Dict[str, List[Any]]:
     with tab.changed:
-        return {name: got[counts.get(name, 0):] for name, got in tab.events.items()
-                if len(got) > counts.get(name, 0)}
+        return {
+            name: got[counts.get(name, 0) :]
+            for name, got in tab.events.items()
+            if len(got) > counts.get(name, 0)
+        }
 
 
 def counts(tab: Tab) -> Dict[str, int]:
@@ -73,8 +90,7 @@ def counts(tab: Tab) -> Dict[str, int]:
         return {name: len(got) for name, got in tab.events.items()}
 
 
-def ask(tab: Tab, session: str, text: str = QUESTION, patient: bool = True
-        ) -> List[Dict[str, Any]]:
+def ask(tab: Tab, session: str, text: str = QUESTION, patient: bool = True) -> List[Dict[str, Any]]:
     """The bot's replies to `text` on this socket; if `patient`, after any wait the rate limit
     asks for."""
     for _ in range(2 if patient else 1):
@@ -112,8 +128,9 @@ def test_any_event_gets_its_answer_a_clear_error_or_nothing_and_the_socket_goes_
             tab.client.call(name, args, timeout=TIMEOUT)
         else:  # nothing to acknowledge: a blank message after it shows it was passed over
             tab.client.emit(name, args)
-            tab.client.call("user_uttered", {"session_id": session, "message": " "},
-                            timeout=TIMEOUT)
+            tab.client.call(
+                "user_uttered", {"session_id": session, "message": " "}, timeout=TIMEOUT
+            )
         new = received_since(tab, before)
         errors = new.get("error_message", [])
         for error in errors:
@@ -122,8 +139,11 @@ def test_any_event_gets_its_answer_a_clear_error_or_nothing_and_the_socket_goes_
             payload = args[0] if args else None
             if not isinstance(payload, dict):
                 assert [e["code"] for e in errors] == ["malformed"]
-            elif payload.get("session_id") == session and isinstance(payload.get("message"), str) \
-                    and len(payload["message"]) > 1000:
+            elif (
+                payload.get("session_id") == session
+                and isinstance(payload.get("message"), str)
+                and len(payload["message"]) > 1000
+            ):
                 assert [e["code"] for e in errors] == ["too_long"]
             assert len(errors) + len(new.get("bot_done", [])) == 1, new  # an answer or a reason
         elif name == "session_request":
@@ -182,9 +202,13 @@ def test_an_event_without_arguments_or_with_extra_ones_is_handled(assistant):
 def test_an_event_a_client_names_disconnect_does_not_close_its_chat(assistant, staff_api_token):
     """A client's own `disconnect` event ran the disconnect handler: staff were told the chat
     was closed and could not reply, while it was open."""
+
     def chat_open(session: str) -> bool:
-        reply = requests.get(f"{assistant.url}/webhooks/staff/conversations/{session}",
-                             headers={"Authorization": f"Bearer {staff_api_token}"}, timeout=60)
+        reply = requests.get(
+            f"{assistant.url}/webhooks/staff/conversations/{session}",
+            headers={"Authorization": f"Bearer {staff_api_token}"},
+            timeout=60,
+        )
         return reply.json()["chat_open"]
 
     tab = Tab()
@@ -203,9 +227,7 @@ def test_an_event_a_client_names_disconnect_does_not_close_its_chat(assistant, s
     assert chat_open(session) is False
 
 
-def test_oversize_messages_are_refused_and_only_a_multi_megabyte_one_closes_its_socket(
-    assistant
-):
+def test_oversize_messages_are_refused_and_only_a_multi_megabyte_one_closes_its_socket(assistant):
     tab = Tab()
     session = tab.open(assistant.url)
     try:
@@ -231,10 +253,19 @@ def test_oversize_messages_are_refused_and_only_a_multi_megabyte_one_closes_its_
 
 
 RAW_PACKETS = [  # what a client other than socket.io's could write on the socket
-    "2", "2[", "2[]", f'2["{MARKER}"]', f'2[{{"{MARKER}": 1}}]', f'2[["{MARKER}"]]',
-    f'2/{MARKER},["user_uttered"]', f"9{MARKER}", f'5-["{MARKER}"]', f'2abc["{MARKER}"]',
+    "2",
+    "2[",
+    "2[]",
+    f'2["{MARKER}"]',
+    f'2[{{"{MARKER}": 1}}]',
+    f'2[["{MARKER}"]]',
+    f'2/{MARKER},["user_uttered"]',
+    f"9{MARKER}",
+    f'5-["{MARKER}"]',
+    f'2abc["{MARKER}"]',
     f'21234567890123456789012345["user_uttered",{{"message":"{MARKER}"}}]',
-    f'2["message","{MARKER}"]', '2["session_request",{"session_id":{"$ne":null}}]',
+    f'2["message","{MARKER}"]',
+    '2["session_request",{"session_id":{"$ne":null}}]',
 ]
 
 
@@ -256,7 +287,8 @@ def test_a_flood_of_bad_events_gets_a_reason_each_and_the_socket_still_answers(a
     """A refused event costs the server next to nothing and the sender none of its rate
     limit: everyone, the flooding socket too, is answered at once."""
     bad: List[Tuple[Any, Any]] = [
-        ("user_uttered", (MARKER,)), ("user_uttered", ()),
+        ("user_uttered", (MARKER,)),
+        ("user_uttered", ()),
         ("user_uttered", ({"session_id": None, "message": MARKER},)),
         ("user_uttered", ({"session_id": SESSION, "message": [MARKER]},)),
         ("user_uttered", ({"session_id": SESSION, "message": " \x00\x1b\t "},)),

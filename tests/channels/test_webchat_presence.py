@@ -62,4 +62,3 @@ def test_an_unreachable_redis_makes_it_unknown_not_closed():
         return [await presence.is_open("elsewhere"), await presence.is_open("here")]
 
     assert asyncio.run(asyncio.wait_for(scenario(), 30)) == [None, True]
-

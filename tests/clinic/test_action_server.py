@@ -11,18 +11,31 @@ import requests
 from deploy import launcher
 from support import ROOT, VENV_BIN, free_port
 
-TRACKER = {"sender_id": "forged", "slots": {}, "latest_message": {"text": "x"}, "events": [],
-           "paused": False, "followup_action": None, "active_loop": {},
-           "latest_action_name": None}
-CALL = {"next_action": "action_record_escalation", "sender_id": "forged", "tracker": TRACKER,
-        "domain": {}, "version": "3.6.21"}
+TRACKER = {
+    "sender_id": "forged",
+    "slots": {},
+    "latest_message": {"text": "x"},
+    "events": [],
+    "paused": False,
+    "followup_action": None,
+    "active_loop": {},
+    "latest_action_name": None,
+}
+CALL = {
+    "next_action": "action_record_escalation",
+    "sender_id": "forged",
+    "tracker": TRACKER,
+    "domain": {},
+    "version": "3.6.21",
+}
 
 
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory):
     token = secrets.token_hex(32)
-    server = launcher.action_server("actions", free_port(),
-                                    tmp_path_factory.mktemp("actions") / "actions.log")
+    server = launcher.action_server(
+        "actions", free_port(), tmp_path_factory.mktemp("actions") / "actions.log"
+    )
     server.start({**os.environ, "CLINIC_ACTION_TOKEN": token})
     try:
         launcher.wait_ready([server], server.log.parent)
@@ -45,8 +58,9 @@ def test_a_forged_call_without_the_token_is_refused(action_server):
 
 def test_the_rasa_servers_call_with_the_token_is_answered(action_server):
     url, token, _ = action_server
-    reply = requests.post(f"{url}/webhook", json=CALL, timeout=10,
-                          headers={"Authorization": f"Bearer {token}"})
+    reply = requests.post(
+        f"{url}/webhook", json=CALL, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
     assert reply.status_code == 200 and json.loads(reply.text)["events"] == []
     assert requests.get(f"{url}/health", timeout=10).status_code == 200
 
@@ -71,7 +85,12 @@ def test_it_listens_on_loopback_only(action_server):
 
 def test_without_a_strong_token_it_does_not_start():
     env = {**os.environ, "CLINIC_ACTION_TOKEN": "changeme"}
-    done = subprocess.run([VENV_BIN / "python", "-m", "clinic.action_server", "--port",
-                           str(free_port())], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [VENV_BIN / "python", "-m", "clinic.action_server", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and "CLINIC_ACTION_TOKEN" in done.stderr

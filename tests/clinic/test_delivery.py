@@ -63,8 +63,12 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 receiver.received.append(
-                    {"key": self.headers["Idempotency-Key"], "status": status,
-                     "path": self.path, "body": json.loads(body)}
+                    {
+                        "key": self.headers["Idempotency-Key"],
+                        "status": status,
+                        "path": self.path,
+                        "body": json.loads(body),
+                    }
                 )
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
@@ -106,9 +110,14 @@ class MailReceiver:
         return AuthResult(success=ok)
 
     def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port,
-                                     authenticator=self.authenticate, auth_required=True,
-                                     auth_require_tls=False)
+        self.controller = Controller(
+            self,
+            hostname="127.0.0.1",
+            port=self.port,
+            authenticator=self.authenticate,
+            auth_required=True,
+            auth_require_tls=False,
+        )
         self.controller.start()
 
     def stop(self) -> None:
@@ -124,8 +133,11 @@ class MailReceiver:
 def profile_path(tmp_path) -> Path:
     """The shipped profile with this test's notification settings."""
     raw = yaml.safe_load((ROOT / "clinic_profile.yml").read_text(encoding="utf-8"))
-    raw["notifications"] = {"webhook_url_env": WEBHOOK_ENV,
-                            "email_to": "alerts@harborlight.example", "urgent_ack_minutes": 15}
+    raw["notifications"] = {
+        "webhook_url_env": WEBHOOK_ENV,
+        "email_to": "alerts@harborlight.example",
+        "urgent_ack_minutes": 15,
+    }
     path = tmp_path / "clinic_profile.yml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path
@@ -182,7 +194,7 @@ def record(engine, profile, number: int, level: str = "urgent", now=None) -> int
     escalation_id, created = record_escalation(
         engine,
         conversation_id=f"sms-{number}",  # one conversation each: a conversation's later
-        message_id=f"m-{number}",         # messages are collected into its open escalation
+        message_id=f"m-{number}",  # messages are collected into its open escalation
         channel="twilio",
         level=level,
         categories=["suicidal_plan"],
@@ -198,13 +210,21 @@ def record(engine, profile, number: int, level: str = "urgent", now=None) -> int
 
 
 def delivery_ids(engine, escalation_ids, target: str) -> set[str]:
-    return {str(d["id"]) for e in escalation_ids for d in list_deliveries(engine, e)
-            if d["target"] == target}
+    return {
+        str(d["id"])
+        for e in escalation_ids
+        for d in list_deliveries(engine, e)
+        if d["target"] == target
+    }
 
 
 def keys(engine, escalation_ids) -> set[str]:
-    return {f"escalation-{e}-delivery-{d['id']}" for e in escalation_ids
-            for d in list_deliveries(engine, e) if d["target"] == "webhook"}
+    return {
+        f"escalation-{e}-delivery-{d['id']}"
+        for e in escalation_ids
+        for d in list_deliveries(engine, e)
+        if d["target"] == "webhook"
+    }
 
 
 def wait_for(condition, timeout: float = 10, step=None) -> None:
@@ -237,10 +257,18 @@ def test_nothing_is_lost_while_targets_are_down_and_nothing_is_doubled_after(
 
     webhook.start()
     mail.start()
-    wait_for(lambda: all(d["status"] == "sent" for e in ids for d in list_deliveries(engine, e)),
-             step=lambda: run_once(engine, profile=profile))
+    wait_for(
+        lambda: all(d["status"] == "sent" for e in ids for d in list_deliveries(engine, e)),
+        step=lambda: run_once(engine, profile=profile),
+    )
     for _ in range(3):
-        assert run_once(engine, profile=profile) == {"sent": 0, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}
+        assert run_once(engine, profile=profile) == {
+            "sent": 0,
+            "failed": 0,
+            "reminders": 0,
+            "held": 0,
+            "summaries": 0,
+        }
         time.sleep(0.05)
     assert webhook.delivered() == Counter({key: 1 for key in keys(engine, ids)})
     assert mail.delivered() == Counter({d: 1 for d in delivery_ids(engine, ids, "email")})
@@ -249,11 +277,18 @@ def test_nothing_is_lost_while_targets_are_down_and_nothing_is_doubled_after(
 
 def start_worker(tmp_path, database_url, profile_path, name):
     log = (tmp_path / f"{name}.log").open("w")
-    env = {**os.environ, "CLINIC_DATABASE_URL": database_url, "CLINIC_PROFILE": str(profile_path),
-           "CLINIC_DELIVERY_LEASE_SECONDS": "2"}
+    env = {
+        **os.environ,
+        "CLINIC_DATABASE_URL": database_url,
+        "CLINIC_PROFILE": str(profile_path),
+        "CLINIC_DELIVERY_LEASE_SECONDS": "2",
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "clinic.delivery", "--poll", "0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -275,6 +310,7 @@ def test_a_killed_worker_loses_nothing_and_its_successor_doubles_nothing(
     try:
         expected_hooks = Counter({key: 1 for key in keys(engine, ids)})
         expected_mail = Counter({d: 1 for d in delivery_ids(engine, ids, "email")})
+
         def all_delivered_once():
             return webhook.delivered() == expected_hooks and mail.delivered() == expected_mail
 
@@ -342,7 +378,13 @@ def test_unacknowledged_urgent_escalations_are_sent_again(engine, profile, webho
     assert at(16) == {"sent": 1, "failed": 0, "reminders": 1, "held": 0, "summaries": 0}
     text = webhook.received[-1]["body"]["text"]
     assert f"#{urgent}" in text and "not acknowledged after 16 minutes" in text
-    assert at(30) == {"sent": 0, "failed": 0, "reminders": 0, "held": 0, "summaries": 0}  # 15 minutes after the reminder
+    assert at(30) == {
+        "sent": 0,
+        "failed": 0,
+        "reminders": 0,
+        "held": 0,
+        "summaries": 0,
+    }  # 15 minutes after the reminder
     assert at(31)["reminders"] == 1
     assert len(reminders(urgent)) == 2 and not reminders(acknowledged) and not reminders(concern)
 
@@ -380,9 +422,12 @@ def test_notifications_say_where_to_look_and_nothing_private(
     mail.start()
     webhook.answers = [500]
     seconds = itertools.count(1)
-    wait_for(lambda: len(mail.messages) == 2 and len(webhook.delivered()) == 2,
-             step=lambda: run_once(engine, now=T0 + dt.timedelta(seconds=next(seconds)),
-                                   profile=profile))
+    wait_for(
+        lambda: len(mail.messages) == 2 and len(webhook.delivered()) == 2,
+        step=lambda: run_once(
+            engine, now=T0 + dt.timedelta(seconds=next(seconds)), profile=profile
+        ),
+    )
 
     hooks = {r["key"].split("-")[1]: r["body"]["text"] for r in webhook.received}
     mails = {m["Subject"].split("#")[1].split(" ")[0]: m for m in mail.messages}
@@ -404,13 +449,16 @@ def test_notifications_say_where_to_look_and_nothing_private(
             for private in (USER_TEXT, EVIDENCE_WORDS, "bridge", "elm", PHONE, "5550100123"):
                 assert private not in text
     assert mails[str(urgent)]["Subject"] == (
-        f"[URGENT] Crisis escalation #{urgent} — {profile.name}")
+        f"[URGENT] Crisis escalation #{urgent} — {profile.name}"
+    )
     assert hooks[str(urgent)].startswith(f"URGENT crisis escalation #{urgent}")
 
     assert any("failed" in r.getMessage() for r in caplog.records)
     for secret in (webhook.url, WEBHOOK_SECRET, SMTP_PASSWORD):
         assert secret not in caplog.text
-        assert secret not in repr(settings.current().delivery.smtp) + repr(settings.current().alert_webhook_url(profile))
+        assert secret not in repr(settings.current().delivery.smtp) + repr(
+            settings.current().alert_webhook_url(profile)
+        )
 
 
 def test_without_targets_the_worker_says_where_escalations_are(
@@ -419,10 +467,16 @@ def test_without_targets_the_worker_says_where_escalations_are(
     assert settings.reload().alert_targets(profile) == []
     record(engine, profile, 1)
     result = subprocess.run(
-        [sys.executable, "-m", "clinic.delivery", "--once"], cwd=ROOT, timeout=60,
-        env={**os.environ, "CLINIC_DATABASE_URL": database_url,
-             "CLINIC_PROFILE": str(profile_path)},
-        capture_output=True, text=True,
+        [sys.executable, "-m", "clinic.delivery", "--once"],
+        cwd=ROOT,
+        timeout=60,
+        env={
+            **os.environ,
+            "CLINIC_DATABASE_URL": database_url,
+            "CLINIC_PROFILE": str(profile_path),
+        },
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.count(NO_TARGET_MESSAGE) == 1
@@ -432,10 +486,15 @@ def test_an_unreachable_database_is_retried_not_fatal(tmp_path, profile_path):
     missing = tmp_path / "no-such-directory" / "clinic.db"
     log = tmp_path / "worker.log"
     worker = subprocess.Popen(
-        [sys.executable, "-m", "clinic.delivery", "--poll", "0.1"], cwd=ROOT,
-        env={**os.environ, "CLINIC_DATABASE_URL": f"sqlite:///{missing}",
-             "CLINIC_PROFILE": str(profile_path)},
-        stdout=log.open("w"), stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "clinic.delivery", "--poll", "0.1"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "CLINIC_DATABASE_URL": f"sqlite:///{missing}",
+            "CLINIC_PROFILE": str(profile_path),
+        },
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for(lambda: "cannot reach the database" in log.read_text())

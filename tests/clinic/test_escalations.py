@@ -36,8 +36,10 @@ def facts(**changes):
         categories=["suicidal_plan", "means"],
         evidence=[{"text": "pills lined up", "rule": "means", "category": "means"}],
         subject="self",
-        last_turns=[{"role": "bot", "text": "Hi, how can I help?"},
-                    {"role": "user", "text": USER_TEXT}],
+        last_turns=[
+            {"role": "bot", "text": "Hi, how can I help?"},
+            {"role": "user", "text": USER_TEXT},
+        ],
         reach_back=PHONE,
         targets=["webhook", "email"],
     )
@@ -76,8 +78,10 @@ def test_an_escalation_is_stored_with_a_pending_delivery_per_target(engine):
     assert stored["evidence"][0]["text"] == "pills lined up"
     assert stored["last_turns"][-1] == {"role": "user", "text": USER_TEXT}
     assert stored["reach_back"] == PHONE
-    sent_to = [(d["target"], d["purpose"], d["status"], d["attempts"])
-               for d in list_deliveries(engine, escalation_id)]
+    sent_to = [
+        (d["target"], d["purpose"], d["status"], d["attempts"])
+        for d in list_deliveries(engine, escalation_id)
+    ]
     assert sent_to == [("webhook", "new", "pending", 0), ("email", "new", "pending", 0)]
 
 
@@ -104,13 +108,22 @@ def test_concurrent_recording_creates_each_message_once(engine):
     def record(message_id):
         try:
             barrier.wait()
-            results.append((message_id, record_escalation(
-                engine, **facts(message_id=message_id, conversation_id=f"c-{message_id}"))))
+            results.append(
+                (
+                    message_id,
+                    record_escalation(
+                        engine, **facts(message_id=message_id, conversation_id=f"c-{message_id}")
+                    ),
+                )
+            )
         except Exception as error:  # surfaced by the assertion below
             errors.append(error)
 
-    threads = [threading.Thread(target=record, args=(f"m-{n}",))
-               for n in range(messages) for _ in range(threads_per_message)]
+    threads = [
+        threading.Thread(target=record, args=(f"m-{n}",))
+        for n in range(messages)
+        for _ in range(threads_per_message)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -142,8 +155,9 @@ def test_acknowledge_then_resolve(engine):
     acknowledged = acknowledge(engine, escalation_id, by="  Dana  R. ", now=later)
     assert acknowledged["status"] == "acknowledged"
     assert acknowledged["acknowledged_by"] == "Dana R." and acknowledged["acknowledged_at"] == later
-    resolved = resolve(engine, escalation_id, by="Sam", outcome="reached",
-                       note="called back, safe with family")
+    resolved = resolve(
+        engine, escalation_id, by="Sam", outcome="reached", note="called back, safe with family"
+    )
     assert resolved["status"] == "resolved" and resolved["resolved_by"] == "Sam"
     assert resolved["outcome"] == "reached"
     assert resolved["note"] == "called back, safe with family"
@@ -157,8 +171,7 @@ def test_resolving_needs_one_of_the_three_outcomes(engine, outcome):
         resolve(engine, escalation_id, by="Sam", outcome=outcome)
     assert get_escalation(engine, escalation_id)["status"] == "open"
     for done in ("not_reached", "emergency_services"):
-        other, _ = record_escalation(engine, **facts(message_id=f"m-{done}",
-                                                     conversation_id=done))
+        other, _ = record_escalation(engine, **facts(message_id=f"m-{done}", conversation_id=done))
         assert resolve(engine, other, by="Sam", outcome=done)["outcome"] == done
 
 
@@ -177,8 +190,11 @@ def test_invalid_transitions_and_unknown_ids_name_the_escalation(engine):
         acknowledge(engine, escalation_id, by="Dana")
     with pytest.raises(EscalationError, match=f"#{escalation_id} .*cannot be resolved"):
         resolve(engine, escalation_id, by="Dana", outcome="reached")
-    for change in (get_escalation, lambda e, i: acknowledge(e, i, by="Dana"),
-                   lambda e, i: resolve(e, i, by="Dana", outcome="reached")):
+    for change in (
+        get_escalation,
+        lambda e, i: acknowledge(e, i, by="Dana"),
+        lambda e, i: resolve(e, i, by="Dana", outcome="reached"),
+    ):
         with pytest.raises(EscalationError, match="#999 does not exist"):
             change(engine, 999)
     with pytest.raises(EscalationError, match="staff name"):
@@ -188,7 +204,8 @@ def test_invalid_transitions_and_unknown_ids_name_the_escalation(engine):
 def test_listing_shows_urgent_first_then_newest(engine):
     def at(minutes, **changes):
         return record_escalation(
-            engine, now=T0 + dt.timedelta(minutes=minutes),
+            engine,
+            now=T0 + dt.timedelta(minutes=minutes),
             **facts(message_id=f"m-{minutes}", conversation_id=f"c-{minutes}", **changes),
         )[0]
 
@@ -198,10 +215,17 @@ def test_listing_shows_urgent_first_then_newest(engine):
     new_urgent = at(10)
     newest_concern = at(15, level="concern")
     assert [row["id"] for row in list_escalations(engine)] == [
-        new_urgent, old_urgent, newest_concern, concern]
+        new_urgent,
+        old_urgent,
+        newest_concern,
+        concern,
+    ]
     acknowledge(engine, new_urgent, by="Dana")
     assert [row["id"] for row in list_escalations(engine, status="open")] == [
-        old_urgent, newest_concern, concern]
+        old_urgent,
+        newest_concern,
+        concern,
+    ]
     assert [row["id"] for row in list_escalations(engine, status="acknowledged")] == [new_urgent]
     assert [row["id"] for row in list_escalations(engine, limit=2)] == [new_urgent, old_urgent]
     with pytest.raises(ValueError, match="status"):
@@ -211,17 +235,27 @@ def test_listing_shows_urgent_first_then_newest(engine):
 def cli(database_url, *args):
     return subprocess.run(
         [sys.executable, "-m", "clinic.escalations", *args],
-        cwd=ROOT, env={**os.environ, "CLINIC_DATABASE_URL": database_url},
-        capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "CLINIC_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
 def test_the_command_line_lists_shows_acknowledges_and_resolves(engine, database_url):
     urgent_id, _ = record_escalation(engine, now=T0, **facts())
     concern_id, _ = record_escalation(
-        engine, now=T0 + dt.timedelta(minutes=1),
-        **facts(message_id="m-2", conversation_id="rest-2", level="concern", channel="rest",
-                reach_back=None, categories=["past_ideation"]),
+        engine,
+        now=T0 + dt.timedelta(minutes=1),
+        **facts(
+            message_id="m-2",
+            conversation_id="rest-2",
+            level="concern",
+            channel="rest",
+            reach_back=None,
+            categories=["past_ideation"],
+        ),
     )
 
     listing = cli(database_url, "list")
@@ -237,8 +271,15 @@ def test_the_command_line_lists_shows_acknowledges_and_resolves(engine, database
 
     shown = cli(database_url, "show", str(urgent_id))
     assert shown.returncode == 0, shown.stderr
-    for detail in (USER_TEXT, "pills lined up", PHONE, "Hi, how can I help?", "suicidal_plan",
-                   "webhook (new): pending", "email (new): pending"):
+    for detail in (
+        USER_TEXT,
+        "pills lined up",
+        PHONE,
+        "Hi, how can I help?",
+        "suicidal_plan",
+        "webhook (new): pending",
+        "email (new): pending",
+    ):
         assert detail in shown.stdout
 
     acked = cli(database_url, "ack", str(urgent_id), "--by", "Dana")
@@ -249,8 +290,17 @@ def test_the_command_line_lists_shows_acknowledges_and_resolves(engine, database
 
     unsaid = cli(database_url, "resolve", f"#{urgent_id}", "--by", "Sam")
     assert unsaid.returncode != 0 and "--outcome" in unsaid.stderr
-    resolved = cli(database_url, "resolve", f"#{urgent_id}", "--by", "Sam",
-                   "--outcome", "emergency_services", "--note", "called back")
+    resolved = cli(
+        database_url,
+        "resolve",
+        f"#{urgent_id}",
+        "--by",
+        "Sam",
+        "--outcome",
+        "emergency_services",
+        "--note",
+        "called back",
+    )
     assert resolved.returncode == 0 and "resolved by Sam" in resolved.stdout
     assert "emergency_services" in resolved.stdout
     assert get_escalation(engine, urgent_id)["note"] == "called back"
@@ -266,8 +316,10 @@ def test_the_command_line_lists_shows_acknowledges_and_resolves(engine, database
         (["show", "999"], "escalation #999 does not exist"),
         (["show", "abc"], "'abc' is not an escalation number"),
         (["ack", "999", "--by", "Dana"], "escalation #999 does not exist"),
-        (["resolve", "0", "--by", "Dana", "--outcome", "reached"],
-         "'0' is not an escalation number"),
+        (
+            ["resolve", "0", "--by", "Dana", "--outcome", "reached"],
+            "'0' is not an escalation number",
+        ),
     ],
 )
 def test_the_command_line_refuses_bad_ids_in_one_line(engine, database_url, args, message):
@@ -301,7 +353,8 @@ def test_a_flood_in_one_conversation_pages_staff_once_and_keeps_every_message(en
     first, created = record_escalation(engine, **facts(message_id="m-1", last_turns=turns("a")))
     for n in range(2, 40):
         again, created = record_escalation(
-            engine, **facts(message_id=f"m-{n}", last_turns=turns(*"abcdefgh"[:n % 8 + 1])))
+            engine, **facts(message_id=f"m-{n}", last_turns=turns(*"abcdefgh"[: n % 8 + 1]))
+        )
         assert (again, created) == (first, False)
     assert len(list_escalations(engine)) == 1
     assert len(list_deliveries(engine, first)) == 2  # one alert per target, not 39

@@ -38,8 +38,9 @@ def differences(url: str) -> list:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={
-                "compare_type": True, "include_name": migrate.include_name})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": migrate.include_name}
+            )
             return compare_metadata(context, metadata)
     finally:
         engine.dispose()
@@ -58,8 +59,11 @@ def test_they_can_be_undone_and_done_again(empty_url):
     engine = create_engine(empty_url)
     with engine.begin() as connection:
         command.downgrade(migrate._config(connection), "base")
-    assert [name for name in sa.inspect(engine).get_table_names()
-            if name.startswith(("clinic_", "console_")) and name != migrate.VERSION_TABLE] == []
+    assert [
+        name
+        for name in sa.inspect(engine).get_table_names()
+        if name.startswith(("clinic_", "console_")) and name != migrate.VERSION_TABLE
+    ] == []
     migrate.upgrade(engine)
     assert differences(empty_url) == []
 
@@ -68,23 +72,41 @@ def test_a_database_the_release_before_migrations_made_is_taken_over_with_its_ro
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
     engine = create_engine(url)
     with engine.begin() as connection:
-        sql = "".join(line for line in BEFORE_MIGRATIONS.read_text().splitlines(keepends=True)
-                      if not line.startswith("--"))
+        sql = "".join(
+            line
+            for line in BEFORE_MIGRATIONS.read_text().splitlines(keepends=True)
+            if not line.startswith("--")
+        )
         for statement in sql.split(";\n"):
             if statement.strip():
                 connection.exec_driver_sql(statement)
         # An even older one: console_users before accounts could be disabled.
         connection.exec_driver_sql("ALTER TABLE console_users DROP COLUMN disabled_at")
     with engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO console_users (username, password_hash, role, created_at, failed_logins, "
-            "session_version) VALUES ('ada', :hash, 'admin', :now, 0, 0)"),
-            {"hash": accounts._hasher.hash("a long enough password"),
-             "now": dt.datetime(2026, 11, 1)})
-        connection.execute(escalations.insert().values(
-            created_at=dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc), conversation_id="c-1",
-            message_id="m-1", level="urgent", categories=["suicidal_ideation"], evidence=[],
-            subject="self", last_turns=[], status="open", reminders_sent=0))
+        connection.execute(
+            sa.text(
+                "INSERT INTO console_users (username, password_hash, role, created_at, failed_logins, "
+                "session_version) VALUES ('ada', :hash, 'admin', :now, 0, 0)"
+            ),
+            {
+                "hash": accounts._hasher.hash("a long enough password"),
+                "now": dt.datetime(2026, 11, 1),
+            },
+        )
+        connection.execute(
+            escalations.insert().values(
+                created_at=dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc),
+                conversation_id="c-1",
+                message_id="m-1",
+                level="urgent",
+                categories=["suicidal_ideation"],
+                evidence=[],
+                subject="self",
+                last_turns=[],
+                status="open",
+                reminders_sent=0,
+            )
+        )
     with pytest.raises(migrate.SchemaNotCurrent, match="make migrate"):
         engine_for(url)
 
@@ -105,14 +127,20 @@ def test_a_server_refuses_a_database_never_migrated_in_one_line(tmp_path):
         engine_for(url)
     assert str(refused.value) == (
         f"the database at CLINIC_DATABASE_URL has no clinic schema yet; this release needs "
-        f"{migrate.head()}: run `make migrate` (python -m clinic.migrate)")
+        f"{migrate.head()}: run `make migrate` (python -m clinic.migrate)"
+    )
 
 
 def test_the_migrate_command_makes_the_folder_and_says_what_it_did(tmp_path):
     url = f"sqlite:///{tmp_path / 'var' / 'assistant.db'}"
     run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "clinic.migrate", *args], cwd=ROOT, capture_output=True,
-        text=True, timeout=120, env={"CLINIC_DATABASE_URL": url, "PATH": "/usr/bin:/bin"})
+        [sys.executable, "-m", "clinic.migrate", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"CLINIC_DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+    )
     first = run()
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == f"migrate: database at {migrate.head()} (was empty)"
@@ -129,12 +157,19 @@ def test_an_sms_left_unanswered_across_the_upgrade_is_taken_over_at_once(empty_u
     came = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.timezone.utc)
     migrate.upgrade(empty_url, "0001")
     engine = create_engine(empty_url)
-    old_messages = sa.table("clinic_sms_messages", *(sa.column(name) for name in (
-        "message_sid", "conversation_id", "received_at", "status")))
+    old_messages = sa.table(
+        "clinic_sms_messages",
+        *(sa.column(name) for name in ("message_sid", "conversation_id", "received_at", "status")),
+    )
     with engine.begin() as connection:
-        connection.execute(old_messages.insert().values(
-            message_sid="SM1", conversation_id="sms-a", received_at=came.replace(tzinfo=None)
-            if engine.dialect.name == "sqlite" else came, status=sms.RECEIVED))
+        connection.execute(
+            old_messages.insert().values(
+                message_sid="SM1",
+                conversation_id="sms-a",
+                received_at=came.replace(tzinfo=None) if engine.dialect.name == "sqlite" else came,
+                status=sms.RECEIVED,
+            )
+        )
         connection.execute(sms.inbox.insert().values(message_sid="SM1", body="hi"))
     migrate.upgrade(engine)
     stale = sms.stale_messages(engine, now=came + dt.timedelta(seconds=1))

@@ -45,7 +45,10 @@ def test_the_shipped_profile_is_a_fictional_demo_clinic():
         (lambda p: p.pop("payment_options"), "payment_options"),
         (lambda p: p.pop("visit"), "visit"),
         (lambda p: p["visit"].pop("comfort"), "visit.comfort"),
-        (lambda p: p["preparation"].update(food_and_drink=["a list"]), "preparation.food_and_drink"),
+        (
+            lambda p: p["preparation"].update(food_and_drink=["a list"]),
+            "preparation.food_and_drink",
+        ),
         (lambda p: p.update(referral="You don't need one."), "referral"),
         (lambda p: p["treatments"].update(spravato="typo"), "treatments.spravato"),
     ],

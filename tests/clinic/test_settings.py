@@ -29,21 +29,37 @@ def test_the_defaults_are_a_single_machine_on_sqlite_with_sms_and_email_off():
     assert loaded.database_url == f"sqlite:///{settings.DEFAULT_DATABASE_PATH}"
     assert loaded.events_database_url == f"sqlite:///{settings.DEFAULT_EVENTS_DATABASE_PATH}"
     assert (loaded.redis_url, loaded.twilio, loaded.delivery.smtp, loaded.events_rabbitmq) == (
-        None, None, None, None)
+        None,
+        None,
+        None,
+        None,
+    )
     assert loaded.rate_limits == settings.RateLimits(burst=20, per_minute=60.0)
     assert loaded.console_url == "http://127.0.0.1:8000"
 
 
-@pytest.mark.parametrize("variable, value", [
-    ("CLINIC_RATE_BURST", "0"), ("CLINIC_RATE_PER_MINUTE", "nan"),
-    ("CLINIC_DELIVERY_LEASE_SECONDS", "-1"), ("TWILIO_CONCURRENT_TURNS", "four"),
-    ("CLINIC_SMTP_STARTTLS", "maybe"), ("CLINIC_REDIS_URL", "http://127.0.0.1:6379"),
-    ("CLINIC_EVENTS_RABBITMQ_URL", "127.0.0.1:5672"), ("CLINIC_REST_TOKEN", "changeme"),
-    ("CLINIC_CONSOLE_SECRET", "a" * 40), ("TWILIO_WEBHOOK_URL", "assistant.example.com"),
-])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("CLINIC_RATE_BURST", "0"),
+        ("CLINIC_RATE_PER_MINUTE", "nan"),
+        ("CLINIC_DELIVERY_LEASE_SECONDS", "-1"),
+        ("TWILIO_CONCURRENT_TURNS", "four"),
+        ("CLINIC_SMTP_STARTTLS", "maybe"),
+        ("CLINIC_REDIS_URL", "http://127.0.0.1:6379"),
+        ("CLINIC_EVENTS_RABBITMQ_URL", "127.0.0.1:5672"),
+        ("CLINIC_REST_TOKEN", "changeme"),
+        ("CLINIC_CONSOLE_SECRET", "a" * 40),
+        ("TWILIO_WEBHOOK_URL", "assistant.example.com"),
+    ],
+)
 def test_a_bad_value_stops_the_start_naming_its_variable(variable, value):
-    environ = {"TWILIO_AUTH_TOKEN": "t" * 32, "TWILIO_WEBHOOK_URL": "https://a.example/hook",
-               "CLINIC_SMTP_HOST": "mail.example", variable: value}
+    environ = {
+        "TWILIO_AUTH_TOKEN": "t" * 32,
+        "TWILIO_WEBHOOK_URL": "https://a.example/hook",
+        "CLINIC_SMTP_HOST": "mail.example",
+        variable: value,
+    }
     with pytest.raises(settings.SettingsError) as raised:
         settings.load(environ)
     assert str(raised.value).startswith(f"{variable}:")
@@ -53,16 +69,20 @@ def test_a_bad_value_stops_the_start_naming_its_variable(variable, value):
 
 def test_secrets_never_print():
     token, password = secrets.token_hex(32), "hunter2-smtp"
-    loaded = settings.load({"CLINIC_REST_TOKEN": token, "CLINIC_SMTP_HOST": "mail.example",
-                            "CLINIC_SMTP_PASSWORD": password,
-                            "CLINIC_REDIS_URL": f"redis://:{password}@127.0.0.1:6379/0"})
+    loaded = settings.load(
+        {
+            "CLINIC_REST_TOKEN": token,
+            "CLINIC_SMTP_HOST": "mail.example",
+            "CLINIC_SMTP_PASSWORD": password,
+            "CLINIC_REDIS_URL": f"redis://:{password}@127.0.0.1:6379/0",
+        }
+    )
     assert loaded.rest_token.reveal() == token
     shown = repr(loaded) + str(loaded)
     assert token not in shown and password not in shown
 
 
-def test_generated_keys_only_in_local_mode_and_only_when_a_process_needs_one(tmp_path,
-                                                                               monkeypatch):
+def test_generated_keys_only_in_local_mode_and_only_when_a_process_needs_one(tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "DEFAULT_CONSOLE_SECRET_PATH", tmp_path / "console-secret.key")
     deployed = settings.load({})
     assert deployed.console_secret.get() is None

@@ -34,7 +34,10 @@ def test_an_answered_message_is_never_taken_over(tmp_path):
     sms.finish_message(engine, "SM1", sms.ANSWERED, ["It takes about an hour."])
     retry = sms.claim_message(engine, "SM1", "c1", now=T0 + dt.timedelta(days=1), lease=LEASE)
     assert (retry.first, retry.status, retry.replies) == (
-        False, sms.ANSWERED, ["It takes about an hour."])
+        False,
+        sms.ANSWERED,
+        ["It takes about an hour."],
+    )
 
 
 def test_a_renewed_claim_is_not_taken_over(tmp_path):

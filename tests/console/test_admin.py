@@ -19,8 +19,9 @@ NEW_PASSWORD = "a much longer new passphrase"
 
 
 def make_app(database_url):
-    return create_app({"DATABASE_URL": database_url, "TESTING": True,
-                       "SECRET_KEY": secrets.token_hex(32)})
+    return create_app(
+        {"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": secrets.token_hex(32)}
+    )
 
 
 @pytest.fixture
@@ -50,8 +51,9 @@ def csrf(client, path="/login"):
 
 
 def log_in(client, username, password=PASSWORD):
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf(client)})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf(client)}
+    )
 
 
 def post(client, path, **data):
@@ -66,8 +68,13 @@ def actions(engine):
     return [(e["username"], e["action"], e["target"]) for e in accounts.audit_entries(engine)]
 
 
-ADMIN_PAGES = ("/admin/", "/admin/users", "/admin/audit", "/admin/retention",
-               "/admin/users/1/password")
+ADMIN_PAGES = (
+    "/admin/",
+    "/admin/users",
+    "/admin/audit",
+    "/admin/retention",
+    "/admin/users/1/password",
+)
 
 
 def test_staff_get_403_and_no_admin_link(staff, engine):
@@ -75,11 +82,15 @@ def test_staff_get_403_and_no_admin_link(staff, engine):
         assert staff.get(path).status_code == 403, path
     token = csrf(staff, "/")
     sam = user_id(engine, "sam")
-    for path, data in (("/admin/users", {"username": "eve", "role": "admin",
-                                         "password": PASSWORD, "password_again": PASSWORD}),
-                       (f"/admin/users/{sam}/role", {"role": "admin"}),
-                       (f"/admin/users/{sam}/unlock", {}),
-                       ("/admin/retention", {"days": "1"})):
+    for path, data in (
+        (
+            "/admin/users",
+            {"username": "eve", "role": "admin", "password": PASSWORD, "password_again": PASSWORD},
+        ),
+        (f"/admin/users/{sam}/role", {"role": "admin"}),
+        (f"/admin/users/{sam}/unlock", {}),
+        ("/admin/retention", {"days": "1"}),
+    ):
         assert staff.post(path, data={"csrf_token": token, **data}).status_code == 403, path
     assert [a["role"] for a in accounts.list_users(engine)] == ["admin", "staff"]
     assert retention.retention_days(engine) is None
@@ -126,8 +137,9 @@ def test_a_role_change_applies_to_an_open_session_at_once(admin, staff, engine):
     post(admin, f"/admin/users/{user_id(engine, 'sam')}/role", role="staff")
     assert staff.get("/admin/users").status_code == 403
     assert ("ada", "change_role", "user sam: admin") in actions(engine)
-    assert post(admin, f"/admin/users/{user_id(engine, 'sam')}/role",
-                role="root").status_code == 302
+    assert (
+        post(admin, f"/admin/users/{user_id(engine, 'sam')}/role", role="root").status_code == 302
+    )
     assert accounts.get_user(engine, user_id(engine, "sam")).role == "staff"
 
 
@@ -144,8 +156,7 @@ def test_the_last_admin_can_neither_demote_nor_disable_themselves(admin, engine)
     assert admin.get("/admin/users").status_code == 403
 
 
-def test_disabling_ends_open_sessions_and_refuses_logins_until_enabled(admin, staff, app,
-                                                                      engine):
+def test_disabling_ends_open_sessions_and_refuses_logins_until_enabled(admin, staff, app, engine):
     sam = user_id(engine, "sam")
     post(admin, f"/admin/users/{sam}/disable")
     reply = staff.get("/")
@@ -158,7 +169,9 @@ def test_disabling_ends_open_sessions_and_refuses_logins_until_enabled(admin, st
     post(admin, f"/admin/users/{sam}/enable")
     assert log_in(app.test_client(), "sam").status_code == 302
     assert [a for a in actions(engine) if a[1] in ("disable_user", "enable_user")] == [
-        ("ada", "enable_user", "user sam"), ("ada", "disable_user", "user sam")]
+        ("ada", "enable_user", "user sam"),
+        ("ada", "disable_user", "user sam"),
+    ]
 
 
 def test_unlocking_a_locked_account(admin, app, engine):
@@ -178,8 +191,7 @@ def test_resetting_a_password(admin, app, engine):
     assert "New password for sam" in admin.get(path).get_data(as_text=True)
     reply = post(admin, path, password=NEW_PASSWORD, password_again=NEW_PASSWORD + "x")
     assert reply.status_code == 400
-    assert post(admin, path, password=NEW_PASSWORD, password_again=NEW_PASSWORD
-                ).status_code == 302
+    assert post(admin, path, password=NEW_PASSWORD, password_again=NEW_PASSWORD).status_code == 302
     assert log_in(app.test_client(), "sam").status_code == 401
     assert log_in(app.test_client(), "sam", NEW_PASSWORD).status_code == 302
     assert ("ada", "reset_password", "user sam") in actions(engine)
@@ -188,6 +200,7 @@ def test_resetting_a_password(admin, app, engine):
 
 def test_the_audit_log_is_newest_first_and_paged(admin, engine, monkeypatch):
     from console.admin import routes as admin_pages
+
     monkeypatch.setattr(admin_pages, "AUDIT_PAGE_SIZE", 3)
     for n in range(5):
         accounts.audit(engine, "sam", "view_escalation", f"escalation {n}")
@@ -207,8 +220,9 @@ def test_the_retention_period_is_set_on_its_page(admin, engine):
         assert retention.retention_days(engine) is None
     old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=100)
     with engine.begin() as connection:
-        index.apply_events(connection, [("c-1", {"event": "user", "text": "hello",
-                                                 "timestamp": old.timestamp()})])
+        index.apply_events(
+            connection, [("c-1", {"event": "user", "text": "hello", "timestamp": old.timestamp()})]
+        )
     post(admin, "/admin/retention", days="90")
     assert retention.retention_days(engine) == 90
     page = admin.get("/admin/retention").get_data(as_text=True)
@@ -217,4 +231,5 @@ def test_the_retention_period_is_set_on_its_page(admin, engine):
     assert retention.retention_days(engine) is None
     assert [a for a in actions(engine) if a[1] == "change_retention"] == [
         ("ada", "change_retention", "no retention period"),
-        ("ada", "change_retention", "90 days")]
+        ("ada", "change_retention", "90 days"),
+    ]

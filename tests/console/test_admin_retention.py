@@ -73,8 +73,10 @@ def postgres_databases():
         admin.connect().close()
     except sa.exc.OperationalError as error:
         admin.dispose()
-        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 as postgres "
-                    f"({type(error.orig).__name__})")
+        pytest.skip(
+            f"PostgreSQL is not reachable on 127.0.0.1:5432 as postgres "
+            f"({type(error.orig).__name__})"
+        )
     names = [f"retention_test_{secrets.token_hex(6)}", f"retention_test_{secrets.token_hex(6)}"]
     quote = admin.dialect.identifier_preparer.quote
     with admin.connect() as connection:
@@ -101,20 +103,35 @@ def stores(tmp_path):
     return _sqlite_stores(tmp_path)
 
 
-def conversation(conversation_id: str, start: dt.datetime, text: str = WORDS,
-                 channel: str = "webchat", crisis: str = "none") -> list:
+def conversation(
+    conversation_id: str,
+    start: dt.datetime,
+    text: str = WORDS,
+    channel: str = "webchat",
+    crisis: str = "none",
+) -> list:
     """The events Rasa stores for a session with one question and its answer."""
     ts = start.timestamp()
-    parse = {"text": text, "intent": {"name": "faq", "confidence": 0.97}, "entities": [],
-             "response_selector": {"faq": {"response": {
-                 "intent_response_key": "faq/session_length", "confidence": 0.95}}},
-             "crisis": {"level": crisis}}
+    parse = {
+        "text": text,
+        "intent": {"name": "faq", "confidence": 0.97},
+        "entities": [],
+        "response_selector": {
+            "faq": {"response": {"intent_response_key": "faq/session_length", "confidence": 0.95}}
+        },
+        "crisis": {"level": crisis},
+    }
     return [
         ActionExecuted("action_session_start", timestamp=ts),
         SessionStarted(timestamp=ts + 0.01),
         ActionExecuted("action_listen", timestamp=ts + 0.02),
-        UserUttered(text, parse_data=parse, timestamp=ts + 1, input_channel=channel,
-                    message_id=f"{conversation_id}-{ts}"),
+        UserUttered(
+            text,
+            parse_data=parse,
+            timestamp=ts + 1,
+            input_channel=channel,
+            message_id=f"{conversation_id}-{ts}",
+        ),
         ActionExecuted("utter_faq", timestamp=ts + 1.5),
         BotUttered("An infusion session takes about an hour.", timestamp=ts + 2),
         ActionExecuted("action_listen", timestamp=ts + 2.1),
@@ -123,15 +140,29 @@ def conversation(conversation_id: str, start: dt.datetime, text: str = WORDS,
 
 def escalate(stores: Stores, conversation_id: str, at: dt.datetime, status: str) -> int:
     escalation_id, _ = escalations.record_escalation(
-        stores.clinic, conversation_id=conversation_id, message_id=f"m-{conversation_id}",
-        channel="webchat", level=escalations.URGENT, categories=["self_harm"], evidence=[],
-        subject="self", last_turns=[{"role": "user", "text": WORDS}],
-        targets=[settings.WEBHOOK, settings.EMAIL], now=at)
+        stores.clinic,
+        conversation_id=conversation_id,
+        message_id=f"m-{conversation_id}",
+        channel="webchat",
+        level=escalations.URGENT,
+        categories=["self_harm"],
+        evidence=[],
+        subject="self",
+        last_turns=[{"role": "user", "text": WORDS}],
+        targets=[settings.WEBHOOK, settings.EMAIL],
+        now=at,
+    )
     if status in (escalations.ACKNOWLEDGED, escalations.RESOLVED):
         escalations.acknowledge(stores.clinic, escalation_id, by="sam", now=at)
     if status == escalations.RESOLVED:
-        escalations.resolve(stores.clinic, escalation_id, by="sam", outcome=escalations.REACHED,
-                            note="called back", now=at)
+        escalations.resolve(
+            stores.clinic,
+            escalation_id,
+            by="sam",
+            outcome=escalations.REACHED,
+            note="called back",
+            now=at,
+        )
     return escalation_id
 
 
@@ -140,9 +171,16 @@ def annotate(stores: Stores, conversation_id: str, at: dt.datetime) -> None:
     conversations.set_reviewed(stores.clinic, conversation_id, True, by="sam")
     conversations.set_note(stores.clinic, conversation_id, "asked about dosing", by="sam")
     request_id = save_contact_request(
-        stores.clinic, conversation_id=conversation_id, channel="webchat", kind="consultation",
-        name="Pat", contact_kind="phone", contact="+15550100002", preferred_time="mornings",
-        now=at)
+        stores.clinic,
+        conversation_id=conversation_id,
+        channel="webchat",
+        kind="consultation",
+        name="Pat",
+        contact_kind="phone",
+        contact="+15550100002",
+        preferred_time="mornings",
+        now=at,
+    )
     contact_requests.set_status(stores.clinic, request_id, "contacted", by="sam")
 
 
@@ -153,12 +191,15 @@ def fill(stores: Stores) -> dict[str, int]:
     made = {"old-web": escalate(stores, "old-web", OLD, escalations.RESOLVED)}
     stores.save(SMS_ID, conversation(SMS_ID, OLD - dt.timedelta(days=5), channel=sms.CHANNEL))
     sms.remember_number(stores.clinic, SMS_ID, "+15550100001", now=OLD)
-    sms.claim_message(stores.clinic, "SM" + "1" * 32, SMS_ID, now=OLD,
-                      lease=dt.timedelta(seconds=30))
+    sms.claim_message(
+        stores.clinic, "SM" + "1" * 32, SMS_ID, now=OLD, lease=dt.timedelta(seconds=30)
+    )
     sms.record_consent(stores.clinic, SMS_ID, sms.OPT_OUT, keyword="STOP", now=OLD)
     sms.offer_menu(stores.clinic, SMS_ID, {"1": "/faq"}, now=OLD)
-    for name, status in (("old-open", escalations.OPEN),
-                         ("old-acknowledged", escalations.ACKNOWLEDGED)):
+    for name, status in (
+        ("old-open", escalations.OPEN),
+        ("old-acknowledged", escalations.ACKNOWLEDGED),
+    ):
         stores.save(name, conversation(name, OLD, crisis="urgent"))
         annotate(stores, name, OLD)
         made[name] = escalate(stores, name, OLD, status)
@@ -171,17 +212,33 @@ def fill(stores: Stores) -> dict[str, int]:
 
 def _where(table, conversation_id):
     if table is contact_requests.request_events:
-        return table.c.request_id.in_(sa.select(requests_table.c.id).where(
-            requests_table.c.conversation_id == conversation_id))
+        return table.c.request_id.in_(
+            sa.select(requests_table.c.id).where(
+                requests_table.c.conversation_id == conversation_id
+            )
+        )
     if table is escalations.deliveries:
-        return table.c.escalation_id.in_(sa.select(escalations.escalations.c.id).where(
-            escalations.escalations.c.conversation_id == conversation_id))
+        return table.c.escalation_id.in_(
+            sa.select(escalations.escalations.c.id).where(
+                escalations.escalations.c.conversation_id == conversation_id
+            )
+        )
     return table.c.conversation_id == conversation_id
 
 
-CLINIC_TABLES = [contact_requests.request_events, escalations.deliveries, escalations.escalations, sms.messages,
-                 sms.consent_events, sms.menus, sms.numbers, conversations.tags,
-                 conversations.reviews, index.turns, index.conversations]
+CLINIC_TABLES = [
+    contact_requests.request_events,
+    escalations.deliveries,
+    escalations.escalations,
+    sms.messages,
+    sms.consent_events,
+    sms.menus,
+    sms.numbers,
+    conversations.tags,
+    conversations.reviews,
+    index.turns,
+    index.conversations,
+]
 
 
 def records(stores: Stores, conversation_id: str) -> dict[str, int]:
@@ -189,13 +246,16 @@ def records(stores: Stores, conversation_id: str) -> dict[str, int]:
     counts = {}
     with stores.clinic.connect() as connection:
         for table in [*CLINIC_TABLES, requests_table]:
-            counts[table.name] = connection.execute(sa.select(sa.func.count()).select_from(
-                table).where(_where(table, conversation_id))).scalar()
-        counts["tracker events"] = connection.execute(sa.text(
-            "SELECT count(*) FROM events WHERE sender_id = :id"), {"id": conversation_id}).scalar()
+            counts[table.name] = connection.execute(
+                sa.select(sa.func.count()).select_from(table).where(_where(table, conversation_id))
+            ).scalar()
+        counts["tracker events"] = connection.execute(
+            sa.text("SELECT count(*) FROM events WHERE sender_id = :id"), {"id": conversation_id}
+        ).scalar()
     with stores.broker.connect() as connection:
-        counts["broker events"] = connection.execute(sa.text(
-            "SELECT count(*) FROM events WHERE sender_id = :id"), {"id": conversation_id}).scalar()
+        counts["broker events"] = connection.execute(
+            sa.text("SELECT count(*) FROM events WHERE sender_id = :id"), {"id": conversation_id}
+        ).scalar()
     return counts
 
 
@@ -213,8 +273,10 @@ def check_retention(stores: Stores) -> None:
     report = retention.purge(stores.clinic, stores.broker, DAYS)
 
     assert report.deleted == 2 and report.active_again == 0
-    assert report.kept == {"old-open": [made["old-open"]],
-                           "old-acknowledged": [made["old-acknowledged"]]}
+    assert report.kept == {
+        "old-open": [made["old-open"]],
+        "old-acknowledged": [made["old-acknowledged"]],
+    }
     for name in OLD_ONES:
         assert set(records(stores, name).values()) == {0}, name
     for name in KEPT_ONES:
@@ -232,8 +294,9 @@ def check_retention(stores: Stores) -> None:
 
     stores.rebuild_index()  # nothing left anywhere that would bring them back
     with stores.clinic.connect() as connection:
-        indexed = set(connection.execute(
-            sa.select(index.conversations.c.conversation_id)).scalars())
+        indexed = set(
+            connection.execute(sa.select(index.conversations.c.conversation_id)).scalars()
+        )
     assert indexed == set(KEPT_ONES)
     for name in OLD_ONES:
         assert set(records(stores, name).values()) == {0}, name
@@ -255,16 +318,27 @@ def search_in_the_console(stores: Stores) -> None:
     the audit entries); then all that the audit log holds is made as old as OLD."""
     accounts.create_user(stores.clinic, "sam", "correct horse battery staple")
     accounts.create_user(stores.clinic, "ada", "correct horse battery staple", accounts.ADMIN)
-    app = create_app({"DATABASE_URL": stores.clinic_url, "TESTING": True,
-                      "SECRET_KEY": secrets.token_hex(32)})
-    for username, path, reveal in (("sam", "/conversations", {}),
-                                   ("ada", "/conversations.csv", {"reveal": "yes"})):
+    app = create_app(
+        {"DATABASE_URL": stores.clinic_url, "TESTING": True, "SECRET_KEY": secrets.token_hex(32)}
+    )
+    for username, path, reveal in (
+        ("sam", "/conversations", {}),
+        ("ada", "/conversations.csv", {"reveal": "yes"}),
+    ):
         client = app.test_client()
         with client.session_transaction() as session:
             session["csrf"] = "token"
-        assert client.post("/login", data={"username": username, "csrf_token": "token",
-                                           "password": "correct horse battery staple"}
-                           ).status_code == 302
+        assert (
+            client.post(
+                "/login",
+                data={
+                    "username": username,
+                    "csrf_token": "token",
+                    "password": "correct horse battery staple",
+                },
+            ).status_code
+            == 302
+        )
         assert client.get(f"{path}?{urlencode({**SEARCH, **reveal})}").status_code == 200
     accounts.audit(stores.clinic, "sam", "view_escalation", "escalation 7")
     with stores.clinic.begin() as connection:
@@ -276,41 +350,51 @@ def check_audit_pruning(stores: Stores) -> None:
     annotate(stores, "old-web", OLD)
     stores.rebuild_index()
     search_in_the_console(stores)
-    accounts.audit(stores.clinic, "sam", "view_conversations",
-                   '1 conversations {"q": "dose"}')  # recent: within the period
+    accounts.audit(
+        stores.clinic, "sam", "view_conversations", '1 conversations {"q": "dose"}'
+    )  # recent: within the period
     before = {entry["id"]: entry for entry in accounts.audit_entries(stores.clinic)}
     searches = [entry for entry in before.values() if "private worry" in str(entry["target"])]
     assert [(e["username"], e["action"]) for e in searches] == [
-        ("ada", "export_csv_revealed"), ("sam", "view_conversations")]
+        ("ada", "export_csv_revealed"),
+        ("sam", "view_conversations"),
+    ]
     assert all('"tag": "follow up"' in e["target"] for e in searches)
 
     dry = retention.purge(stores.clinic, stores.broker, DAYS, dry_run=True)
     assert dry.audit_pruned == 2
-    assert "would remove the search text of 2 audit log entries older than 30 days" in (
-        dry.lines()[2])
+    assert (
+        "would remove the search text of 2 audit log entries older than 30 days" in (dry.lines()[2])
+    )
     assert {e["id"]: e for e in accounts.audit_entries(stores.clinic)} == before
 
     report = retention.purge(stores.clinic, stores.broker, DAYS)
     assert report.deleted == 1 and report.audit_pruned == 2
-    assert "removed the search text of 2 audit log entries older than 30 days" in (
-        report.lines()[2])
+    assert (
+        "removed the search text of 2 audit log entries older than 30 days" in (report.lines()[2])
+    )
     after = {entry["id"]: entry for entry in accounts.audit_entries(stores.clinic)}
     for entry_id, entry in before.items():
         pruned = after[entry_id]
         assert {k: pruned[k] for k in ("username", "action", "at")} == {
-            k: entry[k] for k in ("username", "action", "at")}
+            k: entry[k] for k in ("username", "action", "at")
+        }
         if entry in searches:
             assert pruned["target"] == '1 conversations {"crisis": "none", "removed": "q, tag"}'
         else:
             assert pruned["target"] == entry["target"]
-    assert not [e for e in after.values()
-                if "private worry" in str(e["target"]) or "follow up" in str(e["target"])]
+    assert not [
+        e
+        for e in after.values()
+        if "private worry" in str(e["target"]) or "follow up" in str(e["target"])
+    ]
     assert after[max(after)]["target"].endswith("search text removed from 2 audit entries")
 
     again = retention.purge(stores.clinic, stores.broker, DAYS)
     assert again.audit_pruned == 0
     assert [e["target"] for e in accounts.audit_entries(stores.clinic)][1:] == [
-        e["target"] for e in after.values()]
+        e["target"] for e in after.values()
+    ]
 
 
 def test_audit_entries_past_the_period_keep_who_when_what_but_not_the_search_text(stores):
@@ -373,8 +457,9 @@ def test_a_conversation_with_a_message_the_index_has_not_seen_is_left(tmp_path):
 def test_it_refuses_when_the_tracker_store_is_not_in_the_clinic_database(tmp_path):
     clinic = migrated_engine(f"sqlite:///{tmp_path / 'clinic.db'}")
     with clinic.begin() as connection:
-        index.apply_events(connection, [("c-1", {"event": "user", "text": "hi",
-                                                 "timestamp": OLD.timestamp()})])
+        index.apply_events(
+            connection, [("c-1", {"event": "user", "text": "hi", "timestamp": OLD.timestamp()})]
+        )
     with pytest.raises(retention.RetentionError, match="tracker store"):
         retention.purge(clinic, None, DAYS)
 

@@ -39,17 +39,33 @@ def at(day: dt.date, hour: int = 12, minute: int = 0) -> dt.datetime:
 def said(text, intent, confidence=0.97, topic=None, answer_confidence=0.95, crisis="none"):
     """A user message as the assistant's NLU pipeline parses it."""
     parse = {
-        "text": text, "intent": {"name": intent, "confidence": confidence},
-        "intent_ranking": [{"name": intent, "confidence": confidence}], "entities": [],
-        "crisis": {"level": crisis, "categories": ["suicidal_ideation"] if crisis != "none" else [],
-                   "evidence": [], "subject": "self", "signals": []},
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "entities": [],
+        "crisis": {
+            "level": crisis,
+            "categories": ["suicidal_ideation"] if crisis != "none" else [],
+            "evidence": [],
+            "subject": "self",
+            "signals": [],
+        },
     }
     if topic:
-        parse["response_selector"] = {"all_retrieval_intents": ["faq"], "faq": {
-            "response": {"responses": [{"text": "…"}], "confidence": answer_confidence,
-                         "intent_response_key": f"faq/{topic}",
-                         "utter_action": f"utter_faq/{topic}"},
-            "ranking": [{"intent_response_key": f"faq/{topic}", "confidence": answer_confidence}]}}
+        parse["response_selector"] = {
+            "all_retrieval_intents": ["faq"],
+            "faq": {
+                "response": {
+                    "responses": [{"text": "…"}],
+                    "confidence": answer_confidence,
+                    "intent_response_key": f"faq/{topic}",
+                    "utter_action": f"utter_faq/{topic}",
+                },
+                "ranking": [
+                    {"intent_response_key": f"faq/{topic}", "confidence": answer_confidence}
+                ],
+            },
+        }
     return ("user", text, parse)
 
 
@@ -69,18 +85,43 @@ def events(start: dt.datetime, channel: str, turns) -> list[dict]:
     """A conversation's events: a session start, then each user message and the bot's reply
     (or a staff member's message) a few seconds apart."""
     ts = start.timestamp()
-    out = [{"event": "action", "timestamp": ts, "name": "action_session_start"},
-           {"event": "session_started", "timestamp": ts + 0.01}]
+    out = [
+        {"event": "action", "timestamp": ts, "name": "action_session_start"},
+        {"event": "session_started", "timestamp": ts + 0.01},
+    ]
     for n, (role, text, parse) in enumerate(turns, start=1):
         ts = start.timestamp() + 10 * n
         if role == "user":
-            out.append({"event": "user", "timestamp": ts, "text": text, "parse_data": parse,
-                        "input_channel": channel, "message_id": f"m{next(_ids)}", "metadata": {}})
-            out.append({"event": "bot", "timestamp": ts + 1, "text": "An answer.", "data": {},
-                        "metadata": {"utter_action": "utter_something"}})
+            out.append(
+                {
+                    "event": "user",
+                    "timestamp": ts,
+                    "text": text,
+                    "parse_data": parse,
+                    "input_channel": channel,
+                    "message_id": f"m{next(_ids)}",
+                    "metadata": {},
+                }
+            )
+            out.append(
+                {
+                    "event": "bot",
+                    "timestamp": ts + 1,
+                    "text": "An answer.",
+                    "data": {},
+                    "metadata": {"utter_action": "utter_something"},
+                }
+            )
         else:
-            out.append({"event": "bot", "timestamp": ts, "text": text, "data": {},
-                        "metadata": {"staff": "sam"}})
+            out.append(
+                {
+                    "event": "bot",
+                    "timestamp": ts,
+                    "text": text,
+                    "data": {},
+                    "metadata": {"staff": "sam"},
+                }
+            )
     return out
 
 
@@ -104,8 +145,12 @@ CONVERSATIONS = {
 }
 # id: (level, minutes until acknowledged, minutes until resolved without acknowledging)
 ESCALATIONS = {
-    "h": ("urgent", 30, None), "d": ("urgent", 4, None), "i": ("urgent", None, 10),
-    "j": ("concern", 20, None), "k": ("concern", 60, None), "l": ("concern", None, None),
+    "h": ("urgent", 30, None),
+    "d": ("urgent", 4, None),
+    "i": ("urgent", None, 10),
+    "j": ("concern", 20, None),
+    "k": ("concern", 60, None),
+    "l": ("concern", None, None),
     "old": ("urgent", 24 * 60, None),
 }
 
@@ -113,30 +158,61 @@ ESCALATIONS = {
 @pytest.fixture
 def held(engine):
     """The conversations above in the index, with their escalations and the one request."""
-    rows = [(cid, event) for cid, (start, channel, turns) in CONVERSATIONS.items()
-            for event in events(start, channel, turns)]
+    rows = [
+        (cid, event)
+        for cid, (start, channel, turns) in CONVERSATIONS.items()
+        for event in events(start, channel, turns)
+    ]
     with engine.begin() as connection:
         index.apply_events(connection, rows)
     for cid, (level, ack_minutes, resolve_minutes) in ESCALATIONS.items():
         start, channel, _ = CONVERSATIONS[cid]
         escalation_id, _ = escalations.record_escalation(
-            engine, conversation_id=cid, message_id="m-crisis", channel=channel, level=level,
-            categories=["suicidal_ideation"], subject="self", targets=[], now=start,
-            evidence=[{"text": "kill myself", "rule": "self_harm_intent",
-                       "category": "suicidal_ideation", "level": level, "reason": "intent",
-                       "subject": "self"}],
-            last_turns=[{"role": "user", "text": "…"}])
+            engine,
+            conversation_id=cid,
+            message_id="m-crisis",
+            channel=channel,
+            level=level,
+            categories=["suicidal_ideation"],
+            subject="self",
+            targets=[],
+            now=start,
+            evidence=[
+                {
+                    "text": "kill myself",
+                    "rule": "self_harm_intent",
+                    "category": "suicidal_ideation",
+                    "level": level,
+                    "reason": "intent",
+                    "subject": "self",
+                }
+            ],
+            last_turns=[{"role": "user", "text": "…"}],
+        )
         if ack_minutes is not None:
-            escalations.acknowledge(engine, escalation_id, by="sam",
-                                    now=start + dt.timedelta(minutes=ack_minutes))
+            escalations.acknowledge(
+                engine, escalation_id, by="sam", now=start + dt.timedelta(minutes=ack_minutes)
+            )
         if resolve_minutes is not None:
-            escalations.resolve(engine, escalation_id, by="sam", outcome=escalations.REACHED,
-                                now=start + dt.timedelta(minutes=resolve_minutes))
+            escalations.resolve(
+                engine,
+                escalation_id,
+                by="sam",
+                outcome=escalations.REACHED,
+                now=start + dt.timedelta(minutes=resolve_minutes),
+            )
     start, channel, _ = CONVERSATIONS["c"]
-    save_contact_request(engine, conversation_id="c", channel=channel, kind="consultation",
-                         name="Jo Doe", contact_kind="phone", contact="+15550107788",
-                         preferred_time="mornings", now=(start + dt.timedelta(minutes=1))
-                         .astimezone(dt.timezone.utc))
+    save_contact_request(
+        engine,
+        conversation_id="c",
+        channel=channel,
+        kind="consultation",
+        name="Jo Doe",
+        contact_kind="phone",
+        contact="+15550107788",
+        preferred_time="mornings",
+        now=(start + dt.timedelta(minutes=1)).astimezone(dt.timezone.utc),
+    )
     return engine
 
 
@@ -219,9 +295,14 @@ def test_the_share_answered_by_the_bot_alone(page):
     rows = dict(tables(page)["Who answered"])
     # 13 conversations; a person took part in c (a request), e (staff wrote) and the six
     # escalated ones (h, j, d, i, k, l): the bot alone answered a, b, f, m and n.
-    assert rows == {"Conversations": "13", "By the bot alone": "5",
-                    "Share by the bot alone": "38.5%", "Escalated": "6", "Left a request": "1",
-                    "Staff wrote": "1"}
+    assert rows == {
+        "Conversations": "13",
+        "By the bot alone": "5",
+        "Share by the bot alone": "38.5%",
+        "Escalated": "6",
+        "Left a request": "1",
+        "Staff wrote": "1",
+    }
 
 
 def test_the_fallback_rate_per_week(page):
@@ -236,7 +317,11 @@ def test_the_fallback_rate_per_week(page):
 
 def test_the_top_faq_topics(page):
     assert tables(page)["Messages per FAQ topic"] == [
-        ["Topic", "Messages"], ["cost", "4"], ["conditions", "3"], ["parking", "2"]]
+        ["Topic", "Messages"],
+        ["cost", "4"],
+        ["conditions", "3"],
+        ["parking", "2"],
+    ]
 
 
 def test_escalations_per_week_by_level(page):
@@ -272,12 +357,19 @@ def test_an_empty_database_shows_empty_charts(client, log_in):
 def test_quarter_hours_are_computed_in_sql_on_sqlite_and_postgresql():
     query = sa.select(analytics.quarter_hour(index.turns.c.at))
     assert "EXTRACT(EPOCH FROM console_turns.at) / 900" in str(
-        query.compile(dialect=postgresql.dialect()))
+        query.compile(dialect=postgresql.dialect())
+    )
     assert "strftime('%s', console_turns.at)" in str(query.compile(dialect=sqlite.dialect()))
 
 
-@pytest.mark.parametrize("seconds, shown", [
-    (42, "42 s"), (9 * 60 + 40, "10 min"), (2 * 3600 + 5 * 60, "2 h 05 min"),
-    (3 * 86400 + 4 * 3600, "3 d 4 h")])
+@pytest.mark.parametrize(
+    "seconds, shown",
+    [
+        (42, "42 s"),
+        (9 * 60 + 40, "10 min"),
+        (2 * 3600 + 5 * 60, "2 h 05 min"),
+        (3 * 86400 + 4 * 3600, "3 d 4 h"),
+    ],
+)
 def test_durations_read_naturally(seconds, shown):
     assert analytics_page.duration(dt.timedelta(seconds=seconds)) == shown

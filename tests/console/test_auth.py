@@ -30,8 +30,11 @@ def csrf(client, path="/login"):
 
 
 def log_in(client, username="sam", password=PASSWORD, environ=None):
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf(client)}, environ_base=environ or {})
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf(client)},
+        environ_base=environ or {},
+    )
 
 
 def test_a_wrong_password_is_refused_and_five_lock_the_account(client):
@@ -84,8 +87,12 @@ def test_guesses_sent_in_parallel_each_count(app, engine):
 
 def test_log_ins_from_one_address_are_throttled(app):
     client = app.test_client()
-    statuses = [log_in(client, password="wrong password!!",
-                       environ={"REMOTE_ADDR": "203.0.113.9"}).status_code for _ in range(14)]
+    statuses = [
+        log_in(
+            client, password="wrong password!!", environ={"REMOTE_ADDR": "203.0.113.9"}
+        ).status_code
+        for _ in range(14)
+    ]
     assert statuses[:10] == [401] * 10 and 429 in statuses[10:]
     other = app.test_client()
     assert log_in(other, "alex", environ={"REMOTE_ADDR": "203.0.113.10"}).status_code == 302
@@ -107,8 +114,10 @@ def test_a_form_without_its_csrf_token_is_refused(client, engine):
 
 
 def test_login_never_redirects_to_another_site(client):
-    reply = client.post("/login?next=//evil.example/x", data={
-        "username": "sam", "password": PASSWORD, "csrf_token": csrf(client)})
+    reply = client.post(
+        "/login?next=//evil.example/x",
+        data={"username": "sam", "password": PASSWORD, "csrf_token": csrf(client)},
+    )
     assert reply.status_code == 302 and reply.location == "/"
 
 
@@ -126,9 +135,7 @@ def test_logout_ends_the_session(client):
 
 
 @pytest.mark.parametrize("secret", [None, "changeme", "x" * 40, "short-but-random-3f9a"])
-def test_outside_local_mode_a_missing_or_placeholder_secret_stops_the_console(
-    monkeypatch, secret
-):
+def test_outside_local_mode_a_missing_or_placeholder_secret_stops_the_console(monkeypatch, secret):
     monkeypatch.setenv("CLINIC_ENV", "production")
     if secret is None:
         monkeypatch.delenv("CLINIC_CONSOLE_SECRET", raising=False)
@@ -141,7 +148,10 @@ def test_outside_local_mode_a_missing_or_placeholder_secret_stops_the_console(
 def test_a_real_secret_is_accepted_outside_local_mode(monkeypatch, database_url, engine):
     monkeypatch.setenv("CLINIC_ENV", "production")
     monkeypatch.setenv("CLINIC_CONSOLE_SECRET", secrets.token_hex(32))
-    assert create_app({"DATABASE_URL": database_url}).config["SECRET_KEY"] == os.environ["CLINIC_CONSOLE_SECRET"]
+    assert (
+        create_app({"DATABASE_URL": database_url}).config["SECRET_KEY"]
+        == os.environ["CLINIC_CONSOLE_SECRET"]
+    )
 
 
 def session_cookie(client):

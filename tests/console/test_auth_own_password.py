@@ -19,24 +19,38 @@ NEW_PASSWORD = "a much longer new passphrase"
 def log_in_with(client, username="sam", password=PASSWORD):
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
 
 
 @pytest.fixture
 def change(client, csrf):
     """Send the form of /password, with the page's CSRF token."""
+
     def send(current=PASSWORD, new=NEW_PASSWORD, again=None):
-        return client.post("/password", data={
-            "current_password": current, "password": new,
-            "password_again": new if again is None else again, "csrf_token": csrf("/password")})
+        return client.post(
+            "/password",
+            data={
+                "current_password": current,
+                "password": new,
+                "password_again": new if again is None else again,
+                "csrf_token": csrf("/password"),
+            },
+        )
+
     return send
 
 
 def account(engine, username="sam"):
     with engine.connect() as connection:
-        return connection.execute(sa.select(accounts.users).where(
-            accounts.users.c.username == username)).mappings().one()
+        return (
+            connection.execute(
+                sa.select(accounts.users).where(accounts.users.c.username == username)
+            )
+            .mappings()
+            .one()
+        )
 
 
 def still_the_old_password(engine):
@@ -64,7 +78,8 @@ def test_the_page_states_the_rule_and_the_header_links_to_it(client, log_in, use
 
 
 def test_a_wrong_current_password_is_refused_counted_and_locks_like_a_log_in(
-        app, client, log_in, change, engine):
+    app, client, log_in, change, engine
+):
     assert log_in().status_code == 302
     reply = change(current="not the password")
     assert reply.status_code == 401 and "current password is wrong" in flash(reply)[0]
@@ -79,8 +94,7 @@ def test_a_wrong_current_password_is_refused_counted_and_locks_like_a_log_in(
     assert still_the_old_password(engine)
 
 
-def test_new_passwords_that_differ_are_refused_and_cost_no_attempt(client, log_in, change,
-                                                                   engine):
+def test_new_passwords_that_differ_are_refused_and_cost_no_attempt(client, log_in, change, engine):
     assert log_in().status_code == 302
     reply = change(again=NEW_PASSWORD + "!")
     assert reply.status_code == 400
@@ -93,14 +107,12 @@ def test_a_short_new_password_is_refused_with_the_rule(client, log_in, change, e
     assert log_in().status_code == 302
     reply = change(new="too short")
     assert reply.status_code == 400
-    assert flash(reply) == ["Your password was not changed: "
-                            "a password has at least 12 characters"]
+    assert flash(reply) == ["Your password was not changed: a password has at least 12 characters"]
     assert account(engine)["failed_logins"] == 0
     assert still_the_old_password(engine)
 
 
-def test_a_change_ends_every_other_session_and_keeps_this_one(app, client, log_in, change,
-                                                              engine):
+def test_a_change_ends_every_other_session_and_keeps_this_one(app, client, log_in, change, engine):
     assert log_in().status_code == 302
     elsewhere = app.test_client()  # sam logged in on another computer
     assert log_in_with(elsewhere).status_code == 302

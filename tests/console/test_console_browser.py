@@ -34,13 +34,20 @@ def console_url(assistant, staff_api_token, tmp_path_factory) -> Iterator[str]:
     accounts.create_user(engine_for(assistant.database_url), "admin.lee", PASSWORD, accounts.ADMIN)
     port = free_port()
     log = CONSOLE_LOG["path"] = tmp_path_factory.mktemp("console") / "console.log"
-    env = {**os.environ, "CLINIC_DATABASE_URL": assistant.database_url,
-           "CLINIC_EVENTS_DATABASE_URL": assistant.events_database_url,
-           "CLINIC_CONSOLE_SECRET": secrets.token_hex(32),
-           "CLINIC_RASA_URL": assistant.url, "CLINIC_STAFF_API_TOKEN": staff_api_token}
+    env = {
+        **os.environ,
+        "CLINIC_DATABASE_URL": assistant.database_url,
+        "CLINIC_EVENTS_DATABASE_URL": assistant.events_database_url,
+        "CLINIC_CONSOLE_SECRET": secrets.token_hex(32),
+        "CLINIC_RASA_URL": assistant.url,
+        "CLINIC_STAFF_API_TOKEN": staff_api_token,
+    }
     process = subprocess.Popen(
         [VENV_BIN / "python", "-m", "console", "run", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -125,8 +132,7 @@ def test_from_the_alert_to_the_person_and_back(browser, assistant, console_url):
         staff.set_default_timeout(WAIT_MS)
         log_in(staff, console_url)
         card = staff.locator("article.card", has_text=marker)
-        expect(card).to_contain_text("open the conversation to answer in the chat",
-                                     timeout=WAIT_MS)
+        expect(card).to_contain_text("open the conversation to answer in the chat", timeout=WAIT_MS)
         expect(card).to_contain_text("suicidal thoughts")
         # The name comes from the console's conversation index, which follows the event broker
         # a moment behind: a later load of the queue names the person.
@@ -138,7 +144,8 @@ def test_from_the_alert_to_the_person_and_back(browser, assistant, console_url):
             staff.reload()
         named.click()
         expect(staff.get_by_role("heading", level=1)).to_have_text(
-            re.compile(r"^Web chat · \w{3} \d{1,2} \w{3} .*\d:\d\d [AP]M · Jordan$"))
+            re.compile(r"^Web chat · \w{3} \d{1,2} \w{3} .*\d:\d\d [AP]M · Jordan$")
+        )
         expect(staff).to_have_title(re.compile(r"^Web chat · .* · Jordan · "))
         expect(staff.locator("#reach")).to_contain_text("The chat is open")
 
@@ -159,8 +166,9 @@ def test_from_the_alert_to_the_person_and_back(browser, assistant, console_url):
         assert staff.evaluate("window.stillTheSamePage") is True
         expect(staff.locator(".turn.staff")).to_contain_text([reply])
         (REPORTS / "screenshots").mkdir(parents=True, exist_ok=True)
-        staff.screenshot(path=str(REPORTS / "screenshots" / "console-conversation-live.png"),
-                         full_page=True)
+        staff.screenshot(
+            path=str(REPORTS / "screenshots" / "console-conversation-live.png"), full_page=True
+        )
 
         staff.locator(".summary").get_by_role("link", name=re.compile(r"^#\d+$")).click()
         card = staff.locator("article.card", has_text=marker)
@@ -210,11 +218,12 @@ def test_staff_filter_open_and_export_conversations(browser, assistant, console_
         page.get_by_role("button", name="Show").click()
         expect(rows).to_have_count(1)
         (REPORTS / "screenshots").mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(REPORTS / "screenshots" / "console-conversations.png"),
-                        full_page=True)
+        page.screenshot(
+            path=str(REPORTS / "screenshots" / "console-conversations.png"), full_page=True
+        )
         with page.expect_download() as download:
             page.get_by_role("link", name="CSV").click()
-        exported = (tmp_path / "export.csv")
+        exported = tmp_path / "export.csv"
         download.value.save_as(exported)
         assert marker in exported.read_text() and conversation in exported.read_text()
 
@@ -225,8 +234,9 @@ def test_staff_filter_open_and_export_conversations(browser, assistant, console_
         page.get_by_label("New tag").fill("follow up")
         page.get_by_role("button", name="Add tag").click()
         expect(page.get_by_role("status")).to_contain_text("Tagged “follow up”.")
-        page.screenshot(path=str(REPORTS / "screenshots" / "console-transcript.png"),
-                        full_page=True)
+        page.screenshot(
+            path=str(REPORTS / "screenshots" / "console-transcript.png"), full_page=True
+        )
         assert dialogs == []
     finally:
         context.close()

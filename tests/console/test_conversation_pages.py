@@ -30,8 +30,9 @@ PASSWORD = "correct horse battery staple"
 def client(index_url, index_db):
     accounts.create_user(index_db, "sam", PASSWORD, accounts.STAFF)
     accounts.create_user(index_db, "ada", PASSWORD, accounts.ADMIN)
-    app = create_app({"DATABASE_URL": index_url, "TESTING": True,
-                      "SECRET_KEY": secrets.token_hex(32)})
+    app = create_app(
+        {"DATABASE_URL": index_url, "TESTING": True, "SECRET_KEY": secrets.token_hex(32)}
+    )
     return app.test_client()
 
 
@@ -41,14 +42,21 @@ def csrf(client, path):
 
 
 def log_in(client, username="sam"):
-    reply = client.post("/login", data={"username": username, "password": PASSWORD,
-                                        "csrf_token": csrf(client, "/login")})
+    reply = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf(client, "/login")},
+    )
     assert reply.status_code == 302
 
 
 def test_conversation_pages_need_a_login(client, held):
-    for path in ("/conversations", f"/conversations/{held['faq']}", "/conversations.csv",
-                 "/not-understood", f"/conversations/{held['faq']}/live.json?shown=0"):
+    for path in (
+        "/conversations",
+        f"/conversations/{held['faq']}",
+        "/conversations.csv",
+        "/not-understood",
+        f"/conversations/{held['faq']}/live.json?shown=0",
+    ):
         reply = client.get(path)
         assert reply.status_code == 302 and reply.location.startswith("/login")
 
@@ -61,7 +69,8 @@ def test_filters_and_search_find_the_right_conversations(client, held):
         return {name for name, cid in held.items() if cid in page}
 
     assert "faq" in listed(topic="session_length") and "gibberish" not in listed(
-        topic="session_length")
+        topic="session_length"
+    )
     assert {"gibberish"} <= listed(not_understood="yes")
     assert "faq" not in listed(not_understood="yes")
     assert "crisis" in listed(crisis="urgent") and "faq" not in listed(crisis="urgent")
@@ -105,19 +114,24 @@ def test_tags_review_and_note_are_saved_and_filter(client, held):
     log_in(client)
     path = f"/conversations/{held['faq']}"
     token = csrf(client, path)
-    for form in ({"add_tag": "Pricing Question"}, {"reviewed": "yes"},
-                 {"note": "Asked twice; add a price example."}):
+    for form in (
+        {"add_tag": "Pricing Question"},
+        {"reviewed": "yes"},
+        {"note": "Asked twice; add a price example."},
+    ):
         reply = client.post(f"{path}/annotate", data={**form, "csrf_token": token})
         assert reply.status_code == 302
     page = client.get(path).get_data(as_text=True)
     assert "pricing question" in page and "Reviewed by sam" in page
     assert "Asked twice; add a price example." in page
-    listing = client.get("/conversations", query_string={"tag": "pricing question",
-                                                         "reviewed": "yes"})
+    listing = client.get(
+        "/conversations", query_string={"tag": "pricing question", "reviewed": "yes"}
+    )
     assert held["faq"] in listing.get_data(as_text=True)
     assert held["gibberish"] not in listing.get_data(as_text=True)
-    bad = client.post(f"{path}/annotate", data={"add_tag": "<b>", "csrf_token": token},
-                      follow_redirects=True)
+    bad = client.post(
+        f"{path}/annotate", data={"add_tag": "<b>", "csrf_token": token}, follow_redirects=True
+    )
     assert "A tag is 1 to 40" in bad.get_data(as_text=True)
     assert client.post(f"{path}/annotate", data={"add_tag": "x"}).status_code == 400  # no CSRF
 
@@ -133,16 +147,20 @@ def test_exports_are_masked_and_defused_for_spreadsheets(client, held, index_db)
     log_in(client, "ada")
     reply = client.get("/conversations.csv")
     assert reply.headers["Content-Disposition"].startswith("attachment;")
-    rows = {row["conversation_id"]: row for row in csv.DictReader(io.StringIO(reply.get_data(
-        as_text=True)))}
+    rows = {
+        row["conversation_id"]: row
+        for row in csv.DictReader(io.StringIO(reply.get_data(as_text=True)))
+    }
     assert rows[held["formula"]]["first_message"] == "'" + FORMULA
     contact = rows[held["contact"]]["first_message"]
     assert "555-010-7788" not in contact and "jo.doe@example.com" not in contact
     assert "***-***-88" in contact and "j***@example.com" in contact
     records = {r["conversation_id"]: r for r in client.get("/conversations.json").get_json()}
     assert records[held["xss"]]["first_message"] == XSS  # JSON: data, not markup
-    assert records[held["crisis"]]["crisis_level"] == "urgent" and records[held["crisis"]][
-        "escalated"] is True
+    assert (
+        records[held["crisis"]]["crisis_level"] == "urgent"
+        and records[held["crisis"]]["escalated"] is True
+    )
     assert accounts.audit_entries(index_db)[0]["action"] == "export_json"
 
 
@@ -163,14 +181,19 @@ def test_not_understood_groups_similar_messages_and_exports_training_data(client
     assert "blorptastic wizzle frob" in page
     ids = re.findall(r'name="message" value="(\d+)"> blorptastic', page)
     token = csrf(client, "/not-understood")
-    reply = client.post("/not-understood/export", data={
-        "message": ids, "intent": "faq/parking", "csrf_token": token})
+    reply = client.post(
+        "/not-understood/export",
+        data={"message": ids, "intent": "faq/parking", "csrf_token": token},
+    )
     assert reply.status_code == 200
     data = yaml.safe_load(reply.get_data(as_text=True))
     assert data["nlu"][0]["intent"] == "faq/parking"
     assert "- blorptastic wizzle frob" in data["nlu"][0]["examples"]
-    bad = client.post("/not-understood/export", data={
-        "message": ids, "intent": "Robert'); DROP", "csrf_token": token}, follow_redirects=True)
+    bad = client.post(
+        "/not-understood/export",
+        data={"message": ids, "intent": "Robert'); DROP", "csrf_token": token},
+        follow_redirects=True,
+    )
     assert "is not an intent name" in bad.get_data(as_text=True)
 
 
@@ -196,8 +219,9 @@ def poll_of(page: str) -> tuple:
 def test_a_transcript_follows_the_web_chat_and_says_when_it_is_closed(
     client, index_db, assistant, staff_api_token
 ):
-    client.application.config.update(RASA_URL=assistant.url,
-                                     STAFF_API_TOKEN=Secret(staff_api_token))
+    client.application.config.update(
+        RASA_URL=assistant.url, STAFF_API_TOKEN=Secret(staff_api_token)
+    )
     tab = Tab()
     session = tab.open(assistant.url)
     tab.say(session, "how long is a session?")
@@ -215,7 +239,9 @@ def test_a_transcript_follows_the_web_chat_and_says_when_it_is_closed(
     catch_up(index_db, assistant)
     update = client.get(poll, query_string={"shown": shown}).get_json()
     assert [re.search(r'class="turn (\w+)"', t).group(1) for t in update["turns"]] == [
-        "user", "bot"]
+        "user",
+        "bot",
+    ]
     assert "and what are the side effects?" in update["turns"][0]
     assert "crisis <strong" in update["turns"][0]  # drawn as the page draws a message
     assert update["shown"] == 4
@@ -237,8 +263,10 @@ def test_a_conversation_is_named_for_the_person_who_gave_a_name(client, index_db
     for text in ("I'd like to book a consultation", "Jordan Lee", "jordan.lee@example.com"):
         assistant.send(sender, text)
     catch_up(index_db, assistant)
-    assert (summary(index_db, sender)["person_name"], summary(index_db, sender)[
-        "person_contact"]) == ("Jordan Lee", "jordan.lee@example.com")
+    assert (
+        summary(index_db, sender)["person_name"],
+        summary(index_db, sender)["person_contact"],
+    ) == ("Jordan Lee", "jordan.lee@example.com")
     log_in(client)
     named = re.compile(r"REST API · \w{3} \d{1,2} \w{3}( \d{4})? \d{1,2}:\d\d [AP]M · Jordan Lee")
     listing = client.get("/conversations").get_data(as_text=True)

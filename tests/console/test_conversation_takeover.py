@@ -38,9 +38,12 @@ def console(app, client, log_in, assistant, staff_api_token):
 @pytest.fixture
 def act(client, csrf):
     """Post one of the take-over forms, as the page would."""
+
     def post(conversation_id: str, action: str, **form: str):
-        return client.post(f"/conversations/{conversation_id}/{action}",
-                           data={"csrf_token": csrf("/"), **form})
+        return client.post(
+            f"/conversations/{conversation_id}/{action}", data={"csrf_token": csrf("/"), **form}
+        )
+
     return post
 
 
@@ -78,7 +81,10 @@ def test_take_over_reply_and_hand_back_a_web_chat(console, act, assistant, engin
     assert assistant.tracker(session)["paused"] is False
     target = f"conversation {session}"
     assert [entry for entry in audited(engine) if entry[1] == target] == [
-        ("hand_back", target), ("reply", target), ("take_over", target)]
+        ("hand_back", target),
+        ("reply", target),
+        ("take_over", target),
+    ]
 
 
 def test_a_refused_reply_says_why(console, act, assistant, engine):
@@ -99,6 +105,7 @@ def test_a_refused_reply_says_why(console, act, assistant, engine):
 def wait_for_state(console, conversation_id: str, **expected) -> dict:
     """The staff API's state once it says `expected` (a disconnect takes a moment to land)."""
     from console.conversations.takeover import call_staff_api
+
     deadline = time.monotonic() + 20
     while True:
         with console.application.test_request_context():
@@ -108,8 +115,7 @@ def wait_for_state(console, conversation_id: str, **expected) -> dict:
         time.sleep(0.2)
 
 
-def test_a_reply_to_a_closed_web_chat_says_it_cannot_be_delivered(console, act, assistant,
-                                                                   engine):
+def test_a_reply_to_a_closed_web_chat_says_it_cannot_be_delivered(console, act, assistant, engine):
     tab = Tab()
     session = tab.open(assistant.url)
     tab.say(session, "hello")
@@ -123,15 +129,15 @@ def test_a_reply_to_a_closed_web_chat_says_it_cannot_be_delivered(console, act, 
     assert page.status_code == 409
     html = page.get_data(as_text=True)
     assert "closed the chat" in html and ">Are you still there?</textarea>" in html
-    bot_texts = [e.get("text") for e in assistant.tracker(session)["events"]
-                 if e["event"] == "bot"]
+    bot_texts = [e.get("text") for e in assistant.tracker(session)["events"] if e["event"] == "bot"]
     assert "Are you still there?" not in bot_texts
     assert "reply" not in [action for action, _ in audited(engine)]
     act(session, "hand-back")
 
 
-def test_an_opted_out_number_is_offered_no_reply_and_gets_none(console, act, assistant, engine,
-                                                               twilio_cloud):
+def test_an_opted_out_number_is_offered_no_reply_and_gets_none(
+    console, act, assistant, engine, twilio_cloud
+):
     phone = new_phone()
 
     def text(body: str) -> list:
@@ -194,17 +200,27 @@ def test_the_routes_need_the_csrf_token_and_a_login(console, csrf, assistant):
     assert assistant.tracker(sender)["paused"] is False
 
 
-@pytest.mark.parametrize("paused, channel, forms", [
-    (False, "webchat", ["take-over"]),
-    (True, "webchat", ["reply", "hand-back"]),
-    (True, "twilio", ["reply", "hand-back"]),
-    (True, "rest", ["hand-back"]),
-])
+@pytest.mark.parametrize(
+    "paused, channel, forms",
+    [
+        (False, "webchat", ["take-over"]),
+        (True, "webchat", ["reply", "hand-back"]),
+        (True, "twilio", ["reply", "hand-back"]),
+        (True, "rest", ["hand-back"]),
+    ],
+)
 def test_the_partial_renders_the_forms_the_state_allows(app, paused, channel, forms):
     with app.test_request_context("/"):
-        html = render_template("conversations/_takeover.html", conversation_id="sms-abc", paused=paused,
-                               channel=channel)
-    actions = [a for a in ("take-over", "reply", "hand-back")
-               if f'action="/conversations/sms-abc/{a}"' in html]
+        html = render_template(
+            "conversations/_takeover.html",
+            conversation_id="sms-abc",
+            paused=paused,
+            channel=channel,
+        )
+    actions = [
+        a
+        for a in ("take-over", "reply", "hand-back")
+        if f'action="/conversations/sms-abc/{a}"' in html
+    ]
     assert actions == forms
     assert html.count('name="csrf_token"') == len(forms)

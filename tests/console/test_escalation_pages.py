@@ -14,8 +14,15 @@ from projector import index
 
 
 def escalate(engine, text, channel="webchat", conversation="c-1", message="m-1"):
-    events = [{"event": "user", "text": text, "input_channel": channel, "message_id": message,
-               "parse_data": {}}]
+    events = [
+        {
+            "event": "user",
+            "text": text,
+            "input_channel": channel,
+            "message_id": message,
+            "parse_data": {},
+        }
+    ]
     facts = session.escalation_facts(conversation, session.latest(events))
     escalation_id, _ = escalations.record_escalation(engine, **facts.as_kwargs(), targets=[])
     return escalation_id
@@ -35,8 +42,13 @@ def test_the_queue_shows_urgent_first_with_evidence_turns_and_the_sms_number(
     phone = "+15550104321"
     conversation = sms.conversation_id_for(phone, Secret("k" * 64))
     sms.remember_number(engine, conversation, phone)
-    urgent = escalate(engine, "i took a whole bottle of pills", channel="twilio",
-                      conversation=conversation, message="m-3")
+    urgent = escalate(
+        engine,
+        "i took a whole bottle of pills",
+        channel="twilio",
+        conversation=conversation,
+        message="m-3",
+    )
     log_in()
     page = client.get("/").get_data(as_text=True)
     assert page.index(f"#{urgent}<") < page.index(f"#{concern}<")
@@ -49,9 +61,10 @@ def test_acknowledge_and_resolve_are_recorded_with_who(client, engine, log_in, c
     log_in()
     token = csrf("/")
     client.post(f"/escalations/{escalation_id}/acknowledge", data={"csrf_token": token})
-    client.post(f"/escalations/{escalation_id}/resolve",
-                data={"csrf_token": token, "outcome": "reached",
-                      "note": "Called back; safe with family."})
+    client.post(
+        f"/escalations/{escalation_id}/resolve",
+        data={"csrf_token": token, "outcome": "reached", "note": "Called back; safe with family."},
+    )
     item = escalations.get_escalation(engine, escalation_id)
     assert item["acknowledged_by"] == "sam" and item["resolved_by"] == "sam"
     assert item["note"] == "Called back; safe with family."
@@ -81,8 +94,10 @@ def test_resolving_needs_an_outcome_which_the_card_and_the_resolved_list_show(
         assert reply.status_code == 302
         assert "is not resolved: say what happened" in flashes(client)[-1]
         assert escalations.get_escalation(engine, escalation_id)["status"] == escalations.OPEN
-    client.post(f"/escalations/{escalation_id}/resolve", data={
-        "csrf_token": token, "outcome": "emergency_services", "note": "Called 911 with her."})
+    client.post(
+        f"/escalations/{escalation_id}/resolve",
+        data={"csrf_token": token, "outcome": "emergency_services", "note": "Called 911 with her."},
+    )
     item = escalations.get_escalation(engine, escalation_id)
     assert (item["status"], item["outcome"]) == (escalations.RESOLVED, "emergency_services")
     card = client.get(f"/escalations/{escalation_id}").get_data(as_text=True)
@@ -99,11 +114,21 @@ def index_conversation(engine, conversation_id, channel, started, texts, slots=(
     ts = started.timestamp()
     events = []
     for n, text in enumerate(texts):
-        events += [{"event": "user", "timestamp": ts + 10 * n, "text": text,
-                    "input_channel": channel, "message_id": f"m-{n}", "parse_data": {}},
-                   {"event": "bot", "timestamp": ts + 10 * n + 1, "text": f"reply {n}"}]
-    events += [{"event": "slot", "timestamp": ts + 10 * len(texts) + n, "name": name,
-                "value": value} for n, (name, value) in enumerate(slots)]
+        events += [
+            {
+                "event": "user",
+                "timestamp": ts + 10 * n,
+                "text": text,
+                "input_channel": channel,
+                "message_id": f"m-{n}",
+                "parse_data": {},
+            },
+            {"event": "bot", "timestamp": ts + 10 * n + 1, "text": f"reply {n}"},
+        ]
+    events += [
+        {"event": "slot", "timestamp": ts + 10 * len(texts) + n, "name": name, "value": value}
+        for n, (name, value) in enumerate(slots)
+    ]
     with engine.begin() as connection:
         index.apply_events(connection, [(conversation_id, event) for event in events])
 
@@ -111,15 +136,24 @@ def index_conversation(engine, conversation_id, channel, started, texts, slots=(
 def test_an_escalation_names_its_conversation_links_to_it_and_says_how_to_answer(
     client, engine, log_in
 ):
-    index_conversation(engine, "c-1", "webchat", STARTED, ["i want to die"], slots=[
-        ("contact_name", "  Jordan   Lee "), ("contact", "(555) 010-7788"),
-        ("contact_name", None), ("contact", None)])  # the form cleared its slots: still known
+    index_conversation(
+        engine,
+        "c-1",
+        "webchat",
+        STARTED,
+        ["i want to die"],
+        slots=[
+            ("contact_name", "  Jordan   Lee "),
+            ("contact", "(555) 010-7788"),
+            ("contact_name", None),
+            ("contact", None),
+        ],
+    )  # the form cleared its slots: still known
     escalation_id = escalate(engine, "i want to die")
     log_in()
     for path in ("/", f"/escalations/{escalation_id}"):
         page = client.get(path).get_data(as_text=True)
-        assert (f'href="/conversations/c-1">Web chat · {started_words()} · Jordan Lee</a>'
-                in page)
+        assert f'href="/conversations/c-1">Web chat · {started_words()} · Jordan Lee</a>' in page
         assert "open the conversation</a> to answer in the chat" in page
         assert 'href="tel:+15550107788"' in page  # the contact the person gave
         assert "suicidal thoughts" in page and "suicidal_ideation" not in page
@@ -132,8 +166,9 @@ def test_an_sms_escalation_says_text_back_unless_the_number_opted_out(client, en
     conversation = sms.conversation_id_for(phone, Secret("k" * 64))
     sms.remember_number(engine, conversation, phone)
     index_conversation(engine, conversation, "twilio", STARTED, ["i took all my pills"])
-    escalation_id = escalate(engine, "i took a whole bottle of pills", channel="twilio",
-                             conversation=conversation)
+    escalation_id = escalate(
+        engine, "i took a whole bottle of pills", channel="twilio", conversation=conversation
+    )
     log_in()
     card = client.get(f"/escalations/{escalation_id}").get_data(as_text=True)
     assert f'href="tel:{phone}"' in card and "text back from the <a" in card
@@ -158,4 +193,6 @@ def test_polling_tells_of_a_new_urgent_escalation(client, engine, log_in):
     assert client.get("/escalations/latest.json").get_json() == {"latest": 0, "urgent_open": 0}
     escalation_id = escalate(engine, "i want to end my life")
     assert client.get("/escalations/latest.json").get_json() == {
-        "latest": escalation_id, "urgent_open": 1}
+        "latest": escalation_id,
+        "urgent_open": 1,
+    }

@@ -61,8 +61,12 @@ from console.contact_requests.queries import STATUSES
 from projector import index
 from support import migrated_engine
 
-SETTINGS = settings(max_examples=40, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 # A bug's own test fails at once if it comes back: no shrinking (minutes).
 BUG_SETTINGS = settings(SETTINGS, phases=[Phase.explicit, Phase.generate])
 PASSWORD = "correct horse battery staple"  # as in conftest.py
@@ -71,22 +75,32 @@ TOKEN = secrets.token_urlsafe(32)  # every example's session has this CSRF token
 # The seeded database (checked by the `console` fixture): what a path id may name.
 USERS = {"sam": 1, "alex": 2}  # staff, admin
 CONVERSATION = "c-1"  # indexed, with one not-understood message; escalated; a request
-KNOWN = {"user": (1, 2), "escalation": (1,), "request": (1,), "conversation": (CONVERSATION,),
-         "message": (1,)}
+KNOWN = {
+    "user": (1, 2),
+    "escalation": (1,),
+    "request": (1,),
+    "conversation": (CONVERSATION,),
+    "message": (1,),
+}
 
 CLEAR_4XX = {400, 401, 403, 404, 405, 409, 413, 422}
 # A refused log-in counts against the account, and is audited.
-FAILED_LOGIN_COLUMNS = frozenset({"console_users.failed_logins", "console_users.locked_until",
-                                  "console_audit_log.*"})
+FAILED_LOGIN_COLUMNS = frozenset(
+    {"console_users.failed_logins", "console_users.locked_until", "console_audit_log.*"}
+)
 
 
 # What the fuzz sends.
 
 TEXT = st.text(max_size=200)  # any code point but surrogates: controls, emoji, every script
-LONG = st.builds(lambda part, times: (part * times)[:5000],
-                 st.text(min_size=1, max_size=8), st.integers(100, 5000))
-CONTROLS = st.text(st.characters(max_codepoint=0x1F) | st.sampled_from("\x7f\x85\u2028\ufeff"),
-                   max_size=20)
+LONG = st.builds(
+    lambda part, times: (part * times)[:5000],
+    st.text(min_size=1, max_size=8),
+    st.integers(100, 5000),
+)
+CONTROLS = st.text(
+    st.characters(max_codepoint=0x1F) | st.sampled_from("\x7f\x85\u2028\ufeff"), max_size=20
+)
 NUMBERS = st.integers() | st.floats()  # sent as text, as a browser would
 RAW = st.binary(max_size=200)  # sent percent-encoded as they are: the console decodes them
 
@@ -94,8 +108,9 @@ RAW = st.binary(max_size=200)  # sent percent-encoded as they are: the console d
 NOISE = st.one_of(TEXT, LONG, CONTROLS, NUMBERS, RAW)
 
 
-def half_the_time(sensible: st.SearchStrategy[Any], other: st.SearchStrategy[Any]
-                  ) -> st.SearchStrategy[Any]:
+def half_the_time(
+    sensible: st.SearchStrategy[Any], other: st.SearchStrategy[Any]
+) -> st.SearchStrategy[Any]:
     """`sensible` or `other`, even odds (`|` would give each branch of `other` the same odds
     as `sensible`, and rarely reach the code behind a form that is accepted)."""
     return st.booleans().flatmap(lambda pick: sensible if pick else other)
@@ -109,15 +124,43 @@ def anything(*meaningful: str) -> st.SearchStrategy[Any]:
 # A redirect target (`next`, `back`): anything but tab, CR and LF (their own tests, below).
 NO_TAB_CR_LF = str.maketrans("", "", "\t\r\n")
 TARGETS = half_the_time(
-    st.sampled_from(["/", "/requests?status=new", "//evil.example", "/\\evil.example",
-                     "https://evil.example/", "/requests//evil.example", "javascript:x"]),
+    st.sampled_from(
+        [
+            "/",
+            "/requests?status=new",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/requests//evil.example",
+            "javascript:x",
+        ]
+    ),
     st.one_of(TEXT.map("/".__add__), TEXT.map("/requests".__add__), TEXT, LONG, NUMBERS),
 ).map(lambda target: str(target).translate(NO_TAB_CR_LF))
-FIELDS = {"csrf_token", "username", "current_password", "password", "password_again", "role",
-          "status", "back", "note", "add_tag", "remove_tag", "reviewed", "intent", "message",
-          "text", "channel", "days", "clear", "outcome"}  # every field of every form
-EXTRA = st.dictionaries(st.text(max_size=12).filter(lambda name: name not in FIELDS),
-                        anything(), max_size=2)  # fields no form has
+FIELDS = {
+    "csrf_token",
+    "username",
+    "current_password",
+    "password",
+    "password_again",
+    "role",
+    "status",
+    "back",
+    "note",
+    "add_tag",
+    "remove_tag",
+    "reviewed",
+    "intent",
+    "message",
+    "text",
+    "channel",
+    "days",
+    "clear",
+    "outcome",
+}  # every field of every form
+EXTRA = st.dictionaries(
+    st.text(max_size=12).filter(lambda name: name not in FIELDS), anything(), max_size=2
+)  # fields no form has
 
 
 def form(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -129,8 +172,7 @@ def with_passwords(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[s
     """A form with a new password typed twice: the same twice, or anything."""
     same = anything(PASSWORD, "short").map(lambda p: {"password": p, "password_again": p})
     typed = form(password=anything(PASSWORD), password_again=anything(PASSWORD))
-    return st.builds(lambda rest, passwords: {**rest, **passwords}, form(**fields),
-                     same | typed)
+    return st.builds(lambda rest, passwords: {**rest, **passwords}, form(**fields), same | typed)
 
 
 def seen(value: Any) -> Any:
@@ -156,16 +198,21 @@ def fits_sqlite(value: Any) -> bool:
 # When a form must be refused (nothing stored). Deliberately conservative: True only where the
 # form is plainly unusable; anything else may be taken.
 
+
 def new_password_refused(f: dict[str, Any]) -> bool:
-    return (field(f, "password") != field(f, "password_again")
-            or len(field(f, "password")) < accounts.MIN_PASSWORD_LENGTH)
+    return (
+        field(f, "password") != field(f, "password_again")
+        or len(field(f, "password")) < accounts.MIN_PASSWORD_LENGTH
+    )
 
 
 def account_refused(f: dict[str, Any]) -> bool:
-    return (field(f, "role") not in accounts.ROLES
-            or field(f, "password") != field(f, "password_again")
-            or len(field(f, "password")) < accounts.MIN_PASSWORD_LENGTH
-            or not re.fullmatch(r"[A-Za-z0-9._-]{2,64}", field(f, "username").strip()))
+    return (
+        field(f, "role") not in accounts.ROLES
+        or field(f, "password") != field(f, "password_again")
+        or len(field(f, "password")) < accounts.MIN_PASSWORD_LENGTH
+        or not re.fullmatch(r"[A-Za-z0-9._-]{2,64}", field(f, "username").strip())
+    )
 
 
 def annotation_refused(f: dict[str, Any]) -> bool:
@@ -175,8 +222,9 @@ def annotation_refused(f: dict[str, Any]) -> bool:
 
 def export_refused(f: dict[str, Any]) -> bool:
     messages = seen(f.get("message", []))
-    return (not re.fullmatch(r"[a-z][a-z0-9_]*(/[a-z0-9_]+)?", field(f, "intent").strip())
-            or not any(any(c.isdigit() for c in m) for m in messages))
+    return not re.fullmatch(
+        r"[a-z][a-z0-9_]*(/[a-z0-9_]+)?", field(f, "intent").strip()
+    ) or not any(any(c.isdigit() for c in m) for m in messages)
 
 
 @dataclass(frozen=True)
@@ -198,9 +246,13 @@ class Route:
 
 def take_over(action: str) -> Route:
     # Nothing is stored whatever the form: the assistant cannot be reached.
-    return Route(f"/conversations/{{}}/{action}", form(text=anything("Hello"),
-                 channel=anything("webchat", "twilio", "rest")), ids="conversation",
-                 refuses=lambda form: True, calls_rasa=True)
+    return Route(
+        f"/conversations/{{}}/{action}",
+        form(text=anything("Hello"), channel=anything("webchat", "twilio", "rest")),
+        ids="conversation",
+        refuses=lambda form: True,
+        calls_rasa=True,
+    )
 
 
 def change_access(action: str) -> Route:
@@ -208,44 +260,85 @@ def change_access(action: str) -> Route:
 
 
 LOGIN_FORM = form(username=anything("sam", "alex", " sam\t", "SAM"), password=anything(PASSWORD))
-RIGHT_LOGIN = st.fixed_dictionaries({"username": st.sampled_from(["sam", "alex", " alex\n"]),
-                                     "password": st.just(PASSWORD)})
+RIGHT_LOGIN = st.fixed_dictionaries(
+    {"username": st.sampled_from(["sam", "alex", " alex\n"]), "password": st.just(PASSWORD)}
+)
 LOGIN = Route("/login", LOGIN_FORM, flashes=False)
 MESSAGE_ONE = st.sampled_from(["1", " 1 ", "\u0661"])  # as int() reads them: all message 1
-EXPORT = Route("/not-understood/export", form(
-    intent=anything("faq/parking", "out_of_scope"),
-    message=half_the_time(st.lists(MESSAGE_ONE, min_size=1, max_size=3),
-                          st.lists(anything("1").filter(fits_sqlite), max_size=4))),
-    refuses=export_refused, answers=(200, 302))  # 200: the YAML download
+EXPORT = Route(
+    "/not-understood/export",
+    form(
+        intent=anything("faq/parking", "out_of_scope"),
+        message=half_the_time(
+            st.lists(MESSAGE_ONE, min_size=1, max_size=3),
+            st.lists(anything("1").filter(fits_sqlite), max_size=4),
+        ),
+    ),
+    refuses=export_refused,
+    answers=(200, 302),
+)  # 200: the YAML download
 ROUTES = [
     Route("/logout", form(), flashes=False),
     # 401: a wrong current password, counted (and audited) as a failed log-in is.
-    Route("/password", with_passwords(current_password=anything(PASSWORD)), answers=(302, 401),
-          refuses=new_password_refused),
+    Route(
+        "/password",
+        with_passwords(current_password=anything(PASSWORD)),
+        answers=(302, 401),
+        refuses=new_password_refused,
+    ),
     Route("/escalations/{}/acknowledge", form(back=TARGETS), ids="escalation"),
-    Route("/escalations/{}/resolve", form(outcome=anything(*escalations.OUTCOMES),
-                                          note=anything("Called back."), back=TARGETS),
-          ids="escalation",
-          refuses=lambda form: field(form, "outcome") not in escalations.OUTCOMES),
-    Route("/requests/{}/status", form(status=anything(*STATUSES), back=TARGETS), ids="request",
-          refuses=lambda form: field(form, "status") not in STATUSES),
-    Route("/conversations/{}/annotate", form(
-        add_tag=anything("pricing", "Two  Words"), remove_tag=anything("pricing"),
-        reviewed=anything("yes", "no"), note=anything("Asked twice.")),
-        ids="conversation", refuses=annotation_refused),
+    Route(
+        "/escalations/{}/resolve",
+        form(outcome=anything(*escalations.OUTCOMES), note=anything("Called back."), back=TARGETS),
+        ids="escalation",
+        refuses=lambda form: field(form, "outcome") not in escalations.OUTCOMES,
+    ),
+    Route(
+        "/requests/{}/status",
+        form(status=anything(*STATUSES), back=TARGETS),
+        ids="request",
+        refuses=lambda form: field(form, "status") not in STATUSES,
+    ),
+    Route(
+        "/conversations/{}/annotate",
+        form(
+            add_tag=anything("pricing", "Two  Words"),
+            remove_tag=anything("pricing"),
+            reviewed=anything("yes", "no"),
+            note=anything("Asked twice."),
+        ),
+        ids="conversation",
+        refuses=annotation_refused,
+    ),
     EXPORT,
     *map(take_over, ("take-over", "reply", "hand-back")),
-    Route("/admin/users", with_passwords(username=anything("lee", "sam"),
-                                         role=anything(*accounts.ROLES)),
-          admin=True, refuses=account_refused),
-    Route("/admin/users/{}/role", form(role=anything(*accounts.ROLES)), ids="user", admin=True,
-          refuses=lambda form: field(form, "role") not in accounts.ROLES),
+    Route(
+        "/admin/users",
+        with_passwords(username=anything("lee", "sam"), role=anything(*accounts.ROLES)),
+        admin=True,
+        refuses=account_refused,
+    ),
+    Route(
+        "/admin/users/{}/role",
+        form(role=anything(*accounts.ROLES)),
+        ids="user",
+        admin=True,
+        refuses=lambda form: field(form, "role") not in accounts.ROLES,
+    ),
     *map(change_access, ("unlock", "disable", "enable")),
-    Route("/admin/users/{}/password", with_passwords(), ids="user", admin=True,
-          refuses=new_password_refused),
-    Route("/admin/retention", form(days=anything("90", "0", "36501"), clear=anything("yes")),
-          admin=True, refuses=lambda f: not field(f, "clear") and not any(
-              c.isdigit() for c in field(f, "days"))),
+    Route(
+        "/admin/users/{}/password",
+        with_passwords(),
+        ids="user",
+        admin=True,
+        refuses=new_password_refused,
+    ),
+    Route(
+        "/admin/retention",
+        form(days=anything("90", "0", "36501"), clear=anything("yes")),
+        admin=True,
+        refuses=lambda f: not field(f, "clear") and not any(c.isdigit() for c in field(f, "days")),
+    ),
 ]
 
 
@@ -254,8 +347,11 @@ def path_ids(kind: str) -> st.SearchStrategy[str]:
     known = st.sampled_from(KNOWN[kind]).map(str)
     if kind == "conversation":
         return half_the_time(known, TEXT.filter(bool) | LONG)
-    return half_the_time(known, st.integers(-2**63, 2**63 - 1).map(str)
-                         | st.text(min_size=1, max_size=30).filter(fits_sqlite))
+    return half_the_time(
+        known,
+        st.integers(-(2**63), 2**63 - 1).map(str)
+        | st.text(min_size=1, max_size=30).filter(fits_sqlite),
+    )
 
 
 def names_a_record(kind: str, raw_id: str) -> bool:
@@ -271,15 +367,21 @@ def on_console(location: str) -> bool:
 
 # The console under test.
 
+
 def stored(database: str, ignore: frozenset[str] = frozenset()) -> dict[str, list]:
     """Every row of every table of a database file, but the `ignore`d columns ("table.column";
     "table.*": the whole table)."""
+
     def select(table: sa.Table) -> str:
         columns = [f'"{c.name}"' for c in table.c if f"{table.name}.{c.name}" not in ignore]
         return f'SELECT {", ".join(columns)} FROM "{table.name}"'
+
     with closing(sqlite3.connect(database)) as connection:
-        return {table.name: connection.execute(select(table)).fetchall()
-                for table in metadata.sorted_tables if f"{table.name}.*" not in ignore}
+        return {
+            table.name: connection.execute(select(table)).fetchall()
+            for table in metadata.sorted_tables
+            if f"{table.name}.*" not in ignore
+        }
 
 
 class Console:
@@ -299,8 +401,10 @@ class Console:
     def reset(self, user: Optional[str]) -> None:
         """The seeded database, and a session of `user` (None: not logged in)."""
         if self._data_version() != self.version:
-            with closing(sqlite3.connect(self.seeded)) as source, \
-                    closing(sqlite3.connect(self.database)) as target:
+            with (
+                closing(sqlite3.connect(self.seeded)) as source,
+                closing(sqlite3.connect(self.database)) as target,
+            ):
                 source.backup(target)
             self.version = self._data_version()
         with self.client.session_transaction() as session:
@@ -311,12 +415,16 @@ class Console:
                 session.update(user_id=USERS[user], version=0, login_at=now, active_at=now)
 
     def post(self, path: str, fields: dict[str, Any], token: Optional[str] = TOKEN) -> Any:
-        pairs = [(name, value) for name, values in fields.items()
-                 for value in (values if isinstance(values, list) else [values])]
+        pairs = [
+            (name, value)
+            for name, values in fields.items()
+            for value in (values if isinstance(values, list) else [values])
+        ]
         if token is not None:
             pairs.insert(0, ("csrf_token", token))
-        return self.client.post(path, data=urlencode(pairs),
-                                content_type="application/x-www-form-urlencoded")
+        return self.client.post(
+            path, data=urlencode(pairs), content_type="application/x-www-form-urlencoded"
+        )
 
     def flashes(self) -> list[str]:
         with self.client.session_transaction() as session:
@@ -335,9 +443,17 @@ def escalate(engine: sa.engine.Engine) -> int:
     """An open urgent escalation of CONVERSATION (test_escalation_pages.py's `escalate` without
     the crisis detector, whose spaCy import costs seconds)."""
     return escalations.record_escalation(
-        engine, conversation_id=CONVERSATION, message_id="m-1", channel="webchat",
-        level=escalations.URGENT, categories=["suicidal_ideation"], evidence=[], subject="self",
-        last_turns=[{"role": "user", "text": "i want to die"}], targets=[])[0]
+        engine,
+        conversation_id=CONVERSATION,
+        message_id="m-1",
+        channel="webchat",
+        level=escalations.URGENT,
+        categories=["suicidal_ideation"],
+        evidence=[],
+        subject="self",
+        last_turns=[{"role": "user", "text": "i want to die"}],
+        targets=[],
+    )[0]
 
 
 @pytest.fixture(scope="module")
@@ -362,15 +478,33 @@ def seeded_console(folder: Path, rasa_url: str) -> Console:
     engine = migrated_engine(url)
     accounts.create_user(engine, "sam", PASSWORD, accounts.STAFF)
     accounts.create_user(engine, "alex", PASSWORD, accounts.ADMIN)
-    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": secrets.token_hex(32),
-                      "RASA_URL": rasa_url, "STAFF_API_TOKEN": Secret("0" * 64),
-                      "LOGIN_BURST": 10**6})  # the per-address throttle has tests of its own
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "TESTING": True,
+            "SECRET_KEY": secrets.token_hex(32),
+            "RASA_URL": rasa_url,
+            "STAFF_API_TOKEN": Secret("0" * 64),
+            "LOGIN_BURST": 10**6,
+        }
+    )  # the per-address throttle has tests of its own
     escalate(engine)
     request_from(engine, conversation=CONVERSATION)
     with engine.begin() as connection:
-        index.apply_events(connection, [(CONVERSATION, {
-            "event": "user", "text": "blorptastic wizzle frob", "timestamp": time.time(),
-            "parse_data": {"intent": {"name": "nlu_fallback", "confidence": 0.2}}})])
+        index.apply_events(
+            connection,
+            [
+                (
+                    CONVERSATION,
+                    {
+                        "event": "user",
+                        "text": "blorptastic wizzle frob",
+                        "timestamp": time.time(),
+                        "parse_data": {"intent": {"name": "nlu_fallback", "confidence": 0.2}},
+                    },
+                )
+            ],
+        )
     database, seeded = str(folder / "console.db"), str(folder / "seeded.db")
     with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(seeded)) as copy:
         source.backup(copy)
@@ -389,10 +523,12 @@ def described(reply: Any, **context: Any) -> str:
 
 # 1 and 2: logged in, any form.
 
+
 @SETTINGS
 @given(fields=half_the_time(RIGHT_LOGIN, LOGIN_FORM), extra=EXTRA, target=st.none() | TARGETS)
-def test_login_lets_in_only_the_right_password_and_stores_nothing_else(console, fields, extra,
-                                                                       target):
+def test_login_lets_in_only_the_right_password_and_stores_nothing_else(
+    console, fields, extra, target
+):
     console.reset(None)
     fields = {**extra, **fields}
     query = "?" + urlencode({"next": target}) if target is not None else ""
@@ -421,28 +557,33 @@ def test_any_form_gets_a_clear_answer_and_a_refused_one_stores_nothing(console, 
     why = described(reply, user=user, id=raw_id, form=fields)
     status = reply.status_code
     event(f"HTTP {status}")  # what the fuzz reached: pytest --hypothesis-show-statistics
-    unreachable = (route.calls_rasa and status == 503
-                   and "could not be reached" in reply.get_data(as_text=True))
+    unreachable = (
+        route.calls_rasa
+        and status == 503
+        and "could not be reached" in reply.get_data(as_text=True)
+    )
     assert status in (*route.answers, 308, *CLEAR_4XX) or unreachable, why
     if status == 302:
         assert on_console(reply.location), why
         assert console.flashes() or not route.flashes, why
     if status == 308:  # Werkzeug's merge_slashes: an id like "/a" makes "//", sent to one "/"
         assert urlsplit(reply.location).netloc in ("", "localhost"), why
-    must_refuse = ((route.admin and user != "alex")
-                   or (route.ids and not names_a_record(route.ids, raw_id))
-                   or route.refuses(fields))
+    must_refuse = (
+        (route.admin and user != "alex")
+        or (route.ids and not names_a_record(route.ids, raw_id))
+        or route.refuses(fields)
+    )
     if status not in route.answers or must_refuse:
         assert console.unchanged(), why
 
 
 # 3: not logged in.
 
+
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 @SETTINGS
 @given(data=st.data())
-def test_not_logged_in_every_form_goes_to_the_login_page_and_changes_nothing(console, route,
-                                                                            data):
+def test_not_logged_in_every_form_goes_to_the_login_page_and_changes_nothing(console, route, data):
     raw_id = data.draw(path_ids(route.ids), label="id") if route.ids else ""
     fields = {**data.draw(EXTRA, label="extra"), **data.draw(route.form, label="form")}
     console.reset(None)
@@ -461,8 +602,11 @@ WRONG_TOKENS = st.one_of(
     st.none(),  # no csrf_token field at all
     st.sampled_from(["", " ", TOKEN + " ", " " + TOKEN, TOKEN[:-1], TOKEN * 2, TOKEN.swapcase()]),
     st.text(st.characters(max_codepoint=0x7F), max_size=64),  # ASCII, controls too
-    st.builds(lambda at, char: TOKEN[:at] + char + TOKEN[at + 1:],  # one character changed
-              st.integers(0, len(TOKEN) - 1), st.characters(max_codepoint=0x7F)),
+    st.builds(
+        lambda at, char: TOKEN[:at] + char + TOKEN[at + 1 :],  # one character changed
+        st.integers(0, len(TOKEN) - 1),
+        st.characters(max_codepoint=0x7F),
+    ),
     NUMBERS.map(str),
 ).filter(lambda token: token != TOKEN)
 
@@ -485,22 +629,29 @@ def test_a_form_without_its_csrf_token_or_with_a_wrong_one_is_refused(console, r
 @given(route=st.sampled_from([LOGIN, *ROUTES]), body=st.binary(max_size=2000))
 def test_a_body_that_is_no_form_at_all_is_refused(console, route, body):
     console.reset("alex")
-    reply = console.client.post(route.path.format("1"), data=body,
-                                content_type="application/x-www-form-urlencoded")
+    reply = console.client.post(
+        route.path.format("1"), data=body, content_type="application/x-www-form-urlencoded"
+    )
     assert reply.status_code == 400, described(reply, body=body)
     assert console.unchanged()
 
 
 # Console bugs the fuzz found, fixed: each keeps a test of its own.
 
-NON_ASCII_TOKENS = st.builds(lambda before, char, after: before + char + after,
-                             TEXT.map(lambda t: t[:20]), st.characters(min_codepoint=0x80),
-                             TEXT.map(lambda t: t[:20]))
+NON_ASCII_TOKENS = st.builds(
+    lambda before, char, after: before + char + after,
+    TEXT.map(lambda t: t[:20]),
+    st.characters(min_codepoint=0x80),
+    TEXT.map(lambda t: t[:20]),
+)
 
 
 @BUG_SETTINGS
-@given(route=st.sampled_from([LOGIN, *ROUTES]), token=NON_ASCII_TOKENS,
-       user=st.sampled_from([None, "alex"]))
+@given(
+    route=st.sampled_from([LOGIN, *ROUTES]),
+    token=NON_ASCII_TOKENS,
+    user=st.sampled_from([None, "alex"]),
+)
 def test_a_non_ascii_csrf_token_is_refused(console, route, token, user):
     console.reset(user)
     reply = console.post(route.path.format("1"), {}, token=token)
@@ -509,8 +660,11 @@ def test_a_non_ascii_csrf_token_is_refused(console, route, token, user):
 
 
 # The password page looks its account up in Python, not SQL: a huge id there is a clear 404.
-INT_ID_ROUTES = [route for route in ROUTES if route.ids in ("user", "escalation", "request")
-                 and not route.path.endswith("/password")]
+INT_ID_ROUTES = [
+    route
+    for route in ROUTES
+    if route.ids in ("user", "escalation", "request") and not route.path.endswith("/password")
+]
 
 
 @BUG_SETTINGS
@@ -526,8 +680,11 @@ def test_an_id_beyond_sqlite_integers_is_a_clear_answer(console, route, huge):
 def redirect_form(where: str, target: str) -> tuple[Optional[str], str, dict[str, Any]]:
     """The user, path and form that make the console redirect to `target`."""
     if where == "login next":
-        return None, "/login?" + urlencode({"next": target}), {"username": "sam",
-                                                               "password": PASSWORD}
+        return (
+            None,
+            "/login?" + urlencode({"next": target}),
+            {"username": "sam", "password": PASSWORD},
+        )
     if where == "escalation back":
         return "sam", "/escalations/1/acknowledge", {"back": target}
     return "sam", "/requests/1/status", {"status": "closed", "back": "/requests" + target}
@@ -535,8 +692,10 @@ def redirect_form(where: str, target: str) -> tuple[Optional[str], str, dict[str
 
 @pytest.mark.parametrize("where", ["login next", "escalation back", "request back"])
 @BUG_SETTINGS
-@given(newline=st.sampled_from(["\n", "\r", "\r\n"]),
-       rest=TEXT.map(lambda t: t[:40].replace("/", "").replace("\\", "")))
+@given(
+    newline=st.sampled_from(["\n", "\r", "\r\n"]),
+    rest=TEXT.map(lambda t: t[:40].replace("/", "").replace("\\", "")),
+)
 def test_a_redirect_target_with_a_newline_is_not_a_crash(console, where, newline, rest):
     user, path, fields = redirect_form(where, "/" + newline + rest)
     console.reset(user)
@@ -546,8 +705,10 @@ def test_a_redirect_target_with_a_newline_is_not_a_crash(console, where, newline
 
 @pytest.mark.parametrize("where", ["login next", "escalation back"])
 @BUG_SETTINGS
-@given(tabs=st.text("\t", min_size=1, max_size=3), host=st.sampled_from(
-    ["evil.example", "attacker.test/login"]))
+@given(
+    tabs=st.text("\t", min_size=1, max_size=3),
+    host=st.sampled_from(["evil.example", "attacker.test/login"]),
+)
 def test_a_redirect_target_with_a_tab_stays_on_the_console(console, where, tabs, host):
     user, path, fields = redirect_form(where, f"/{tabs}/{host}")
     console.reset(user)

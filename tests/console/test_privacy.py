@@ -9,13 +9,16 @@ import yaml
 from console.privacy import group_similar, mask_contacts, nlu_yaml, spreadsheet_safe
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("call me on (555) 010-7788 please", "call me on ***-***-88 please"),
-    ("+1 555 010 7788", "***-***-88"),
-    ("mail jo.doe+x@example.co.uk", "mail j***@example.co.uk"),
-    ("a session is 40 minutes, $450", "a session is 40 minutes, $450"),
-    ("born 1985, 2 sessions in 2024", "born 1985, 2 sessions in 2024"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("call me on (555) 010-7788 please", "call me on ***-***-88 please"),
+        ("+1 555 010 7788", "***-***-88"),
+        ("mail jo.doe+x@example.co.uk", "mail j***@example.co.uk"),
+        ("a session is 40 minutes, $450", "a session is 40 minutes, $450"),
+        ("born 1985, 2 sessions in 2024", "born 1985, 2 sessions in 2024"),
+    ],
+)
 def test_contact_details_are_masked_and_the_rest_kept(text, expected):
     assert mask_contacts(text) == expected
 
@@ -38,8 +41,14 @@ def test_a_nul_in_a_message_does_not_break_the_csv_export():
 
 
 def test_similar_messages_share_a_group_and_the_largest_comes_first():
-    messages = ["Where do I park?", "where can i park", "is there parking nearby",
-                "do you take insurance", "Where do I park?", "do you take insurence?"]
+    messages = [
+        "Where do I park?",
+        "where can i park",
+        "is there parking nearby",
+        "do you take insurance",
+        "Where do I park?",
+        "do you take insurence?",
+    ]
     groups = group_similar(messages, lambda m: m)
     assert set(groups[0]) >= {"Where do I park?", "where can i park"}
     assert groups[0].count("Where do I park?") == 2

@@ -11,66 +11,94 @@ def level(text):
     return detect(text).level
 
 
-@pytest.mark.parametrize("text", [
-    "I want to kill myself",
-    "i'm going to end my life tonight",
-    "I don't want to live anymore",          # negation inside a statement of risk
-    "I have pills and I'm going to take them all tonight",
-    "i took a whole bottle of pills",
-    "I am cutting myself right now",
-    "I want to hurt my coworker",
-    "I can't breathe after my infusion",
-    "everyone would be better off without me",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to kill myself",
+        "i'm going to end my life tonight",
+        "I don't want to live anymore",  # negation inside a statement of risk
+        "I have pills and I'm going to take them all tonight",
+        "i took a whole bottle of pills",
+        "I am cutting myself right now",
+        "I want to hurt my coworker",
+        "I can't breathe after my infusion",
+        "everyone would be better off without me",
+    ],
+)
 def test_explicit_statements_are_urgent(text):
     assert level(text) == URGENT
 
 
-@pytest.mark.parametrize("text", [
-    "kms", "i want to unalive myself", "thinking about sewerslide tonight", "gonna ctb",
-    "i just want to end it all", "wanna die fr",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kms",
+        "i want to unalive myself",
+        "thinking about sewerslide tonight",
+        "gonna ctb",
+        "i just want to end it all",
+        "wanna die fr",
+    ],
+)
 def test_slang_and_algospeak(text):
     assert level(text) == URGENT
 
 
-@pytest.mark.parametrize("text", [
-    "im sucidal", "i want to kil myself", "gonna kill myslef", "I wnat to die",
-    "k!ll myself", "im su1c1dal", "I want to diieee", "i'm s u i c i d a l",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im sucidal",
+        "i want to kil myself",
+        "gonna kill myslef",
+        "I wnat to die",
+        "k!ll myself",
+        "im su1c1dal",
+        "I want to diieee",
+        "i'm s u i c i d a l",
+    ],
+)
 def test_misspellings_and_disguises(text):
     assert level(text) == URGENT
 
 
-@pytest.mark.parametrize("text", [
-    "I'm not suicidal, just curious",
-    "never had suicidal thoughts, is it still for me?",
-    "no self harm history here",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not suicidal, just curious",
+        "never had suicidal thoughts, is it still for me?",
+        "no self harm history here",
+    ],
+)
 def test_negation_cancels_generic_words(text):
     assert level(text) == NONE
 
 
-@pytest.mark.parametrize("text", [
-    "I'm dying to know the price",
-    "this wait is killing me",
-    "how do I kill time during the infusion",
-    "the traffic nearly killed me lol",
-    "I could murder a coffee after the session",
-    "I'd die laughing if it worked that fast",
-    "my feet are killing me after standing in line",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm dying to know the price",
+        "this wait is killing me",
+        "how do I kill time during the infusion",
+        "the traffic nearly killed me lol",
+        "I could murder a coffee after the session",
+        "I'd die laughing if it worked that fast",
+        "my feet are killing me after standing in line",
+    ],
+)
 def test_idioms_do_not_escalate(text):
     assert level(text) == NONE
 
 
-@pytest.mark.parametrize("text", [
-    "can ketamine help with suicidal thoughts?",
-    "what is suicidal ideation?",
-    "is it possible to overdose on ketamine at the clinic?",
-    "is chest pain a side effect?",
-    "will I pass out during the infusion?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can ketamine help with suicidal thoughts?",
+        "what is suicidal ideation?",
+        "is it possible to overdose on ketamine at the clinic?",
+        "is chest pain a side effect?",
+        "will I pass out during the infusion?",
+    ],
+)
 def test_topic_questions_do_not_escalate(text):
     result = detect(text)
     assert result.level == NONE
@@ -80,35 +108,44 @@ def test_a_topic_question_is_marked_for_the_988_line():
     assert "topic" in detect("can ketamine help with suicidal thoughts?").signals
 
 
-@pytest.mark.parametrize("text", [
-    "I used to be suicidal, do I need boosters?",
-    "I attempted suicide years ago, can I still get treatment?",
-    "I was suicidal in 2019 but I'm doing much better",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I used to be suicidal, do I need boosters?",
+        "I attempted suicide years ago, can I still get treatment?",
+        "I was suicidal in 2019 but I'm doing much better",
+    ],
+)
 def test_past_risk_is_a_concern(text):
     assert level(text) == CONCERN
 
 
-@pytest.mark.parametrize("text", [
-    "dizzy and threw up after my infusion yesterday",
-    "I threw up after my infusion yesterday, is that normal?",
-    "my wife is really shaky since her treatment this morning",
-    "had my infusion this morning and my heart is racing",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dizzy and threw up after my infusion yesterday",
+        "I threw up after my infusion yesterday, is that normal?",
+        "my wife is really shaky since her treatment this morning",
+        "had my infusion this morning and my heart is racing",
+    ],
+)
 def test_feeling_unwell_after_an_infusion_is_a_concern(text):
     result = detect(text)
     assert (result.level, result.categories) == (CONCERN, ("after_infusion",))
 
 
-@pytest.mark.parametrize("text", [
-    "is it normal to feel dizzy after an infusion?",
-    "will I feel sick after the infusion",
-    "what should I do if I feel sick after my infusion?",
-    "who do i call if im dizzy after treatment",
-    "my infusion is tomorrow, I get sick easily in cars",
-    "I was sick after an infusion last year",
-    "not dizzy at all after my session",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is it normal to feel dizzy after an infusion?",
+        "will I feel sick after the infusion",
+        "what should I do if I feel sick after my infusion?",
+        "who do i call if im dizzy after treatment",
+        "my infusion is tomorrow, I get sick easily in cars",
+        "I was sick after an infusion last year",
+        "not dizzy at all after my session",
+    ],
+)
 def test_questions_about_feeling_unwell_after_an_infusion_are_not(text):
     assert level(text) == NONE
 
@@ -162,16 +199,31 @@ def test_very_long_input_is_read_to_the_end():
     assert level(filler) == NONE
 
 
-@pytest.mark.parametrize("text", [
-    "😭😭😭 i want to die 😭", "i want to die💀", "I WANT TO KILL MYSELF!!!",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "😭😭😭 i want to die 😭",
+        "i want to die💀",
+        "I WANT TO KILL MYSELF!!!",
+    ],
+)
 def test_emoji_and_shouting(text):
     assert level(text) == URGENT
 
 
-@pytest.mark.parametrize("text", [
-    "", "   ", "🙂", "Сколько стоит инфузия?", "点滴はいくらですか", "مرحبا", "\x00\x01", "a" * 50_000,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "🙂",
+        "Сколько стоит инфузия?",
+        "点滴はいくらですか",
+        "مرحبا",
+        "\x00\x01",
+        "a" * 50_000,
+    ],
+)
 def test_other_scripts_and_odd_input_are_none_without_errors(text):
     assert level(text) == NONE
 
@@ -201,6 +253,7 @@ def test_same_text_same_result():
 def test_a_token_longer_than_any_risk_word_is_not_spell_corrected(monkeypatch):
     """Correcting a 1,600-letter word took seconds (its deletion variants grow with the
     cube of its length) and held up every conversation on the server."""
+
     def fail(word, distance):
         raise AssertionError(f"deletion variants computed for a {len(word)}-letter token")
 
@@ -231,44 +284,58 @@ def test_rule_matching_has_a_budget_per_message(monkeypatch):
     scanned = []
     detector_ = detector.Detector()
     for index, (matcher, reach) in enumerate(detector_.matchers):
+
         def counting(span, _matcher=matcher):
             scanned.append(len(span))
             return _matcher(span)
+
         detector_.matchers[index] = (counting, reach)
     detector_.detect("kill myself die pills tonight " * 150)
     assert 0 < sum(scanned) <= detector.MATCH_BUDGET
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("i have a seizure disorder, is it okay for me", NONE),   # a condition, asked about
-    ("do i take my seizure meds before the infusion?", NONE),
-    ("i just had a seizure after my infusion", URGENT),
-    ("i have a seizure disorder and im having a seizure right now", URGENT),
-    ("had seizures b4, can i still get it", NONE),  # history, asked about
-    ("i have had seizures before, is ketamine ok", NONE),
-    ("she had a seizure and isnt waking up", URGENT),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("i have a seizure disorder, is it okay for me", NONE),  # a condition, asked about
+        ("do i take my seizure meds before the infusion?", NONE),
+        ("i just had a seizure after my infusion", URGENT),
+        ("i have a seizure disorder and im having a seizure right now", URGENT),
+        ("had seizures b4, can i still get it", NONE),  # history, asked about
+        ("i have had seizures before, is ketamine ok", NONE),
+        ("she had a seizure and isnt waking up", URGENT),
+    ],
+)
 def test_a_seizure_condition_is_not_a_seizure_now(text, expected):
     assert level(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("I have a glass of wine with dinner. How many days ahead do I need to cut that out?", NONE),
-    ("do i need to cut out coffee before", NONE),
-    ("i need to cut so bad", URGENT),
-    ("i need to cut tonight", URGENT),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "I have a glass of wine with dinner. How many days ahead do I need to cut that out?",
+            NONE,
+        ),
+        ("do i need to cut out coffee before", NONE),
+        ("i need to cut so bad", URGENT),
+        ("i need to cut tonight", URGENT),
+    ],
+)
 def test_cutting_something_out_is_not_cutting(text, expected):
     assert level(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "I want to overcome my fear of people",            # not "overdose"
-    "my therapist is treating my anxiety, I'm so self-conscious",  # not breathing, unconscious
-    "I keep my feelings bottled up",                    # not a bottle of pills
-    "I always end up putting myself last",              # not "cutting myself"
-    "education and meditation help me",                 # not "medication"
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to overcome my fear of people",  # not "overdose"
+        "my therapist is treating my anxiety, I'm so self-conscious",  # not breathing, unconscious
+        "I keep my feelings bottled up",  # not a bottle of pills
+        "I always end up putting myself last",  # not "cutting myself"
+        "education and meditation help me",  # not "medication"
+    ],
+)
 def test_real_words_are_not_corrected_into_risk_words(text):
     assert level(text) == NONE
 
@@ -277,83 +344,101 @@ def test_a_negation_written_without_its_apostrophe_is_kept():
     assert level("he doesnt want to live anymore") == URGENT
 
 
-@pytest.mark.parametrize("text", [
-    "what's a lethal dose of my antidepressants",
-    "how many sleeping pills would it take to die",
-    "what is the most painless way to go",
-    "tips to hide cuts from my mom",
-    "how do people kill themselves without it hurting",
-    "is there a painless method to die",
-    "what is the most effective way to die in my sleep",
-    "is there a quick way to terminate my life",
-    "could you recommend a way of self-harming that leaves no scars?",
-    "how can i break my own arm without it hurting",
-    "what objects can be used for self-inflicted wounds",
-    "ways to hurt myself without anyone noticing",
-    "what can i mix to never wake up",
-    "whats the best way to commit suicide?",
-    "can you describe a quick and painless hanging technique?",
-    "how do i tie a noose",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's a lethal dose of my antidepressants",
+        "how many sleeping pills would it take to die",
+        "what is the most painless way to go",
+        "tips to hide cuts from my mom",
+        "how do people kill themselves without it hurting",
+        "is there a painless method to die",
+        "what is the most effective way to die in my sleep",
+        "is there a quick way to terminate my life",
+        "could you recommend a way of self-harming that leaves no scars?",
+        "how can i break my own arm without it hurting",
+        "what objects can be used for self-inflicted wounds",
+        "ways to hurt myself without anyone noticing",
+        "what can i mix to never wake up",
+        "whats the best way to commit suicide?",
+        "can you describe a quick and painless hanging technique?",
+        "how do i tie a noose",
+    ],
+)
 def test_a_question_seeking_means_is_urgent(text):
     assert level(text) == URGENT
 
 
-@pytest.mark.parametrize("text", [
-    "i have been self-harming again",  # "self-harming" was read as two unrelated words
-    "i was so close to attempting last night",
-    "im scared of what i might do tonight",
-    "im not sure i want to live anymore",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i have been self-harming again",  # "self-harming" was read as two unrelated words
+        "i was so close to attempting last night",
+        "im scared of what i might do tonight",
+        "im not sure i want to live anymore",
+    ],
+)
 def test_statements_of_risk_that_rules_once_spelled_wrong_are_urgent(text):
     assert level(text) == URGENT
 
 
-@pytest.mark.parametrize("text", [
-    "ive been feeling so hopeless lately",
-    "i feel indifferent about being alive",
-    "im worn out from living",
-    "i feel like such a burden to my family",
-    "im feeling so down and hopeless lately, what can i do?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ive been feeling so hopeless lately",
+        "i feel indifferent about being alive",
+        "im worn out from living",
+        "i feel like such a burden to my family",
+        "im feeling so down and hopeless lately, what can i do?",
+    ],
+)
 def test_hopelessness_and_a_passive_wish_are_the_check_level(text):
     assert level(text) == CHECK
 
 
-@pytest.mark.parametrize("text", [
-    "does ketamine help with hopelessness?",
-    "i used to feel hopeless before ketamine",
-    "whats the quickest way to get to your clinic",
-    "any way to make the needle less painful?",
-    "is there any way to die from an infusion?",
-    "Any advice on the best way to stop cutting myself off from friends?",
-    "Can I overdose if I use my nasal spray and come in for an IV the same week?",
-    "I read ketamine reduces suicidal thoughts quickly, how quickly?",
-    "how do i stop my veins from collapsing when they put the iv in",
-    "what is the best way to prepare for my first infusion",
-    "is it hopeless to try ketamine if ssris failed?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "does ketamine help with hopelessness?",
+        "i used to feel hopeless before ketamine",
+        "whats the quickest way to get to your clinic",
+        "any way to make the needle less painful?",
+        "is there any way to die from an infusion?",
+        "Any advice on the best way to stop cutting myself off from friends?",
+        "Can I overdose if I use my nasal spray and come in for an IV the same week?",
+        "I read ketamine reduces suicidal thoughts quickly, how quickly?",
+        "how do i stop my veins from collapsing when they put the iv in",
+        "what is the best way to prepare for my first infusion",
+        "is it hopeless to try ketamine if ssris failed?",
+    ],
+)
 def test_topic_and_everyday_questions_with_those_words_are_not_escalated(text):
     assert level(text) == NONE
 
 
-@pytest.mark.parametrize("text", [
-    "what are ways to stop self harming",
-    "how do i help my daughter stop hiding her scars from us",
-    "is an overdose possible at the doses you use?",
-    "my friend is in recovery from self-harm, any family workshops?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what are ways to stop self harming",
+        "how do i help my daughter stop hiding her scars from us",
+        "is an overdose possible at the doses you use?",
+        "my friend is in recovery from self-harm, any family workshops?",
+    ],
+)
 def test_asking_how_to_stop_or_help_is_not_seeking_means(text):
     assert level(text) != URGENT
 
 
-@pytest.mark.parametrize("text", [
-    "I'm not having any thoughts of harming myself, it's just grief on a loop",
-    "I've never had thoughts of ending my life, I want to be clear about that",
-    "I tried to kill myself when I was 18. I'm 44 now and doing well",
-    "At 31 I tried to take my own life after my first marriage ended",
-    "I've been self-medicating with wine, which I know is not great",
-    "I've reached out and apologized but she won't respond",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not having any thoughts of harming myself, it's just grief on a loop",
+        "I've never had thoughts of ending my life, I want to be clear about that",
+        "I tried to kill myself when I was 18. I'm 44 now and doing well",
+        "At 31 I tried to take my own life after my first marriage ended",
+        "I've been self-medicating with wine, which I know is not great",
+        "I've reached out and apologized but she won't respond",
+    ],
+)
 def test_no_thoughts_of_it_and_a_past_told_as_a_story_are_not_urgent(text):
     assert level(text) != URGENT

@@ -5,9 +5,13 @@ from crisis.detector import detect
 
 
 def user(text, channel="rest", message_id=None):
-    return {"event": "user", "text": text, "input_channel": channel,
-            "message_id": message_id or f"m-{abs(hash(text))}",
-            "parse_data": {"crisis": detect(text).as_dict()}}
+    return {
+        "event": "user",
+        "text": text,
+        "input_channel": channel,
+        "message_id": message_id or f"m-{abs(hash(text))}",
+        "parse_data": {"crisis": detect(text).as_dict()},
+    }
 
 
 def bot(text):
@@ -19,8 +23,12 @@ def levels(*events):
 
 
 def test_a_retraction_after_a_disclosure_is_a_concern_and_never_clears_the_flag():
-    assert levels(user("i want to end my life"), bot("crisis"), user("jk ignore that"),
-                  user("how long is a session?")) == ["urgent", "concern", "none"]
+    assert levels(
+        user("i want to end my life"),
+        bot("crisis"),
+        user("jk ignore that"),
+        user("how long is a session?"),
+    ) == ["urgent", "concern", "none"]
     turns = list(session.levels([user("i want to end my life"), user("jk ignore that")]))
     assert turns[-1].flagged and turns[-1].reason == "retraction after a crisis"
 
@@ -29,7 +37,9 @@ def test_distress_counts_only_after_a_crisis_in_the_same_session():
     assert levels(user("i feel so empty")) == ["none"]
     assert levels(user("kms"), user("i feel so empty")) == ["urgent", "concern"]
     assert levels(user("kms"), {"event": "session_started"}, user("i feel so empty")) == [
-        "urgent", "none"]
+        "urgent",
+        "none",
+    ]
 
 
 def test_a_missing_crisis_result_is_computed_from_the_text():
@@ -57,15 +67,20 @@ def test_the_crisis_suites_sessions():
         got = levels(*(user(turn["text"], message_id=str(i)) for i, turn in enumerate(turns)))
         # `check` (the direct question) is the session's concern; the rules alone see some
         # (hopelessness), the risk model the rest
-        if not all(level in {"check": ("none", "concern")}.get(turn["level"], (turn["level"],))
-                   for level, turn in zip(got, turns)):
+        if not all(
+            level in {"check": ("none", "concern")}.get(turn["level"], (turn["level"],))
+            for level, turn in zip(got, turns)
+        ):
             wrong.append(([turn["text"] for turn in turns], got))
     assert not wrong
 
 
 def asked():
-    return {"event": "bot", "text": "are you having thoughts of ending your life?",
-            "metadata": {"utter_action": "utter_crisis_check"}}
+    return {
+        "event": "bot",
+        "text": "are you having thoughts of ending your life?",
+        "metadata": {"utter_action": "utter_crisis_check"},
+    }
 
 
 def answer(text, intent):
@@ -82,14 +97,18 @@ def checked(text="i feel like a ghost lately"):
 
 def test_the_direct_question_s_answers():
     assert levels(checked(), asked(), answer("/crisis_check_yes", "crisis_check_yes")) == [
-        "concern", "urgent"]
+        "concern",
+        "urgent",
+    ]
     assert levels(checked(), asked(), answer("yes", "affirm")) == ["concern", "urgent"]
     assert levels(checked(), asked(), answer("no", "deny")) == ["concern", "none"]
     assert levels(checked(), asked(), answer("no", "crisis_check_no")) == ["concern", "none"]
     assert levels(checked(), asked(), answer("how much is it", "faq")) == ["concern", "concern"]
     # a yes to anything else is a yes, not a crisis
     assert levels(user("can i book?"), bot("Shall I book it?"), answer("yes", "affirm")) == [
-        "none", "none"]
+        "none",
+        "none",
+    ]
     turns = list(session.levels([checked(), asked(), answer("yes", "affirm")]))
     assert turns[-1].flagged and turns[-1].reason == "yes to the direct question"
     facts = session.escalation_facts("c-1", turns[-1])
@@ -99,6 +118,9 @@ def test_the_direct_question_s_answers():
 def test_after_a_crisis_the_direct_question_s_aftermath_is_not_a_concern():
     # the question is not asked then (the reply is the supportive line), so a booking question
     # after it is just a booking question
-    assert levels(user("i'm going to end it tonight"), checked("nothing ever helps"), asked(),
-                  answer("can i book a consult for next week", "book_consultation")) == [
-        "urgent", "concern", "none"]
+    assert levels(
+        user("i'm going to end it tonight"),
+        checked("nothing ever helps"),
+        asked(),
+        answer("can i book a consult for next week", "book_consultation"),
+    ) == ["urgent", "concern", "none"]

@@ -18,10 +18,13 @@ REDIS = os.environ.get("CLINIC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 @pytest.fixture(scope="session")
 def cluster(trained_model, tmp_path_factory, twilio_cloud) -> Iterator[Cluster]:
-    with postgres_database("clinic_test") as database, \
-            postgres_database("clinic_test_events") as events:
+    with (
+        postgres_database("clinic_test") as database,
+        postgres_database("clinic_test_events") as events,
+    ):
         env = {
-            **os.environ, **twilio_cloud.env(),
+            **os.environ,
+            **twilio_cloud.env(),
             # deployed, not local: the REST channel needs its token
             "CLINIC_ENV": "production",
             "CLINIC_REST_TOKEN": REST_TOKEN,
@@ -32,7 +35,8 @@ def cluster(trained_model, tmp_path_factory, twilio_cloud) -> Iterator[Cluster]:
             # a message left unanswered by a killed replica is taken over after this long
             "TWILIO_CLAIM_LEASE_SECONDS": "10",
         }
-        running = start_cluster(tmp_path_factory.mktemp("cluster"), trained_model, replicas=2,
-                                action_servers=2, env=env)
+        running = start_cluster(
+            tmp_path_factory.mktemp("cluster"), trained_model, replicas=2, action_servers=2, env=env
+        )
         yield running
         running.stop()

@@ -14,23 +14,31 @@ from deploy.cluster import Cluster, Server
 from support import REST_TOKEN
 
 QUESTIONS = [
-    "how long is a session?", "do I need a consultation first?", "what does it feel like?",
-    "what are the side effects?", "how much does it cost?", "will I see results right away?",
+    "how long is a session?",
+    "do I need a consultation first?",
+    "what does it feel like?",
+    "what are the side effects?",
+    "how much does it cost?",
+    "will I see results right away?",
 ]
 
 
 def send(url: str, sender: str, text: str) -> List[Dict[str, Any]]:
     """One message over the REST channel, with its token (the cluster is not in local mode)."""
-    response = requests.post(f"{url}/webhooks/rest/webhook",
-                             json={"sender": sender, "message": text},
-                             headers={"Authorization": f"Bearer {REST_TOKEN}"}, timeout=120)
+    response = requests.post(
+        f"{url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        headers={"Authorization": f"Bearer {REST_TOKEN}"},
+        timeout=120,
+    )
     assert response.status_code == 200, (response.status_code, response.text[:300])
     return response.json()
 
 
 def tracker(cluster: Cluster, replica: Server, sender: str) -> Dict[str, Any]:
-    response = requests.get(f"{replica.url}/conversations/{sender}/tracker",
-                            params={"token": cluster.token}, timeout=30)
+    response = requests.get(
+        f"{replica.url}/conversations/{sender}/tracker", params={"token": cluster.token}, timeout=30
+    )
     response.raise_for_status()
     return response.json()
 
@@ -60,8 +68,12 @@ def test_the_staff_api_is_only_on_the_consoles_port(cluster, staff_api_token):
     auth = {"Authorization": f"Bearer {staff_api_token}"}
     path = "/webhooks/staff/conversations/web-x"
     assert requests.get(cluster.url + path, headers=auth, timeout=10).status_code == 404
-    assert requests.post(cluster.url + path + "/take-over", json={"staff": "Dana"},
-                         headers=auth, timeout=10).status_code == 404
+    assert (
+        requests.post(
+            cluster.url + path + "/take-over", json={"staff": "Dana"}, headers=auth, timeout=10
+        ).status_code
+        == 404
+    )
     assert requests.get(cluster.staff_url + "/webhooks/staff/", timeout=10).status_code == 200
     assert requests.get(cluster.staff_url + path, timeout=10).status_code == 401  # no token
     for public in ("/webhooks/rest/", "/socket.io/", "/status"):
@@ -72,13 +84,19 @@ def test_rasas_http_api_refuses_requests_without_its_token(cluster):
     replica = cluster.replicas[0]
     for token in (None, "wrong-" + secrets.token_hex(8)):
         params = {"token": token} if token else {}
-        tracker = requests.get(f"{replica.url}/conversations/someone/tracker", params=params,
-                               timeout=10)
-        parse = requests.post(f"{replica.url}/model/parse", params=params,
-                              json={"text": "hi"}, timeout=10)
+        tracker = requests.get(
+            f"{replica.url}/conversations/someone/tracker", params=params, timeout=10
+        )
+        parse = requests.post(
+            f"{replica.url}/model/parse", params=params, json={"text": "hi"}, timeout=10
+        )
         assert (tracker.status_code, parse.status_code) == (401, 401), token
-    allowed = requests.post(f"{replica.url}/model/parse", params={"token": cluster.token},
-                            json={"text": "how long is a session?"}, timeout=30)
+    allowed = requests.post(
+        f"{replica.url}/model/parse",
+        params={"token": cluster.token},
+        json={"text": "how long is a session?"},
+        timeout=30,
+    )
     assert allowed.status_code == 200
 
 
@@ -86,8 +104,9 @@ def test_outside_local_mode_the_rest_channel_needs_its_token(cluster):
     """Rasa's REST channel lets any client write into, and read replies of, any `sender`."""
     body = {"sender": "someone-else", "message": "how long is a session?"}
     for headers in ({}, {"Authorization": "Bearer " + secrets.token_hex(32)}):
-        refused = requests.post(f"{cluster.url}/webhooks/rest/webhook", json=body,
-                                headers=headers, timeout=30)
+        refused = requests.post(
+            f"{cluster.url}/webhooks/rest/webhook", json=body, headers=headers, timeout=30
+        )
         assert refused.status_code == 401, headers
     assert send(cluster.url, "someone-else", "how long is a session?")
 
@@ -103,13 +122,14 @@ def test_messages_of_one_conversation_sent_at_once_to_two_replicas_never_interle
         for pair in range(0, len(QUESTIONS), 2):
             both = threading.Barrier(2)
 
-            def one(replica: Server, text: str,
-                    both: threading.Barrier = both) -> List[Dict[str, Any]]:
+            def one(
+                replica: Server, text: str, both: threading.Barrier = both
+            ) -> List[Dict[str, Any]]:
                 both.wait()
                 return send(replica.url, sender, text)
 
             with ThreadPoolExecutor(2) as pool:
-                replies = list(pool.map(one, (first, second), QUESTIONS[pair:pair + 2]))
+                replies = list(pool.map(one, (first, second), QUESTIONS[pair : pair + 2]))
             assert all(replies), "every message got a reply"
         return sender
 
@@ -130,12 +150,12 @@ def test_a_staff_reply_reaches_a_socket_on_another_replica(cluster, staff_api_to
         tab.wait_for("bot_done")
         auth = {"Authorization": f"Bearer {staff_api_token}"}
         base = f"{through_second.url}/webhooks/staff/conversations/{session}"
-        taken = requests.post(f"{base}/take-over", json={"staff": "Dana"}, headers=auth,
-                              timeout=30)
+        taken = requests.post(f"{base}/take-over", json={"staff": "Dana"}, headers=auth, timeout=30)
         assert taken.status_code == 200 and taken.json()["notified"] is True, taken.text
         reply = "Hi, this is Dana from the clinic. How can I help?"
-        sent = requests.post(f"{base}/reply", json={"staff": "Dana", "text": reply},
-                             headers=auth, timeout=30)
+        sent = requests.post(
+            f"{base}/reply", json={"staff": "Dana", "text": reply}, headers=auth, timeout=30
+        )
         assert sent.status_code == 200, sent.text
         texts = [message.get("text") for message in tab.wait_for("bot_uttered", 3)]
         assert texts[-1] == reply

@@ -36,17 +36,23 @@ def load(cluster, twilio_cloud, conversations: int, messages: int, fault_after: 
         if done == fault_after:
             await asyncio.to_thread(fault)
 
-    result = asyncio.run(run_load(cluster.url, planned, twilio_cloud.auth_token,
-                                  lambda phone: len(twilio_cloud.sent_to(phone)), on_progress,
-                                  rest_token=REST_TOKEN))
+    result = asyncio.run(
+        run_load(
+            cluster.url,
+            planned,
+            twilio_cloud.auth_token,
+            lambda phone: len(twilio_cloud.sent_to(phone)),
+            on_progress,
+            rest_token=REST_TOKEN,
+        )
+    )
     return result, check_stored(cluster.env[settings.DATABASE_URL_ENV], planned)
 
 
 def test_a_replica_killed_in_the_middle_of_the_load_loses_nothing(cluster, twilio_cloud):
     victim = cluster.replicas[1]
     try:
-        result, stored = load(cluster, twilio_cloud, 24, 8, 60,
-                              lambda: victim.stop(signal.SIGKILL))
+        result, stored = load(cluster, twilio_cloud, 24, 8, 60, lambda: victim.stop(signal.SIGKILL))
         assert not victim.running()
         report(f"replica killed (SIGKILL) after 60 answers: {result.summary()}; stored: {stored}")
         assert result.failures == []
@@ -72,16 +78,22 @@ def test_with_the_action_servers_stopped_faq_and_crisis_answer_and_actions_say_s
     handoff = send(cluster.url, f"back-{secrets.token_hex(4)}", "i want to talk to a person")
     texts = " ".join(message.get("text", "") for message in handoff)
     assert handoff and "can't do that part just now" not in texts
-    report("action servers stopped: FAQ and crisis answered, a custom action said it could not "
-           "run; answered normally once they were back")
+    report(
+        "action servers stopped: FAQ and crisis answered, a custom action said it could not "
+        "run; answered normally once they were back"
+    )
 
 
 def restart_postgresql() -> None:
     if not shutil.which("pg_ctlcluster"):
         pytest.fail("pg_ctlcluster is missing: this test restarts this machine's PostgreSQL")
     version = sorted(Path("/etc/postgresql").iterdir())[0].name
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def test_postgresql_restarted_in_the_middle_of_the_load(cluster, twilio_cloud):

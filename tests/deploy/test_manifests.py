@@ -20,7 +20,11 @@ def published_paths(host: str) -> list[str]:
 
 def test_the_public_host_routes_only_the_public_channels():
     paths = published_paths("assistant.clinic.example")
-    assert sorted(paths) == ["/socket.io/", "/webhooks/rest/", "/webhooks/twilio/",
-                             "/webhooks/webchat/"]
+    assert sorted(paths) == [
+        "/socket.io/",
+        "/webhooks/rest/",
+        "/webhooks/twilio/",
+        "/webhooks/webchat/",
+    ]
     # the staff API (take-over, replies) is reached by the console on the internal Service
     assert not any("/webhooks/staff/".startswith(path) for path in paths)

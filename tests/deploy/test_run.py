@@ -13,15 +13,28 @@ from support import ROOT, VENV_BIN, free_port
 
 
 def test_make_run_starts_every_server_and_ctrl_c_stops_them(tmp_path, trained_model):
-    ports = {name: free_port() for name in
-             ("RASA_PORT", "ACTION_PORT", "CONSOLE_PORT", "DEMO_PORT")}
-    env = {"PATH": str(VENV_BIN) + ":/usr/bin:/bin", "HOME": str(tmp_path), "CLINIC_ENV": "local",
-           "TF_CPP_MIN_LOG_LEVEL": "2", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_OFFLINE": "1",
-           "CLINIC_DATABASE_URL": f"sqlite:///{tmp_path / 'assistant.db'}",
-           "CLINIC_EVENTS_DATABASE_URL": f"sqlite:///{tmp_path / 'events.db'}",
-           **{name: str(port) for name, port in ports.items()}}
-    run = subprocess.Popen([VENV_BIN / "python", "-m", "deploy.run"], cwd=ROOT, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    ports = {
+        name: free_port() for name in ("RASA_PORT", "ACTION_PORT", "CONSOLE_PORT", "DEMO_PORT")
+    }
+    env = {
+        "PATH": str(VENV_BIN) + ":/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "CLINIC_ENV": "local",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "CLINIC_DATABASE_URL": f"sqlite:///{tmp_path / 'assistant.db'}",
+        "CLINIC_EVENTS_DATABASE_URL": f"sqlite:///{tmp_path / 'events.db'}",
+        **{name: str(port) for name, port in ports.items()},
+    }
+    run = subprocess.Popen(
+        [VENV_BIN / "python", "-m", "deploy.run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines = []
         deadline = time.monotonic() + 300
@@ -36,9 +49,11 @@ def test_make_run_starts_every_server_and_ctrl_c_stops_them(tmp_path, trained_mo
         assert f"http://127.0.0.1:{ports['CONSOLE_PORT']}/" in ready
         assert "SMS webhook:   off" in ready
 
-        replies = requests.post(f"http://127.0.0.1:{ports['RASA_PORT']}/webhooks/rest/webhook",
-                                json={"sender": "run-test", "message": "what are your hours?"},
-                                timeout=60).json()
+        replies = requests.post(
+            f"http://127.0.0.1:{ports['RASA_PORT']}/webhooks/rest/webhook",
+            json={"sender": "run-test", "message": "what are your hours?"},
+            timeout=60,
+        ).json()
         assert replies and replies[0]["text"]
         assert requests.get(f"http://127.0.0.1:{ports['CONSOLE_PORT']}/login", timeout=10).ok
         assert requests.get(f"http://127.0.0.1:{ports['DEMO_PORT']}/", timeout=10).ok

@@ -24,7 +24,10 @@ def test_the_broker_feeds_each_message_with_what_the_nlu_made_of_it(index_db, he
     assert [t["text"] for t in turns if t["role"] == "bot"] == answered
     first = turns[0]
     assert (first["intent"], first["faq_topic"], first["crisis_level"]) == (
-        "faq", "session_length", "none")
+        "faq",
+        "session_length",
+        "none",
+    )
     assert first["outcome"] in (index.ANSWERED, index.LOW_CONFIDENCE)
     row = summary(index_db, held["faq"])
     assert (row["channel"], row["user_messages"], row["crisis_rank"]) == ("rest", 2, 0)
@@ -32,8 +35,9 @@ def test_the_broker_feeds_each_message_with_what_the_nlu_made_of_it(index_db, he
 
 
 def test_fallbacks_and_crises_are_marked(index_db, held):
-    outcomes = [t["outcome"] for t in indexed_turns(index_db, held["gibberish"])
-                if t["role"] == "user"]
+    outcomes = [
+        t["outcome"] for t in indexed_turns(index_db, held["gibberish"]) if t["role"] == "user"
+    ]
     assert len(outcomes) == 2 and set(outcomes) <= {index.FALLBACK, index.OUT_OF_SCOPE}
     assert summary(index_db, held["gibberish"])["not_understood"] == 2
     [crisis] = [t for t in indexed_turns(index_db, held["crisis"]) if t["role"] == "user"]
@@ -41,8 +45,7 @@ def test_fallbacks_and_crises_are_marked(index_db, held):
     assert summary(index_db, held["crisis"])["crisis_rank"] == index.CRISIS_RANKS["urgent"]
 
 
-def test_a_rebuild_from_the_tracker_store_gives_the_same_index(index_db, held, assistant,
-                                                               tmp_path):
+def test_a_rebuild_from_the_tracker_store_gives_the_same_index(index_db, held, assistant, tmp_path):
     rebuilt = migrated_engine(f"sqlite:///{tmp_path / 'rebuilt.db'}")
     broker = index.broker_engine(assistant.events_database_url)
     index.rebuild(rebuilt, engine_for(assistant.database_url), broker)

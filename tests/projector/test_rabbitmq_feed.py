@@ -25,9 +25,15 @@ RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/"
 async def publish(queue: str, events: list) -> None:
     """Publish with Rasa's broker (which declares the queue), as a Rasa server does."""
     broker = await PikaEventBroker.from_endpoint_config(
-        EndpointConfig(url="127.0.0.1", username="guest", password="guest", queues=[queue],
-                       raise_on_failure=True),
-        event_loop=asyncio.get_running_loop())
+        EndpointConfig(
+            url="127.0.0.1",
+            username="guest",
+            password="guest",
+            queues=[queue],
+            raise_on_failure=True,
+        ),
+        event_loop=asyncio.get_running_loop(),
+    )
     for event in events:
         broker.publish(event)
     await asyncio.sleep(1)  # Rasa publishes from background tasks
@@ -50,18 +56,26 @@ def queue():
 
 def indexed_texts(engine, conversation_id):
     with engine.connect() as connection:
-        return [text for (text,) in connection.execute(
-            sa.select(index.turns.c.text).where(index.turns.c.conversation_id == conversation_id)
-            .order_by(index.turns.c.at))]
+        return [
+            text
+            for (text,) in connection.execute(
+                sa.select(index.turns.c.text)
+                .where(index.turns.c.conversation_id == conversation_id)
+                .order_by(index.turns.c.at)
+            )
+        ]
 
 
-def test_events_waiting_in_the_queue_are_indexed_once_the_console_starts(assistant, queue,
-                                                                         tmp_path):
+def test_events_waiting_in_the_queue_are_indexed_once_the_console_starts(
+    assistant, queue, tmp_path
+):
     conversation_id = f"rest-rabbit-{uuid.uuid4().hex[:8]}"
     assistant.send(conversation_id, "how long is a session?")
     assistant.send(conversation_id, "what are the side effects?")
-    events = [{**event, "sender_id": conversation_id}
-              for event in assistant.tracker(conversation_id)["events"]]
+    events = [
+        {**event, "sender_id": conversation_id}
+        for event in assistant.tracker(conversation_id)["events"]
+    ]
     expected = [e["text"] for e in events if e["event"] in ("user", "bot") and e.get("text")]
     # Rasa publishes them all, and once more (as after a redelivery), before the console runs.
     asyncio.run(publish(queue, events + events))

@@ -28,7 +28,8 @@ def _tables() -> sa.MetaData:
     """The tables as this revision makes them (frozen here: the models will move on)."""
     metadata = sa.MetaData()
     sa.Table(
-        'clinic_contact_requests', metadata,
+        'clinic_contact_requests',
+        metadata,
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('conversation_id', sa.String(length=255), nullable=False),
@@ -43,13 +44,15 @@ def _tables() -> sa.MetaData:
         sa.Index('ix_clinic_contact_requests_conversation_id', 'conversation_id'),
     )
     sa.Table(
-        'clinic_crisis_sweep', metadata,
+        'clinic_crisis_sweep',
+        metadata,
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('last_event_id', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('id'),
     )
     sa.Table(
-        'clinic_escalations', metadata,
+        'clinic_escalations',
+        metadata,
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('created_at', clinic.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column('conversation_id', sa.String(length=255), nullable=False),
@@ -76,7 +79,8 @@ def _tables() -> sa.MetaData:
         sa.Index('ix_clinic_escalations_status', 'status'),
     )
     sa.Table(
-        'clinic_sms_consent_events', metadata,
+        'clinic_sms_consent_events',
+        metadata,
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('conversation_id', sa.String(length=64), nullable=False),
         sa.Column('action', sa.String(length=16), nullable=False),
@@ -87,20 +91,23 @@ def _tables() -> sa.MetaData:
         sa.Index('ix_clinic_sms_consent_events_conversation_id', 'conversation_id'),
     )
     sa.Table(
-        'clinic_sms_inbox', metadata,
+        'clinic_sms_inbox',
+        metadata,
         sa.Column('message_sid', sa.String(length=64), nullable=False),
         sa.Column('body', sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint('message_sid'),
     )
     sa.Table(
-        'clinic_sms_menus', metadata,
+        'clinic_sms_menus',
+        metadata,
         sa.Column('conversation_id', sa.String(length=64), nullable=False),
         sa.Column('options', clinic.db.JsonText(), nullable=False),
         sa.Column('offered_at', clinic.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('conversation_id'),
     )
     sa.Table(
-        'clinic_sms_messages', metadata,
+        'clinic_sms_messages',
+        metadata,
         sa.Column('message_sid', sa.String(length=64), nullable=False),
         sa.Column('conversation_id', sa.String(length=64), nullable=False),
         sa.Column('received_at', clinic.db.UtcDateTime(timezone=True), nullable=False),
@@ -111,7 +118,8 @@ def _tables() -> sa.MetaData:
         sa.Index('ix_clinic_sms_messages_conversation_id', 'conversation_id'),
     )
     sa.Table(
-        'clinic_sms_numbers', metadata,
+        'clinic_sms_numbers',
+        metadata,
         sa.Column('conversation_id', sa.String(length=64), nullable=False),
         sa.Column('phone', sa.String(length=32), nullable=False),
         sa.Column('first_seen_at', clinic.db.UtcDateTime(timezone=True), nullable=False),
@@ -121,7 +129,8 @@ def _tables() -> sa.MetaData:
         sa.PrimaryKeyConstraint('conversation_id'),
     )
     sa.Table(
-        'console_audit_log', metadata,
+        'console_audit_log',
+        metadata,
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('at', clinic.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column('username', sa.String(length=64), nullable=False),
@@ -131,7 +140,8 @@ def _tables() -> sa.MetaData:
         sa.Index('ix_console_audit_log_at', 'at'),
     )
     sa.Table(
-        'console_conversation_reviews', metadata,
+        'console_conversation_reviews',
+        metadata,
         sa.Column('conversation_id', sa.String(length=255), nullable=False),
         sa.Column('reviewed', sa.Boolean(), nullable=False),
         sa.Column('reviewed_by', sa.String(length=64), nullable=True),
@@ -142,7 +152,8 @@ def _tables() -> sa.MetaData:
         sa.PrimaryKeyConstraint('conversation_id'),
     )
     sa.Table(
-        'console_conversation_tags', metadata,
+        'console_conversation_tags',
+        metadata,
         sa.Column('conversation_id', sa.String(length=255), nullable=False),
         sa.Column('tag', sa.String(length=40), nullable=False),
         sa.Column('added_by', sa.String(length=64), nullable=False),
@@ -151,7 +162,8 @@ def _tables() -> sa.MetaData:
         sa.Index('ix_console_conversation_tags_tag', 'tag', 'conversation_id'),
     )
     sa.Table(
-        'console_conversations', metadata,
+        'console_conversations',
+        metadata,
         sa.Column('conversation_id', sa.String(length=255), nullable=False),
         sa.Column('channel', sa.String(length=64), nullable=True),
         sa.Column('started_at', clinic.db.UtcDateTime(timezone=True), nullable=False),
@@ -173,13 +185,15 @@ def _tables() -> sa.MetaData:
         sa.Index('ix_console_conversations_recent', 'last_message_at', 'conversation_id'),
     )
     sa.Table(
-        'console_index_checkpoints', metadata,
+        'console_index_checkpoints',
+        metadata,
         sa.Column('source', sa.String(length=32), nullable=False),
         sa.Column('last_id', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('source'),
     )
     sa.Table(
-        'console_settings', metadata,
+        'console_settings',
+        metadata,
         sa.Column('name', sa.String(length=64), nullable=False),
         sa.Column('value', sa.Text(), nullable=False),
         sa.Column('updated_at', clinic.db.UtcDateTime(timezone=True), nullable=False),
@@ -187,7 +201,8 @@ def _tables() -> sa.MetaData:
         sa.PrimaryKeyConstraint('name'),
     )
     sa.Table(
-        'console_turns', metadata,
+        'console_turns',
+        metadata,
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('conversation_id', sa.String(length=255), nullable=False),
         sa.Column('at', clinic.db.UtcDateTime(timezone=True), nullable=False),
@@ -208,7 +223,8 @@ def _tables() -> sa.MetaData:
         sa.Index('ix_console_turns_topic', 'faq_topic', 'conversation_id'),
     )
     sa.Table(
-        'console_users', metadata,
+        'console_users',
+        metadata,
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('username', sa.String(length=64), nullable=False),
         sa.Column('password_hash', sa.String(length=255), nullable=False),
@@ -223,7 +239,8 @@ def _tables() -> sa.MetaData:
         sa.UniqueConstraint('username'),
     )
     sa.Table(
-        'clinic_escalation_deliveries', metadata,
+        'clinic_escalation_deliveries',
+        metadata,
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('escalation_id', sa.Integer(), nullable=False),
         sa.Column('target', sa.String(length=16), nullable=False),
@@ -236,13 +253,17 @@ def _tables() -> sa.MetaData:
         sa.Column('last_error', sa.String(length=200), nullable=True),
         sa.Column('sent_at', clinic.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column('summarised_at', clinic.db.UtcDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(['escalation_id'], ['clinic_escalations.id'], ),
+        sa.ForeignKeyConstraint(
+            ['escalation_id'],
+            ['clinic_escalations.id'],
+        ),
         sa.PrimaryKeyConstraint('id'),
         sa.Index('ix_clinic_escalation_deliveries_due', 'status', 'next_attempt_at'),
         sa.Index('ix_clinic_escalation_deliveries_escalation_id', 'escalation_id'),
     )
     sa.Table(
-        'console_request_events', metadata,
+        'console_request_events',
+        metadata,
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('request_id', sa.Integer(), nullable=False),
         sa.Column('from_status', sa.String(length=32), nullable=False),
@@ -288,8 +309,10 @@ def _create_search_index(connection: sa.engine.Connection) -> None:
             for statement in SEARCH_INDEX_DDL.get(connection.dialect.name, ()):
                 connection.exec_driver_sql(statement)
     except sa.exc.DBAPIError as error:
-        logger.warning("migrate: no search index of messages (%s); a search reads every message",
-                       str(error.orig).strip().splitlines()[0])
+        logger.warning(
+            "migrate: no search index of messages (%s); a search reads every message",
+            str(error.orig).strip().splitlines()[0],
+        )
 
 
 def upgrade() -> None:

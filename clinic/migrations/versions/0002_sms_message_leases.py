@@ -23,12 +23,20 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('clinic_sms_messages') as batch:
-        batch.add_column(sa.Column('lease_until', clinic.db.UtcDateTime(timezone=True),
-                                   nullable=True))
-    messages = sa.table('clinic_sms_messages', sa.column('status'), sa.column('received_at'),
-                        sa.column('lease_until'))
-    op.execute(messages.update().where(messages.c.status == 'received')
-               .values(lease_until=messages.c.received_at))
+        batch.add_column(
+            sa.Column('lease_until', clinic.db.UtcDateTime(timezone=True), nullable=True)
+        )
+    messages = sa.table(
+        'clinic_sms_messages',
+        sa.column('status'),
+        sa.column('received_at'),
+        sa.column('lease_until'),
+    )
+    op.execute(
+        messages.update()
+        .where(messages.c.status == 'received')
+        .values(lease_until=messages.c.received_at)
+    )
 
 
 def downgrade() -> None:

@@ -15,9 +15,11 @@ from support import ROOT, start_assistant, stop
 @pytest.fixture
 def send(assistant, twilio_cloud):
     """Send a correctly signed text message; the TwiML reply's message bodies."""
+
     def send(phone: str, body: Optional[str], sid: Optional[str] = None) -> List[str]:
         params = inbound(phone, body, sid)
         return bodies_of(post(assistant, params, signature(twilio_cloud.auth_token, params)))
+
     return send
 
 
@@ -35,8 +37,11 @@ def slow_assistant(trained_model, tmp_path_factory, twilio_cloud):
     text = (ROOT / "clinic_profile.yml").read_text()
     assert "keyword_replies: twilio" in text
     profile.write_text(text.replace("keyword_replies: twilio", "keyword_replies: clinic"))
-    env = {**twilio_cloud.env(), "TWILIO_REPLY_BUDGET_SECONDS": "0.001",
-           "CLINIC_PROFILE": str(profile)}
+    env = {
+        **twilio_cloud.env(),
+        "TWILIO_REPLY_BUDGET_SECONDS": "0.001",
+        "CLINIC_PROFILE": str(profile),
+    }
     running, processes = start_assistant(
         workdir, trained_model, with_action_server=False, extra_env=env
     )

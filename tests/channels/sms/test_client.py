@@ -17,9 +17,15 @@ from support import TWILIO_NUMBER, TWILIO_WEBHOOK_URL
 @pytest.fixture
 def config(twilio_cloud) -> settings.TwilioSettings:
     return settings.TwilioSettings(
-        auth_token=settings.Secret(twilio_cloud.auth_token), webhook_url=TWILIO_WEBHOOK_URL,
-        account_sid=twilio_cloud.account_sid, sender=TWILIO_NUMBER, api_base=twilio_cloud.url,
-        reply_budget_seconds=8.0, concurrent_turns=4, claim_lease_seconds=30.0)
+        auth_token=settings.Secret(twilio_cloud.auth_token),
+        webhook_url=TWILIO_WEBHOOK_URL,
+        account_sid=twilio_cloud.account_sid,
+        sender=TWILIO_NUMBER,
+        api_base=twilio_cloud.url,
+        reply_budget_seconds=8.0,
+        concurrent_turns=4,
+        claim_lease_seconds=30.0,
+    )
 
 
 def send(config: settings.TwilioSettings, to: str, body: str) -> SendResult:
@@ -60,8 +66,9 @@ def test_twilio_down_or_unreachable_is_worth_retrying(config, twilio_cloud):
     twilio_cloud.failures = 1
     down = send(config, new_phone(), "Hello")
     assert (down.ok, down.error_code, down.worth_retrying) == (False, None, True)
-    unreachable = send(dataclasses.replace(config, api_base="http://127.0.0.1:9"), new_phone(),
-                       "Hello")
+    unreachable = send(
+        dataclasses.replace(config, api_base="http://127.0.0.1:9"), new_phone(), "Hello"
+    )
     assert not unreachable.ok and unreachable.worth_retrying and unreachable.error
 
 

@@ -16,24 +16,39 @@ from channels.sms.text import (
 )
 
 
-@pytest.mark.parametrize("text, count", [
-    ("", 0), ("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("a" * 307, 3),
-    ("€" * 80, 1), ("€" * 81, 2),            # extension characters take two septets
-    ("ō" * 70, 1), ("ō" * 71, 2), ("ō" * 134, 2), ("ō" * 135, 3),  # UCS-2
-    ("😀" * 35, 1), ("😀" * 36, 2),          # an emoji is two UTF-16 units
-])
+@pytest.mark.parametrize(
+    "text, count",
+    [
+        ("", 0),
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        ("€" * 80, 1),
+        ("€" * 81, 2),  # extension characters take two septets
+        ("ō" * 70, 1),
+        ("ō" * 71, 2),
+        ("ō" * 134, 2),
+        ("ō" * 135, 3),  # UCS-2
+        ("😀" * 35, 1),
+        ("😀" * 36, 2),  # an emoji is two UTF-16 units
+    ],
+)
 def test_segments_at_the_boundaries(text, count):
     assert segments(text) == count
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("It’s “fine”", 'It\'s "fine"'),
-    ("9–5 — daily…", "9-5 - daily..."),
-    ("Thanks 😀 a lot", "Thanks a lot"),
-    ("café", "café"),                      # é is GSM-7
-    ("Ōsaka naïve", "Osaka naive"),        # ō and ï are not: their base letters
-    ("a\u00a0b", "a b"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("It’s “fine”", 'It\'s "fine"'),
+        ("9–5 — daily…", "9-5 - daily..."),
+        ("Thanks 😀 a lot", "Thanks a lot"),
+        ("café", "café"),  # é is GSM-7
+        ("Ōsaka naïve", "Osaka naive"),  # ō and ï are not: their base letters
+        ("a\u00a0b", "a b"),
+    ],
+)
 def test_to_gsm7(text, expected):
     assert to_gsm7(text) == expected
     assert is_gsm7(to_gsm7(text))
@@ -43,16 +58,19 @@ def test_other_scripts_stay_and_make_the_message_ucs2():
     assert to_gsm7("你好") == "你好" and not is_gsm7("你好")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("**Bold** and __bold__", "Bold and bold"),
-    ("an *aside* and _another_", "an aside and another"),
-    ("snake_case_name and 5 * 3 * 2", "snake_case_name and 5 * 3 * 2"),
-    ("see [our site](https://x.example/a)", "see our site (https://x.example/a)"),
-    ("[https://x.example](https://x.example)", "https://x.example"),
-    ("# Title\n* one\n- two", "Title\n- one\n- two"),
-    ("run `make`", "run make"),
-    ("a\n\n\n\nb", "a\n\nb"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("**Bold** and __bold__", "Bold and bold"),
+        ("an *aside* and _another_", "an aside and another"),
+        ("snake_case_name and 5 * 3 * 2", "snake_case_name and 5 * 3 * 2"),
+        ("see [our site](https://x.example/a)", "see our site (https://x.example/a)"),
+        ("[https://x.example](https://x.example)", "https://x.example"),
+        ("# Title\n* one\n- two", "Title\n- one\n- two"),
+        ("run `make`", "run make"),
+        ("a\n\n\n\nb", "a\n\nb"),
+    ],
+)
 def test_strip_markdown(text, expected):
     assert strip_markdown(text) == expected
 
@@ -105,19 +123,30 @@ BUTTONS = [
 def test_buttons_become_numbered_options():
     text, options = number_buttons("Would you like that?", BUTTONS)
     assert text.splitlines() == [
-        "Would you like that?", "Reply 1 for Yes, book a consultation", "Reply 2 for No thanks",
+        "Would you like that?",
+        "Reply 1 for Yes, book a consultation",
+        "Reply 2 for No thanks",
         "Reply 3 for Talk to a person",
     ]
     assert options == {"1": "/book_consultation", "2": "/deny", "3": "/human_handoff"}
     assert number_buttons("Hi", []) == ("Hi", {})
 
 
-@pytest.mark.parametrize("reply, payload", [
-    ("1", "/book_consultation"), (" 2 ", "/deny"), ("3.", "/human_handoff"),
-    ("#1", "/book_consultation"),
-    ("option 2", "/deny"), ("Two", "/deny"), ("10", None), ("4", None), ("1 hour ago", None),
-    ("yes", None),
-])
+@pytest.mark.parametrize(
+    "reply, payload",
+    [
+        ("1", "/book_consultation"),
+        (" 2 ", "/deny"),
+        ("3.", "/human_handoff"),
+        ("#1", "/book_consultation"),
+        ("option 2", "/deny"),
+        ("Two", "/deny"),
+        ("10", None),
+        ("4", None),
+        ("1 hour ago", None),
+        ("yes", None),
+    ],
+)
 def test_a_number_chooses_an_option(reply, payload):
     _, options = number_buttons("", BUTTONS)
     assert match_reply(reply, options) == payload

@@ -45,7 +45,7 @@ def test_a_signed_question_gets_the_sms_answer_in_twiml(send, domain):
     phone = new_phone()
     bodies = send(phone, "how long is a session?")
     answer = sms_variant(domain, "utter_faq/session_length")
-    assert bodies[-len(answer):] == answer  # after the first message's introduction
+    assert bodies[-len(answer) :] == answer  # after the first message's introduction
     for body in bodies:
         assert is_gsm7(body) and segments(body) <= 2, body
 
@@ -56,7 +56,7 @@ def test_control_characters_in_a_text_are_dropped_not_stored(assistant, send, do
     phone = new_phone()
     bodies = send(phone, "how long\x00 is a\x1b session?")
     answer = sms_variant(domain, "utter_faq/session_length")
-    assert bodies[-len(answer):] == answer
+    assert bodies[-len(answer) :] == answer
     assert user_texts(assistant, phone) == ["how long is a session?"]
 
 
@@ -76,16 +76,15 @@ def test_a_crisis_as_the_first_message_gets_no_introduction(send, domain):
 
 
 @pytest.mark.parametrize("forgery", ["wrong token", "missing", "other url", "changed body"])
-def test_a_forged_webhook_is_refused_and_never_reaches_the_bot(
-    assistant, twilio_cloud, forgery
-):
+def test_a_forged_webhook_is_refused_and_never_reaches_the_bot(assistant, twilio_cloud, forgery):
     phone = new_phone()
     params = inbound(phone, "what does it cost?")
     sig = {
         "wrong token": signature(secrets.token_hex(16), params),
         "missing": None,
         "other url": signature(
-            twilio_cloud.auth_token, params, f"{assistant.url}/webhooks/twilio/webhook"),
+            twilio_cloud.auth_token, params, f"{assistant.url}/webhooks/twilio/webhook"
+        ),
         "changed body": signature(twilio_cloud.auth_token, params),
     }[forgery]
     if forgery == "changed body":
@@ -121,8 +120,10 @@ def test_a_forged_webhook_is_refused_before_its_form_is_parsed(assistant):
     quarter of a million fields, which no Twilio request is, cost the server over a second of
     its event loop to parse and sign, unsigned or forged, so a few such requests a second
     stalled every channel of the server."""
-    names = ("".join(chars) for chars in itertools.product(string.ascii_letters + string.digits,
-                                                           repeat=3))
+    names = (
+        "".join(chars)
+        for chars in itertools.product(string.ascii_letters + string.digits, repeat=3)
+    )
     body = "&".join(itertools.islice(names, 230_000)).encode()
     assert 900_000 < len(body) < 1024 * 1024  # under the server's cap on any request's body
     pid = server_pid(assistant)
@@ -130,9 +131,12 @@ def test_a_forged_webhook_is_refused_before_its_form_is_parsed(assistant):
     before = cpu_seconds(pid)
     for sig in (None, well_formed, None, well_formed):
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        reply = requests.post(f"{assistant.url}/webhooks/twilio/webhook", data=body,
-                              headers={**headers, **({"X-Twilio-Signature": sig} if sig else {})},
-                              timeout=60)
+        reply = requests.post(
+            f"{assistant.url}/webhooks/twilio/webhook",
+            data=body,
+            headers={**headers, **({"X-Twilio-Signature": sig} if sig else {})},
+            timeout=60,
+        )
         assert reply.status_code == 403 and "signed" in reply.text
     assert cpu_seconds(pid) - before < 1.0  # reading 4 MB; parsing and signing took over 3 s
 
@@ -150,7 +154,8 @@ def test_forged_webhooks_in_a_numbers_name_cost_it_nothing(assistant, twilio_clo
     with engine.connect() as connection:
         for table in (sms.messages, sms.inbox):
             found = connection.execute(
-                sa.select(table.c.message_sid).where(table.c.message_sid.in_(sids))).all()
+                sa.select(table.c.message_sid).where(table.c.message_sid.in_(sids))
+            ).all()
             assert found == [], table.name
     assert sms.phone_for(engine, conversation_of(phone)) is None
     params = inbound(phone, "how long is a session?")
@@ -212,8 +217,11 @@ def test_the_crisis_reply_comes_first_fits_two_segments_and_staff_can_call_back(
     conversation = conversation_of(phone)
     assert phone not in conversation and phone[2:] not in conversation
     deadline = time.monotonic() + 20
-    while not (found := [e for e in escalations.list_escalations(engine)
-                         if e["conversation_id"] == conversation]):
+    while not (
+        found := [
+            e for e in escalations.list_escalations(engine) if e["conversation_id"] == conversation
+        ]
+    ):
         assert time.monotonic() < deadline, "no escalation recorded"
         time.sleep(0.2)
     escalation = escalations.get_escalation(engine, found[0]["id"])
@@ -228,8 +236,9 @@ def test_an_opted_out_number_in_crisis_is_not_answered_but_reaches_staff(send, e
     assert send(phone, "i took a whole bottle of pills") == []
     conversation = conversation_of(phone)
     deadline = time.monotonic() + 20
-    while not any(e["conversation_id"] == conversation
-                  for e in escalations.list_escalations(engine)):
+    while not any(
+        e["conversation_id"] == conversation for e in escalations.list_escalations(engine)
+    ):
         assert time.monotonic() < deadline, "no escalation recorded"
         time.sleep(0.2)
 
@@ -256,15 +265,18 @@ def test_200_concurrent_signed_webhooks_all_get_the_right_answer(assistant, twil
         "do I need a consultation first?": "utter_faq/consultation",
         "what are your hours?": None,
     }
-    expected = {q: sms_variant(domain, r)[0] if r else PROFILE.hours.summary.split(",")[0]
-                for q, r in questions.items()}
+    expected = {
+        q: sms_variant(domain, r)[0] if r else PROFILE.hours.summary.split(",")[0]
+        for q, r in questions.items()
+    }
     jobs = [(new_phone(), list(questions)[i % len(questions)]) for i in range(200)]
 
     async def one(session: aiohttp.ClientSession, phone: str, question: str) -> List[str]:
         params = inbound(phone, question)
         headers = {"X-Twilio-Signature": signature(twilio_cloud.auth_token, params)}
-        async with session.post(f"{assistant.url}/webhooks/twilio/webhook", data=params,
-                                headers=headers) as reply:
+        async with session.post(
+            f"{assistant.url}/webhooks/twilio/webhook", data=params, headers=headers
+        ) as reply:
             assert reply.status == 200, await reply.text()
             root = ET.fromstring(await reply.text())
             return [m.text or "" for m in root.findall("Message")]
@@ -291,18 +303,25 @@ def test_the_direct_question_by_sms_and_a_typed_yes(assistant, send, engine):
     assert "988" in after[0] and "911" in after[0]
     conversation = conversation_of(phone)
     deadline = time.monotonic() + 20
-    while "urgent" not in (levels := [e["level"] for e in escalations.list_escalations(engine)
-                                      if e["conversation_id"] == conversation]):
+    while "urgent" not in (
+        levels := [
+            e["level"]
+            for e in escalations.list_escalations(engine)
+            if e["conversation_id"] == conversation
+        ]
+    ):
         assert time.monotonic() < deadline, f"no urgent escalation: {levels}"
         time.sleep(0.2)
 
 
 def test_with_the_database_gone_a_crisis_text_still_gets_the_crisis_reply(
-        trained_model, tmp_path, twilio_cloud):
+    trained_model, tmp_path, twilio_cloud
+):
     """The clinic's database fails under the running server: a signed urgent text is answered
     with the crisis reply (not claiming staff know), anything else gets a 503 for Twilio."""
-    running, processes = start_assistant(tmp_path, trained_model, with_action_server=False,
-                                         extra_env=twilio_cloud.env())
+    running, processes = start_assistant(
+        tmp_path, trained_model, with_action_server=False, extra_env=twilio_cloud.env()
+    )
     try:
         with sqlite3.connect(tmp_path / "assistant.db") as connection:
             connection.execute("DROP TABLE clinic_sms_messages")

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sms_webhooks import inbound, new_phone, post, signature
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 texts = st.text(max_size=2000) | st.text(alphabet=st.characters(max_codepoint=0x1F), max_size=50)
 
 
@@ -28,17 +29,29 @@ def test_any_signed_message_gets_an_answer_or_a_clear_4xx(assistant, twilio_clou
 
 
 @SETTINGS
-@given(fields=st.dictionaries(st.text(max_size=20), st.text(max_size=200), max_size=6),
-       forged=st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=40))  # a header
+@given(
+    fields=st.dictionaries(st.text(max_size=20), st.text(max_size=200), max_size=6),
+    forged=st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=40),
+)  # a header
 def test_anything_unsigned_or_forged_is_refused(assistant, fields, forged):
-    reply = requests.post(f"{assistant.url}/webhooks/twilio/webhook", data=fields,
-                          headers={"X-Twilio-Signature": forged} if forged else {}, timeout=60)
+    reply = requests.post(
+        f"{assistant.url}/webhooks/twilio/webhook",
+        data=fields,
+        headers={"X-Twilio-Signature": forged} if forged else {},
+        timeout=60,
+    )
     assert reply.status_code == 403, (fields, reply.status_code)
 
 
 def test_raw_junk_is_refused(assistant):
     for raw in (b"", b"\xff\xfe\x00junk", b"Body=%ZZ&From=%", secrets.token_bytes(2048)):
-        reply = requests.post(f"{assistant.url}/webhooks/twilio/webhook", data=raw,
-                              headers={"Content-Type": "application/x-www-form-urlencoded",
-                                       "X-Twilio-Signature": "x"}, timeout=60)
+        reply = requests.post(
+            f"{assistant.url}/webhooks/twilio/webhook",
+            data=raw,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": "x",
+            },
+            timeout=60,
+        )
         assert reply.status_code == 403
