@@ -20,7 +20,7 @@ fi
 
 .venv/bin/python -m clinic.profile
 .venv/bin/python scripts/validate_data.py
-echo "train: training $MODEL (about 8 minutes on 2 cores)"
+echo "train: training $MODEL (about 15 minutes on 2 cores)"
 start=$(date +%s)
 # --skip-validation: validate_data.py just ran `rasa data validate`, stricter than train's own.
 .venv/bin/rasa train --force --skip-validation --fixed-model-name assistant --out models \

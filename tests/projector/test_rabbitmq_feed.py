@@ -77,17 +77,21 @@ def test_events_waiting_in_the_queue_are_indexed_once_the_console_starts(
         for event in assistant.tracker(conversation_id)["events"]
     ]
     expected = [e["text"] for e in events if e["event"] in ("user", "bot") and e.get("text")]
-    # Rasa publishes them all, and once more (as after a redelivery), before the console runs.
-    asyncio.run(publish(queue, events + events))
+    # Rasa publishes them all, and once more (as after a redelivery), before the console runs;
+    # then one more conversation's message, indexed only after everything queued before it.
+    marker_id = f"rest-rabbit-marker-{uuid.uuid4().hex[:8]}"
+    first_user = next(e for e in events if e["event"] == "user")
+    marker = {**first_user, "sender_id": marker_id, "text": "the last message in the queue"}
+    asyncio.run(publish(queue, events + events + [marker]))
     engine = migrated_engine(f"sqlite:///{tmp_path / 'console.db'}")
     stop, ready = start_consumer(engine, Secret(RABBITMQ), queue)
     try:
         assert ready.wait(20), "the console did not connect to RabbitMQ on 127.0.0.1:5672"
         deadline = time.monotonic() + 20
-        while indexed_texts(engine, conversation_id) != expected and time.monotonic() < deadline:
+        while not indexed_texts(engine, marker_id) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert indexed_texts(engine, conversation_id) == expected
-        time.sleep(1)  # the duplicates have been drained too, and changed nothing
+        assert indexed_texts(engine, marker_id) == [marker["text"]]
+        # one consumer, in order: the duplicates before the marker were drained, changing nothing
         assert indexed_texts(engine, conversation_id) == expected
     finally:
         stop.set()
