@@ -23,7 +23,7 @@ import datetime as dt
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Iterable, Optional
 
@@ -49,6 +49,10 @@ ANSWERED, FALLBACK, OUT_OF_SCOPE, LOW_CONFIDENCE, CRISIS = (
     "crisis",
 )
 NOT_UNDERSTOOD = (FALLBACK, OUT_OF_SCOPE, LOW_CONFIDENCE)
+# Messages that are never "not understood", whatever the NLU made of them: an answer to the
+# contact form (a name, a time), and a message while staff held the conversation (a reply to a
+# person, which the assistant did not answer). Neither is a question to teach the assistant.
+FORM_ANSWER, WITH_STAFF = "form_answer", "with_staff"
 # Answered, but close to the FAQ gate of config.yml (intent similarity 0.4, answer 0.5): worth
 # a look. The intent's confidence is a similarity to training examples (0.5: a loose match).
 LOW_INTENT_CONFIDENCE_BELOW = 0.5
@@ -77,6 +81,7 @@ conversations = sa.Table(
     sa.Column("low_confidence", sa.Integer, nullable=False),
     sa.Column("crisis_rank", sa.SmallInteger, nullable=False),
     sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("active_form", sa.String(64)),  # the form the person is filling in, if any
     sa.Column("first_message", sa.String(PREVIEW_CHARS)),
     # What the person gave in the contact form (its slots): the latest name and phone or e-mail,
     # kept when the form clears its slots, so staff can name them and reach them.
@@ -246,6 +251,18 @@ def _describe_payload(data: dict[str, Any]) -> str:
     return "[buttons: " + ", ".join(buttons) + "]" if buttons else ""
 
 
+def _in_context(turn: Optional[Turn], summary: dict[str, Any]) -> Optional[Turn]:
+    """A user's message as what it was in its conversation: a form answer, or a message to
+    staff who held the conversation (a crisis stays a crisis)."""
+    if turn is None or turn.role != USER or turn.outcome == CRISIS:
+        return turn
+    if summary["paused"]:
+        return replace(turn, outcome=WITH_STAFF)
+    if summary.get("active_form"):
+        return replace(turn, outcome=FORM_ANSWER)
+    return turn
+
+
 def _new_summary(conversation_id: str, ts: float) -> dict[str, Any]:
     return {
         "conversation_id": conversation_id,
@@ -261,6 +278,7 @@ def _new_summary(conversation_id: str, ts: float) -> dict[str, Any]:
         "low_confidence": 0,
         "crisis_rank": 0,
         "paused": False,
+        "active_form": None,
         "first_message": None,
         "person_name": None,
         "person_contact": None,
@@ -273,6 +291,10 @@ def _fold(summary: dict[str, Any], event: dict[str, Any], turn: Optional[Turn]) 
         summary["paused"] = True
     elif kind == "resume":
         summary["paused"] = False
+    elif kind == "active_loop":
+        summary["active_form"] = event.get("name") or None
+    elif kind in ("restart", "session_started"):
+        summary["active_form"] = None
     elif kind == "slot":
         _fold_slot(summary, event.get("name"), event.get("value"))
     if turn is None:
@@ -334,7 +356,7 @@ def apply_events(connection: sa.engine.Connection, rows: Iterable[tuple[str, Any
         summary = summaries.setdefault(sender, _new_summary(sender, ts))
         if ts <= summary["last_event_ts"]:
             continue  # applied already (a rebuild, a retried batch, both sources)
-        turn = turn_of(sender, event)
+        turn = _in_context(turn_of(sender, event), summary)
         _fold(summary, event, turn)
         summary["last_event_ts"] = ts
         changed.add(sender)
