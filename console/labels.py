@@ -1,5 +1,5 @@
-"""Plain words for the codes staff would otherwise read: channels, crisis levels and categories,
-escalation outcomes, and a conversation's name (its channel, when it started and the name the
+"""Plain words for the codes staff would otherwise read: channels, FAQ topics (the catalogue's
+questions), crisis levels and categories, escalation outcomes, and a conversation's name (its channel, when it started and the name the
 person gave) instead of its id; and times in the clinic's time zone. The one place these codes
 get their words; templates use the filters `register` adds.
 """
@@ -7,12 +7,15 @@ get their words; templates use the filters `register` adds.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional
 
+import yaml
 from flask import Flask
 
 from clinic import escalations
 from clinic.db import utc_now
+from clinic.profile import PROJECT_ROOT
 from crisis.levels import CHECK, CONCERN, NONE, URGENT
 
 CHANNELS = {"webchat": "Web chat", "twilio": "SMS", "rest": "REST API"}
@@ -38,6 +41,21 @@ OUTCOMES = {
     escalations.NOT_REACHED: "could not reach the person",
     escalations.EMERGENCY_SERVICES: "emergency services called",
 }
+
+
+CATALOGUE = PROJECT_ROOT / "faq-catalogue.yml"
+
+
+@lru_cache(maxsize=1)
+def topic_titles() -> dict[str, str]:
+    """Each FAQ topic's question as the catalogue asks it: the topic's name for staff."""
+    topics = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))["topics"]
+    return {topic["id"]: topic["question"] for topic in topics}
+
+
+def topic_name(code: Optional[str]) -> str:
+    """`vs_antidepressants` → "How is ketamine different from traditional antidepressants?"."""
+    return topic_titles().get(code or "", _plain(code))
 
 
 def _plain(code: Optional[str]) -> str:
@@ -91,6 +109,7 @@ def register(app: Flask, timezone: Callable[[], dt.tzinfo]) -> None:
     app.add_template_filter(level_name)
     app.add_template_filter(category_name)
     app.add_template_filter(outcome_name)
+    app.add_template_filter(topic_name)
     app.add_template_filter(lambda c: conversation_name(c, timezone()), "conversation_name")
     app.add_template_filter(lambda moment: clinic_time(moment, timezone()), "clinic_time")
     app.jinja_env.globals["escalation_outcomes"] = OUTCOMES

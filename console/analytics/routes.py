@@ -27,6 +27,7 @@ from console.analytics.queries import (
     top_topics,
 )
 from console.auth import accounts
+from console.labels import topic_name
 
 blueprint = Blueprint("analytics", __name__)
 
@@ -94,7 +95,7 @@ def build_charts(
             label_every=2,
             unit="%",
         ),
-        "topics": charts.bars([(topic, count, "series-0") for topic, count in topics]),
+        "topics": charts.bars([(topic_name(topic), count, "series-0") for topic, count in topics]),
         "escalations": charts.columns(
             week_names,
             [(level, f"bar-{level}", weekly[level]) for level in (URGENT, CONCERN)],

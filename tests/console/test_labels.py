@@ -33,3 +33,12 @@ def test_levels_and_categories_are_in_plain_words():
     assert labels.category_name("self_harm") == "self-harm"
     assert labels.category_name("something_new") == "something new"  # never a raw code
     assert labels.channel_name("twilio") == "SMS" and labels.channel_name(None) == "unknown channel"
+
+
+def test_a_topic_is_named_by_the_catalogues_question():
+    assert (
+        labels.topic_name("vs_antidepressants") == "How is ketamine different from antidepressants?"
+    )
+    assert labels.topic_name("session_length") == "How long does one infusion session take?"
+    assert labels.topic_name("a_topic_not_in_the_catalogue") == "a topic not in the catalogue"
+    assert labels.topic_name(None) == ""
