@@ -7,6 +7,7 @@ from console.admin import retention  # noqa: F401
 from console.auth import accounts  # noqa: F401
 from console.contact_requests import queries as contact_requests  # noqa: F401
 from console.conversations import queries as conversations  # noqa: F401
+from console.teaching import queries as teaching  # noqa: F401
 from crisis import sweep  # noqa: F401
 from projector import index  # noqa: F401
 

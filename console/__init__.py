@@ -85,11 +85,21 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
     from console.conversations import routes as conversations
     from console.conversations import takeover
     from console.escalations import routes as escalations
+    from console.teaching import routes as teaching
 
     labels.register(app, lambda: current_profile().hours.timezone)
     # auth first: its guard (every request, before any feature's) loads the user, checks the
     # CSRF token and sends anyone not logged in to the login page.
-    for feature in (auth, escalations, takeover, conversations, admin, contact_requests, analytics):
+    for feature in (
+        auth,
+        escalations,
+        takeover,
+        conversations,
+        teaching,
+        admin,
+        contact_requests,
+        analytics,
+    ):
         app.register_blueprint(feature.blueprint)
     app.extensions["login_attempts"] = auth.AttemptsPerAddress(
         burst=app.config.get("LOGIN_BURST", 10), per_minute=app.config.get("LOGIN_PER_MINUTE", 10)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
 from scipy import sparse
@@ -113,11 +113,14 @@ def group_similar(
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}(/[a-z0-9_]{1,64})?$")
 
 
-def nlu_yaml(intent: str, examples: Iterable[str]) -> str:
-    """Rasa NLU training data (version 3.1) with `examples` for `intent` (like `faq/parking`)."""
-    if not INTENT_NAME.match(intent):
-        raise ValueError(f"{intent!r} is not an intent name like faq/parking or out_of_scope")
-    seen = dict.fromkeys(" ".join(e.split()) for e in examples if e.strip())
-    lines = ['version: "3.1"', "nlu:", f"- intent: {intent}", "  examples: |"]
-    lines += [f"    - {example}" for example in seen]
+def nlu_yaml(examples_by_intent: Mapping[str, Iterable[str]]) -> str:
+    """Rasa NLU training data (version 3.1): for each intent (like `faq/parking`) its examples,
+    each on one line, each once."""
+    lines = ['version: "3.1"', "nlu:"]
+    for intent, examples in examples_by_intent.items():
+        if not INTENT_NAME.match(intent):
+            raise ValueError(f"{intent!r} is not an intent name like faq/parking or out_of_scope")
+        seen = dict.fromkeys(" ".join(e.split()) for e in examples if e.strip())
+        lines += [f"- intent: {intent}", "  examples: |"]
+        lines += [f"    - {example}" for example in seen]
     return "\n".join(lines) + "\n"

@@ -37,6 +37,7 @@ from console.conversations import queries as conversations
 from console.conversations.queries import AnnotationError, Cursor, Filters
 from console.conversations.takeover import live_state
 from console.privacy import group_similar, mask_contacts, mask_fields, nlu_yaml, spreadsheet_safe
+from console.teaching import queries as teaching
 
 blueprint = Blueprint("conversations", __name__)
 EXPORT_LIMIT = 10_000
@@ -226,7 +227,8 @@ def _export_record(row: dict[str, Any]) -> dict[str, Any]:
 
 @blueprint.route("/not-understood")
 def not_understood() -> Any:
-    """Messages that fell back or were answered unsure, grouped by similarity, with counts."""
+    """Messages that fell back or were answered unsure, grouped by similarity, with counts;
+    not those staff have taught already."""
     try:
         days = int(request.args.get("days", 30))
     except ValueError:
@@ -234,6 +236,8 @@ def not_understood() -> Any:
     days = days if days in NOT_UNDERSTOOD_DAYS else 30
     since = utc_now() - dt.timedelta(days=days)
     messages = conversations.not_understood_messages(g.engine, since)
+    taught = teaching.taught_turn_ids(g.engine, [m["id"] for m in messages])
+    messages = [m for m in messages if m["id"] not in taught]
     mask_fields(messages, "text")
     groups = group_similar(messages, lambda m: m["text"])
     accounts.audit(g.engine, g.user.username, "view_not_understood", f"{len(messages)} messages")
@@ -261,7 +265,7 @@ def export_training_data() -> Any:
         flash("Choose at least one message to export.")
         return redirect(url_for(".not_understood"))
     try:
-        body = nlu_yaml(intent, (mask_contacts(m["text"]) for m in messages))
+        body = nlu_yaml({intent: [mask_contacts(m["text"]) for m in messages]})
     except ValueError as error:
         flash(str(error))
         return redirect(url_for(".not_understood"))

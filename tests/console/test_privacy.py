@@ -58,10 +58,10 @@ def test_similar_messages_share_a_group_and_the_largest_comes_first():
 
 
 def test_training_data_is_valid_rasa_yaml_with_each_example_once():
-    text = nlu_yaml("faq/parking", ["where do I  park?", "where do I park?", "it's: here"])
+    text = nlu_yaml({"faq/parking": ["where do I  park?", "where do I park?", "it's: here"]})
     data = yaml.safe_load(text)
     assert data["version"] == "3.1"
     assert data["nlu"][0]["intent"] == "faq/parking"
     assert data["nlu"][0]["examples"] == "- where do I park?\n- it's: here\n"
     with pytest.raises(ValueError):
-        nlu_yaml("faq/x\n- intent: evil", ["a"])
+        nlu_yaml({"faq/x\n- intent: evil": ["a"]})
