@@ -40,14 +40,7 @@ class LeaseQueue:
         *conditions: sa.ColumnElement,
     ) -> bool:
         """Take the row when it is free and meets `conditions`: True for exactly one taker."""
-        return (
-            connection.execute(
-                self.table.update()
-                .where(self.key == key, self.free(now), *conditions)
-                .values({self.lease_until: now + lease})
-            ).rowcount
-            == 1
-        )
+        return self.renew(connection, key, now, lease, self.free(now), *conditions)
 
     def renew(
         self,
@@ -57,15 +50,10 @@ class LeaseQueue:
         lease: dt.timedelta,
         *conditions: sa.ColumnElement,
     ) -> bool:
-        """Keep a row one holds (so it is never taken over while its worker is alive)."""
-        return (
-            connection.execute(
-                self.table.update()
-                .where(self.key == key, *conditions)
-                .values({self.lease_until: now + lease})
-            ).rowcount
-            == 1
-        )
+        """Hold the row `lease` longer, when it meets `conditions` (a worker alive renews what it
+        holds, so it is never taken over)."""
+        update = self.table.update().where(self.key == key, *conditions)
+        return connection.execute(update.values({self.lease_until: now + lease})).rowcount == 1
 
     def let_go(self, connection: sa.engine.Connection, key: Any, **values: Any) -> None:
         """Give the row back (done, or to try again later), with the other `values` to set."""
