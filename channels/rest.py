@@ -26,7 +26,6 @@ address stays the same. What differs from Rasa's:
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import math
@@ -99,8 +98,7 @@ class RestInput(InputChannel):
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if token is not None:
-                given = request.headers.get("Authorization", "")
-                if not hmac.compare_digest(given.encode(), f"Bearer {token.reveal()}".encode()):
+                if not token.is_bearer_of(request.headers.get("Authorization")):
                     return _error(
                         401,
                         "Unauthorized: this channel needs its bearer token.",

@@ -31,7 +31,6 @@ member's reply carries `metadata: {"staff": NAME}`, and so do the `pause` and `r
 
 from __future__ import annotations
 
-import hmac
 import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -147,8 +146,7 @@ class StaffInput(InputChannel):
                     "The staff API is off on this server: set "
                     "CLINIC_STAFF_API_TOKEN for it and for the console.",
                 )
-            sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-            if not (sent and hmac.compare_digest(sent.encode(), token.reveal().encode())):
+            if not token.is_bearer_of(request.headers.get("Authorization")):
                 return _error(
                     401,
                     "Not authorised: a valid bearer token is needed.",

@@ -14,7 +14,6 @@ ${CLINIC_ACTION_TOKEN}`). `GET /health` stays open for probes; it says nothing a
 from __future__ import annotations
 
 import argparse
-import hmac
 import logging
 import sys
 from typing import Optional, Sequence
@@ -44,14 +43,12 @@ def action_token() -> Secret:
 def action_app(token: Secret) -> Sanic:
     """rasa_sdk's application for the `actions` package, behind the shared secret."""
     app = create_app("actions", cors_origins=None)
-    expected = f"Bearer {token.reveal()}".encode()
 
     @app.on_request
     async def require_token(request: Request) -> Optional[response.HTTPResponse]:
         if request.path in OPEN_PATHS:
             return None
-        sent = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(sent, expected):
+        if not token.is_bearer_of(request.headers.get("Authorization")):
             return response.json(
                 {"error": "This action server answers only its Rasa server."}, status=401
             )

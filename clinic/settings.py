@@ -11,6 +11,7 @@ needs them (`LocalKey.get`).
 from __future__ import annotations
 
 import functools
+import hmac
 import math
 import os
 import secrets
@@ -66,6 +67,11 @@ class Secret:
         return "Secret('**********')"
 
     __str__ = __repr__
+
+    def is_bearer_of(self, authorization: Optional[str]) -> bool:
+        """Whether an Authorization header is exactly `Bearer <this secret>` (constant time)."""
+        expected = f"Bearer {self._value}".encode()
+        return hmac.compare_digest((authorization or "").encode(), expected)
 
 
 @dataclass(frozen=True)

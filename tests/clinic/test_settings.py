@@ -123,3 +123,18 @@ def test_unset_the_rest_channel_without_a_token_stays_closed(unset_environment):
     assert reply.status == 503
     assert b"CLINIC_REST_TOKEN" in reply.body
     assert received == []
+
+
+def test_a_bearer_token_matches_only_exactly():
+    token = settings.Secret(secrets.token_hex(32))
+    assert token.is_bearer_of(f"Bearer {token.reveal()}")
+    for header in (
+        None,
+        "",
+        token.reveal(),
+        f"bearer {token.reveal()}",
+        f"Bearer {token.reveal()} ",
+        f"Bearer  {token.reveal()}",
+        "Bearer é" + token.reveal()[2:],
+    ):
+        assert not token.is_bearer_of(header), header
