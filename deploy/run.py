@@ -30,7 +30,10 @@ ACTION_TOKEN_PATH = PROJECT_ROOT / "var" / "action-server.key"
 
 
 def _port(variable: str, default: int) -> int:
-    return int(os.environ.get(variable) or default)
+    raw = os.environ.get(variable) or str(default)
+    if not raw.isdecimal() or not 0 < int(raw) < 65536:
+        raise settings.SettingsError(f"{variable}: {raw!r} is not a port number")
+    return int(raw)
 
 
 def _environment(scaled: bool) -> Dict[str, str]:
