@@ -3,12 +3,16 @@ Ctrl-C stops them all."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
 
+import pytest
 import requests
 
+from clinic.settings import SettingsError
+from deploy import run
 from support import ROOT, VENV_BIN, free_port
 
 
@@ -70,3 +74,12 @@ def test_make_run_starts_every_server_and_ctrl_c_stops_them(tmp_path, trained_mo
         except requests.ConnectionError:
             continue
         raise AssertionError(f"port {port} still answers after Ctrl-C")
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "65536", "-1", "80.5"])
+def test_a_port_that_is_not_one_stops_the_start_in_one_line(monkeypatch, value):
+    monkeypatch.setenv("DEMO_PORT", value)
+    with pytest.raises(SettingsError, match=f"DEMO_PORT: '{re.escape(value)}' is not a port"):
+        run._port("DEMO_PORT", 8080)
+    monkeypatch.setenv("DEMO_PORT", "8081")
+    assert run._port("DEMO_PORT", 8080) == 8081
