@@ -53,6 +53,8 @@ NOT_UNDERSTOOD = (FALLBACK, OUT_OF_SCOPE, LOW_CONFIDENCE)
 # contact form (a name, a time), and a message while staff held the conversation (a reply to a
 # person, which the assistant did not answer). Neither is a question to teach the assistant.
 FORM_ANSWER, WITH_STAFF = "form_answer", "with_staff"
+FORM_SUFFIX = "_form"  # the domain's forms (contact_form); other loops, like the two-stage
+# fallback's, are not forms (tests/test_training_data.py checks the names)
 # Answered, but close to the FAQ gate of config.yml (intent similarity 0.4, answer 0.5): worth
 # a look. The intent's confidence is a similarity to training examples (0.5: a loose match).
 LOW_INTENT_CONFIDENCE_BELOW = 0.5
@@ -252,13 +254,14 @@ def _describe_payload(data: dict[str, Any]) -> str:
 
 
 def _in_context(turn: Optional[Turn], summary: dict[str, Any]) -> Optional[Turn]:
-    """A user's message as what it was in its conversation: a form answer, or a message to
-    staff who held the conversation (a crisis stays a crisis)."""
+    """A user's message as what it was in its conversation: a message to staff who held the
+    conversation, or an answer to a form that NLU did not read as a question (a name, a time);
+    a question answered during a form stays answered, a crisis stays a crisis."""
     if turn is None or turn.role != USER or turn.outcome == CRISIS:
         return turn
     if summary["paused"]:
         return replace(turn, outcome=WITH_STAFF)
-    if summary.get("active_form"):
+    if (summary.get("active_form") or "").endswith(FORM_SUFFIX) and turn.outcome in NOT_UNDERSTOOD:
         return replace(turn, outcome=FORM_ANSWER)
     return turn
 

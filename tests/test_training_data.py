@@ -81,6 +81,14 @@ def test_no_example_is_given_two_intents(training):
             assert other == intent, f"{example!r} is in both {other} and {intent}"
 
 
+def test_every_form_is_named_as_the_console_s_index_reads_forms(domain):
+    """projector/index.py tells a form's answers by the active loop's name (`*_form`); the
+    two-stage fallback is a loop too, and its messages are questions."""
+    from projector.index import FORM_SUFFIX
+
+    assert domain.get("forms") and all(name.endswith(FORM_SUFFIX) for name in domain["forms"])
+
+
 def test_every_response_placeholder_is_a_profile_value_or_a_slot(domain, profile_values):
     for variations in domain["responses"].values():
         for variation in variations:

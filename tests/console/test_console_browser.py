@@ -230,7 +230,9 @@ def test_staff_filter_open_and_export_conversations(browser, assistant, console_
         rows.first.get_by_role("link").click()
         expect(page.get_by_role("heading", name="Messages")).to_be_visible()
         expect(page.locator(".turn.user .text").first).to_have_text(xss)
-        expect(page.locator(".turn.user").nth(1)).to_contain_text("session_length")
+        expect(page.locator(".turn.user").nth(1)).to_contain_text(
+            "How long does one infusion session take?"
+        )
         page.get_by_label("New tag").fill("follow up")
         page.get_by_role("button", name="Add tag").click()
         expect(page.get_by_role("status")).to_contain_text("Tagged “follow up”.")

@@ -60,8 +60,11 @@ def test_form_answers_and_messages_to_staff_are_never_not_understood(tmp_path):
         user("can someone call me back", 1.0, "request_contact", 0.9),
         {"event": "active_loop", "timestamp": 2.0, "name": "contact_form"},
         user("jordan ellis", 3.0),
+        user("how long is a session", 3.5, "faq", 0.9),  # a question during the form
         {"event": "active_loop", "timestamp": 4.0, "name": None},
+        {"event": "active_loop", "timestamp": 4.5, "name": "action_two_stage_fallback"},
         user("qwerty uiop", 5.0),
+        {"event": "active_loop", "timestamp": 5.5, "name": None},
         {"event": "pause", "timestamp": 6.0},
         user("ok thank you so much", 7.0),
         user("i want to end my life", 8.0, "faq", 0.5, level="urgent"),
@@ -75,6 +78,7 @@ def test_form_answers_and_messages_to_staff_are_never_not_understood(tmp_path):
         stored = dict(connection.execute(sa.select(turns.c.text, turns.c.outcome)).all())
         summary = connection.execute(sa.select(conversations)).mappings().one()
     assert stored["jordan ellis"] == FORM_ANSWER
+    assert stored["how long is a session"] == ANSWERED
     assert stored["ok thank you so much"] == WITH_STAFF
     assert stored["i want to end my life"] == CRISIS
     assert (summary["not_understood"], summary["active_form"], summary["paused"]) == (
