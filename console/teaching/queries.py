@@ -146,7 +146,7 @@ def teach_not_understood(
     """Give messages of the "not understood" list a label; how many examples were saved."""
     label = _check_label(label)
     with engine.begin() as connection:
-        chosen = [_user_turn(connection, turn_id) for turn_id in turn_ids]
+        chosen = [_user_turn(connection, turn_id) for turn_id in dict.fromkeys(turn_ids)]
         if any(turn["outcome"] not in NOT_UNDERSTOOD for turn in chosen):
             raise TeachingError("Only messages of the not understood list can be taught here.")
         for turn in chosen:
