@@ -17,14 +17,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 from urllib.parse import parse_qs
 
-import pytest
 import requests
 import yaml
 
@@ -282,10 +280,16 @@ def _twilio_handler(cloud: "TwilioCloud"):
 
 
 def start_demo(assistant_url: str) -> tuple:
+    """The demo clinic page (deploy/launcher.py, as `make run` starts it): (its URL, its
+    process, which `stop([process])` stops)."""
     port = free_port()
-    process = subprocess.Popen(
+    logs = Path(tempfile.mkdtemp(prefix="demo-"))
+    atexit.register(shutil.rmtree, logs, True)
+    server = launcher.Server(
+        "demo",
+        port,
         [
-            VENV_BIN / "python",
+            str(VENV_BIN / "python"),
             "-m",
             "demo.server",
             "--port",
@@ -293,19 +297,13 @@ def start_demo(assistant_url: str) -> tuple:
             "--assistant-url",
             assistant_url,
         ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        logs / "demo.log",
+        "/",
     )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(url, timeout=2).ok:
-                return url, process
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the demo server did not start:\n{process.stdout.read()}")
-        time.sleep(0.2)
+    server.start(dict(os.environ))
+    try:
+        launcher.wait_ready([server], logs, timeout=30)
+    except BaseException:
+        server.stop()
+        raise
+    return f"{server.url}/", server.process
