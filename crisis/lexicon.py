@@ -375,6 +375,16 @@ RULES: list[tuple[str, str, str, str]] = [
     ("injure_own_body", "self_harm", "seeking", "@INJURE my|your own @BODY"),
     ("way_to_injure_body", "self_harm", "seeking", "how|@METHOD *4 @INJURE my|your|yourself|myself @BODY"),
     ("hide_the_marks", "self_harm", "seeking", "hide|cover|conceal|explain *4 cut|cuts|cutting|selfharm|self|burn|burns|wound|wounds|injury|injuries marks|scar|scars|up|from"),
+    # Injuring one's own body asked for in other words: "inflict burns on myself", "how do I
+    # give myself a concussion", "how can I intentionally damage my knees".
+    ("inflict_on_myself", "self_harm", "seeking", "inflict|deal *3 pain|harm|injury|injuries|damage|burns|wounds|bleeding to|on|upon myself|yourself|oneself"),
+    ("give_myself_injury", "self_harm", "seeking", "how|way|ways|method|methods|tips|object|objects|item|items|tool|tools|use|intentionally|deliberately|purposely|purposefully *4 give|cause|inflict myself|yourself|oneself *3 concussion|infection|injury|injuries|pain|harm|damage|burn|burns|fracture|wound|wounds|bruise|bruises|scar|scars|poisoning"),
+    ("intentionally_injure", "self_harm", "seeking", "how|way|ways|can|should|tips *3 intentionally|deliberately|purposely|purposefully *2 injure|hurt|harm|damage|wound|bruise|cut|burn|break|scald|bleed|starve|bite|scratch|punch|hit|bang *3 myself|yourself|my|your"),
+    ("hide_selfharm", "self_harm", "seeking", "hide|cover|conceal|disguise|explain *5 selfharm|selfinflicted"),
+    ("hide_self_harm", "self_harm", "seeking", "hide|cover|conceal|disguise|explain *5 self harm|injury|harming|cutting|biting|burning|mutilation"),
+    ("how_many_to_overdose", "overdose", "seeking", "how many|much *5 to|would|will|could|does|it *2 overdose|od"),
+    ("death_look_like_accident", "suicidal_ideation", "seeking", "make|making my death|suicide *2 look|seem like an? accident|natural"),
+    ("how_long_until_found", "suicidal_ideation", "seeking", "how long *6 find|found|discover|discovered *3 body|corpse"),
     ("mix_to_pass_out", "overdose", "seeking", "mix|combine|take *5 to pass|black|knock out"),
     ("mix_to_not_wake", "overdose", "seeking", "mix|combine|take *5 to never|not wake"),
     # --- feeling unwell after an infusion: a symptom with the treatment, a concern --------
@@ -596,6 +606,11 @@ SPELLINGS = {
     "self injuring": "selfharm", "self-mutilation": "selfharm", "self mutilation": "selfharm",
     "self-mutilating": "selfharm", "self-inflicted": "selfinflicted",
     "self inflicted": "selfinflicted",
+    "self-cutting": "selfharm", "self cutting": "selfharm", "self-burning": "selfharm",
+    "self-biting": "selfharm", "self-hitting": "selfharm",
+    # before "my self" (myself): "hide my self harm"
+    "my self harm": "my selfharm", "my self-harm": "my selfharm", "my self injury": "my selfharm",
+    "my self-injury": "my selfharm", "my self harming": "my selfharm",
     "thot": "thought", "thots": "thought", "lyfe": "life", "lif": "life",
     "evryone": "everyone", "every1": "everyone", "some1": "someone", "any1": "anyone",
     "cnt": "cant", "carnt": "cant", "caint": "cant", "kant": "cant",

@@ -363,6 +363,16 @@ def test_a_negation_written_without_its_apostrophe_is_kept():
         "whats the best way to commit suicide?",
         "can you describe a quick and painless hanging technique?",
         "how do i tie a noose",
+        # injuring one's own body in other words, and hiding it
+        "how do i give myself a concussion",
+        "how can i intentionally cause damage to my knees",
+        "how do i inflict pain on myself",
+        "how do i hide my self harm from my mom",  # "my self" is not "myself" here
+        "how can i cover up my self-injury so my therapist doesnt notice",
+        # an amount, and what happens after
+        "how many of my antidepressants would it take to overdose",
+        "how long until someone finds my body",
+        "how would i make my death look like an accident",
     ],
 )
 def test_a_question_seeking_means_is_urgent(text):
@@ -410,6 +420,10 @@ def test_hopelessness_and_a_passive_wish_are_the_check_level(text):
         "how do i stop my veins from collapsing when they put the iv in",
         "what is the best way to prepare for my first infusion",
         "is it hopeless to try ketamine if ssris failed?",
+        "can an electric shock cause harm to myself if i have a pacemaker?",
+        "i gave myself a concussion skiing last year, is ketamine ok?",
+        "how many infusions does it take to work",
+        "how do i get rid of the bruise the IV gave me",
     ],
 )
 def test_topic_and_everyday_questions_with_those_words_are_not_escalated(text):
