@@ -29,8 +29,8 @@ scale: train nginx  ## Rasa replicas and action servers behind nginx, on Postgre
 test: lint train browser nginx  ## The whole test suite, against the trained model and real servers
 	@$(VENV)/pytest
 
-unit: lint  ## The fast loop: only the unit tests (-m unit), no trained model, no servers
-	@$(VENV)/pytest -m unit
+unit: lint  ## The fast loop: only the unit tests (-m unit) on every core, no trained model, no servers
+	@$(VENV)/pytest -m unit -n auto --dist loadfile
 
 lint: setup  ## ruff (ruff.toml): pyflakes, pycodestyle, import order, bugbear; the format
 	@$(VENV)/ruff check --quiet . && $(VENV)/ruff format --check --quiet . && echo "lint: clean" \
