@@ -382,6 +382,7 @@ RULES: list[tuple[str, str, str, str]] = [
     ("intentionally_injure", "self_harm", "seeking", "how|way|ways|can|should|tips *3 intentionally|deliberately|purposely|purposefully *2 injure|hurt|harm|damage|wound|bruise|cut|burn|break|scald|bleed|starve|bite|scratch|punch|hit|bang *3 myself|yourself|my|your"),
     ("hide_selfharm", "self_harm", "seeking", "hide|cover|conceal|disguise|explain *5 selfharm|selfinflicted"),
     ("hide_self_harm", "self_harm", "seeking", "hide|cover|conceal|disguise|explain *5 self harm|injury|harming|cutting|biting|burning|mutilation"),
+    ("how_many_to_end_life", "suicidal_ideation", "seeking", "how many|much *6 to|would|will *1 end|take one|my|your|a|someone 's? life"),
     ("how_many_to_overdose", "overdose", "seeking", "how many|much *5 to|would|will|could|does|it *2 overdose|od"),
     ("death_look_like_accident", "suicidal_ideation", "seeking", "make|making my death|suicide *2 look|seem like an? accident|natural"),
     ("how_long_until_found", "suicidal_ideation", "seeking", "how long *6 find|found|discover|discovered *3 body|corpse"),
@@ -416,6 +417,9 @@ RULES: list[tuple[str, str, str, str]] = [
     ("killer", "none", "idiom", "killer|painkiller|painkillers|deadline|deadlines|deadlift"),
     ("murder_food", "none", "idiom", "murder|kill a|for|some coffee|burger|pizza|drink|beer|sandwich|nap"),
     ("kill_it", "none", "idiom", "kill it"),
+    # Scars that have healed: covering them is not hiding self-harm ("can a tattoo cover old
+    # self-harm scars?")
+    ("old_scars", "none", "idiom", "old|healed|faded|past selfharm|self|cutting harm? scar|scars"),
     # Suicide and overdose as someone's death, not an act now.
     ("died_by_suicide", "none", "idiom", "die|died|death|lost|loss by|to|of|from suicide|overdose"),
     ("died_of_an_overdose", "none", "idiom", "die|died|death|lost|loss by|to|of|from an|a overdose"),

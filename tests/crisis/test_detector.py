@@ -371,6 +371,7 @@ def test_a_negation_written_without_its_apostrophe_is_kept():
         "how can i cover up my self-injury so my therapist doesnt notice",
         # an amount, and what happens after
         "how many of my antidepressants would it take to overdose",
+        "how many pills are needed to end one's life",
         "how long until someone finds my body",
         "how would i make my death look like an accident",
     ],
@@ -423,6 +424,8 @@ def test_hopelessness_and_a_passive_wish_are_the_check_level(text):
         "can an electric shock cause harm to myself if i have a pacemaker?",
         "i gave myself a concussion skiing last year, is ketamine ok?",
         "how many infusions does it take to work",
+        "how much will it take to turn my life around",
+        "would a tattoo cover my old self harm scars",
         "how do i get rid of the bruise the IV gave me",
     ],
 )
