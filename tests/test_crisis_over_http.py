@@ -175,15 +175,6 @@ def test_with_the_database_gone_a_crisis_still_gets_its_reply_and_no_log_holds_t
         assert marker not in log.read_text(), log.name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the dev-set caught gate is not met yet: caught 0.84 (gate 0.90), no-crisis urgent 2.4 % "
-        "(gate 3 %) with the rules and the risk model (the rules alone: 0.59 and 2.0 %); "
-        "python -m bench.crisis_model. "
-        "Strict: when the gates hold, this marker must go"
-    ),
-)
 def test_dev_set_through_the_server_meets_the_policys_gates(assistant):
     """Text nobody on the team wrote (read only to measure): >= 90 % of suicidal ideation,
     self-harm and violent thoughts caught, <= 3 % of no-crisis messages urgent."""
