@@ -2,7 +2,7 @@
 migrations in `clinic/migrations/` build and are tested against. A module that declares a table
 is listed here, so no table exists only when its module happens to be imported."""
 
-from clinic import db, escalations, sms  # noqa: F401  (each declares tables on db.metadata)
+from clinic import answers, db, escalations, sms  # noqa: F401  (each declares tables on db.metadata)
 from console.admin import retention  # noqa: F401
 from console.auth import accounts  # noqa: F401
 from console.contact_requests import queries as contact_requests  # noqa: F401

@@ -5,6 +5,12 @@ supplies those values from the clinic profile, inside the Rasa server itself, so
 response (the crisis reply included) is complete even when the action server is down.
 Configured in `endpoints.yml` as `nlg: type: components.profile_nlg.ProfileNLG`.
 
+An FAQ answer staff reworded in the console and an administrator approved is served in place of
+the domain's text, within seconds and without retraining (clinic/answers.py, read from the
+clinic database): on SMS its SMS variant if it has one, else its text for every channel. The
+rest of the domain's response (buttons, metadata) stays, and the profile's values are filled in
+as ever. The crisis reply, its footers and the direct question are never reworded.
+
 It also carries the crisis policy's rules for every reply (crisis-policy.md §1, §3):
 - `{staff_alert_note}` in the crisis reply says when staff will see the alert, from the
   clinic's hours at the moment it is sent;
@@ -24,6 +30,7 @@ from rasa.shared.core.events import BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from clinic.answers import ApprovedTexts
 from clinic.db import utc_now
 from clinic.profile import ClinicProfile, load_profile
 from crisis import session
@@ -60,12 +67,18 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
         domain: Optional[Domain] = None,
         profile: Optional[ClinicProfile] = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        approved_texts: Optional[ApprovedTexts] = None,
     ) -> None:
         domain = domain or Domain.empty()
         super().__init__(domain.responses)
         self.profile = profile or load_profile()
         self.profile_values = self.profile.template_values()
         self.clock = clock
+        if approved_texts is None and endpoint_config is not None:
+            # Made by the Rasa server (endpoints.yml): its clinic database's approved texts.
+            # Made in code without them (a test, the web chat's greeting): the domain's alone.
+            approved_texts = ApprovedTexts()
+        self.approved_texts = approved_texts
 
     def _response_variables(
         self, filled_slots: Optional[Dict[Text, Any]], kwargs: Dict[Text, Any]
@@ -80,6 +93,8 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
         output_channel: Text,
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
+        if self.approved_texts is not None:
+            await self.approved_texts.refresh_if_stale()
         if utter_action == CRISIS_REPLY:
             kwargs.setdefault(STAFF_ALERT_NOTE, self._staff_alert_note(output_channel))
         if utter_action == CHECK_QUESTION and self._asked_or_flagged(tracker):
@@ -94,6 +109,16 @@ class ProfileNLG(TemplatedNaturalLanguageGenerator):
             if line and line.get("text"):
                 message["text"] = f"{message['text']}\n\n{line['text']}"
         return message
+
+    def _random_response_for(
+        self, utter_action: Text, output_channel: Text, filled_slots: Dict[Text, Any]
+    ) -> Optional[Dict[Text, Any]]:
+        """The domain's response, with its text reworded where an approved text replaces it."""
+        response = super()._random_response_for(utter_action, output_channel, filled_slots)
+        if response is None or self.approved_texts is None or utter_action in NO_FOOTER:
+            return response  # the crisis layer's words are the domain's, always
+        text = self.approved_texts.text_for(utter_action, output_channel)
+        return response if text is None else {**response, "text": text}
 
     def _with_hours(self, slots: Dict[Text, Any]) -> Dict[Text, Any]:
         """The slots, with `clinic_open` and `next_opening` from the profile's hours where

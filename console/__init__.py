@@ -9,8 +9,9 @@ view of health information is written to the audit log (`console.auth.accounts`)
 One subpackage per feature, each with its blueprint (`routes`), its queries where it has any,
 and its templates in `templates/<feature>/`: `auth` (log-in, log-out, one's own password, the
 accounts, the guard), `escalations` (the queue, the first screen), `conversations` (list,
-search, transcript, take-over, not understood), `contact_requests`, `analytics` (with its
-charts) and `admin` (accounts, the audit log, retention). Shared by several: `labels` (plain
+search, transcript, take-over, not understood), `teaching`, `answers` (FAQ answers reworded
+and approved, served without retraining), `contact_requests`, `analytics` (with its charts) and
+`admin` (accounts, the audit log, retention). Shared by several: `labels` (plain
 words for codes, the templates' filters), `privacy` (masking), `templates/base.html`. The
 conversation index the pages read is built by the projector (`projector/`), a process of its
 own that `python -m console run` also runs in a thread.
@@ -80,6 +81,7 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
     from console import labels
     from console.admin import routes as admin
     from console.analytics import routes as analytics
+    from console.answers import routes as answers
     from console.auth import routes as auth
     from console.contact_requests import routes as contact_requests
     from console.conversations import routes as conversations
@@ -96,6 +98,7 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
         takeover,
         conversations,
         teaching,
+        answers,
         admin,
         contact_requests,
         analytics,

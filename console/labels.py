@@ -47,10 +47,17 @@ CATALOGUE = PROJECT_ROOT / "faq-catalogue.yml"
 
 
 @lru_cache(maxsize=1)
+def catalogue_topics() -> dict[str, dict[str, Any]]:
+    """The catalogue's topics by id, in its order: each with its question, its facts and the
+    profile fields its answer uses."""
+    topics = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))["topics"]
+    return {topic["id"]: topic for topic in topics}
+
+
+@lru_cache(maxsize=1)
 def topic_titles() -> dict[str, str]:
     """Each FAQ topic's question as the catalogue asks it: the topic's name for staff."""
-    topics = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))["topics"]
-    return {topic["id"]: topic["question"] for topic in topics}
+    return {topic: entry["question"] for topic, entry in catalogue_topics().items()}
 
 
 def topic_name(code: Optional[str]) -> str:

@@ -1,7 +1,8 @@
 """A bounded property-based fuzz (hypothesis) of the staff console's forms, through Flask's test
 client: every POST route — /login, /logout, one's own password, acknowledge and resolve an
 escalation, a request's status, a conversation's annotations, the not-understood export,
-teaching, the take-over forms and every admin form — gets arbitrary values in every field (any Unicode text
+teaching, an answer's new wording (propose, approve, reject, revert), the take-over forms and
+every admin form — gets arbitrary values in every field (any Unicode text
 with control characters, emoji and other scripts; strings up to 5000 characters; raw bytes,
 invalid UTF-8 included; numbers; fields left out; unknown fields) and arbitrary ids in its
 path. The properties:
@@ -52,10 +53,12 @@ from hypothesis import strategies as st
 from test_contact_requests import request_from
 from werkzeug import urls  # noqa: F401 (registers the "werkzeug.url_quote" codec error handler)
 
+from clinic import answers as answer_versions
 from clinic import escalations
 from clinic.db import metadata
 from clinic.settings import Secret
 from console import create_app
+from console.answers import queries as answer_queries
 from console.auth import accounts
 from console.contact_requests.queries import STATUSES
 from console.teaching.queries import label_choices
@@ -76,12 +79,14 @@ TOKEN = secrets.token_urlsafe(32)  # every example's session has this CSRF token
 # The seeded database (checked by the `console` fixture): what a path id may name.
 USERS = {"sam": 1, "alex": 2}  # staff, admin
 CONVERSATION = "c-1"  # indexed, with one not-understood message; escalated; a request
+ANSWER = "utter_faq/cost"  # reworded for every channel (version 1), an SMS wording proposed (2)
 KNOWN = {
     "user": (1, 2),
     "escalation": (1,),
     "request": (1,),
     "conversation": (CONVERSATION,),
     "message": (1,),
+    "version": (1, 2),
 }
 
 CLEAR_4XX = {400, 401, 403, 404, 405, 409, 413, 422}
@@ -158,6 +163,7 @@ FIELDS = {
     "days",
     "clear",
     "outcome",
+    "response",
 }  # every field of every form
 EXTRA = st.dictionaries(
     st.text(max_size=12).filter(lambda name: name not in FIELDS), anything(), max_size=2
@@ -244,6 +250,20 @@ def teach_refused(f: dict[str, Any]) -> bool:
         or not messages
         or not all(is_one(m) for m in messages)
     )
+
+
+def proposal_refused(f: dict[str, Any]) -> bool:
+    """A new wording is kept only for an FAQ answer, a known channel and a text that fits."""
+    text = field(f, "text").replace("\r\n", "\n").replace("\r", "\n").strip()
+    return (
+        field(f, "response") not in answer_queries.editable_answers()
+        or field(f, "channel") not in answer_versions.CHANNELS
+        or not text
+        or len(text) > answer_queries.MAX_LENGTH
+    )
+
+
+ANSWER_NAMES = (ANSWER, "utter_crisis", "utter_faq/no_such_topic")
 
 
 @dataclass(frozen=True)
@@ -353,6 +373,26 @@ ROUTES = [
         form(label=anything("faq/cost"), revoke=anything("yes")),
         ids="message",
         refuses=lambda form: True,
+    ),
+    Route(
+        "/answers/propose",
+        form(
+            response=anything(*ANSWER_NAMES),
+            channel=anything(*answer_versions.CHANNELS),
+            text=anything(
+                "Call {clinic_phone}.", "{no_such_field}", "x" * (answer_queries.MAX_LENGTH + 1)
+            ),
+        ),
+        refuses=proposal_refused,
+    ),
+    Route("/answers/versions/{}/approve", form(), ids="version", admin=True),
+    Route("/answers/versions/{}/reject", form(), ids="version", admin=True),
+    # Only version 1's channel (every channel) of ANSWER has a wording to revert.
+    Route(
+        "/answers/revert",
+        form(response=anything(*ANSWER_NAMES), channel=anything(*answer_versions.CHANNELS)),
+        admin=True,
+        refuses=lambda f: field(f, "response") != ANSWER or field(f, "channel") != "all",
     ),
     *map(take_over, ("take-over", "reply", "hand-back")),
     Route(
@@ -533,6 +573,7 @@ def seeded_console(folder: Path, rasa_url: str) -> Console:
     )  # the per-address throttle has tests of its own
     escalate(engine)
     request_from(engine, conversation=CONVERSATION)
+    reworded(engine)
     with engine.begin() as connection:
         index.apply_events(
             connection,
@@ -556,7 +597,15 @@ def seeded_console(folder: Path, rasa_url: str) -> Console:
     assert [row[0] for row in rows["clinic_escalations"]] == list(KNOWN["escalation"])
     assert [row[0] for row in rows["clinic_contact_requests"]] == list(KNOWN["request"])
     assert [row[0] for row in rows["console_turns"]] == list(KNOWN["message"])
+    assert [row[0] for row in rows["clinic_answer_versions"]] == list(KNOWN["version"])
     return Console(app.test_client(), database, seeded)
+
+
+def reworded(engine: sa.engine.Engine) -> None:
+    """ANSWER's version 1, approved for every channel, and version 2, an SMS wording proposed."""
+    approved = answer_queries.propose(engine, ANSWER, "all", "Ask us: {clinic_phone}.", "sam")
+    answer_queries.approve(engine, approved, "alex")
+    answer_queries.propose(engine, ANSWER, "sms", "Text us.", "sam")
 
 
 def described(reply: Any, **context: Any) -> str:
@@ -706,7 +755,8 @@ def test_a_non_ascii_csrf_token_is_refused(console, route, token, user):
 INT_ID_ROUTES = [
     route
     for route in ROUTES
-    if route.ids in ("user", "escalation", "request") and not route.path.endswith("/password")
+    if route.ids in ("user", "escalation", "request", "version")
+    and not route.path.endswith("/password")
 ]
 
 
