@@ -57,6 +57,17 @@ class Context:
             self._timings[clause] = _clause_timing(self.lowers[start:end], self.lemmas[start:end])
         return self._timings[clause]
 
+    def told_as_history_before(self, index: int) -> bool:
+        """Whether a clause before token `index`'s says it is the past ("two years ago"), and
+        none between says it is now."""
+        for clause in range(self.clause[index] - 1, -1, -1):
+            current, history, _, _ = self.timing_words(self.ranges[clause][0])
+            if current:
+                return False
+            if history:
+                return True
+        return False
+
     def clause_of(self, index: int) -> range:
         start, end = self.ranges[self.clause[index]]
         return range(start, end)
@@ -157,13 +168,21 @@ def negated(match: Match, ctx: Context) -> bool:
 
 
 def timing(match: Match, ctx: Context) -> str:
-    """ "history", "current" or "" from the words of the match's clause."""
+    """ "history", "current" or "" from the words of the match's clause; a clause in the past
+    tense after one that said when ("Six years ago I was in the worst place. I had thoughts of
+    ending things") is history too."""
     current, history, was, recovered = ctx.timing_words(match.start)
     if current:
         return "current"
     if history or (was and recovered) or (recovered and match.rule.kind == "term"):
         return "history"
+    told = was or any(ctx.lowers[i] in _TOLD for i in ctx.clause_of(match.start))
+    if told and ctx.told_as_history_before(match.start):
+        return "history"
     return ""
+
+
+_TOLD = frozenset("did told said thought".split())  # the past tense of a story being told
 
 
 def _clause_timing(words: list[str], lemmas: list[str]) -> tuple[bool, bool, bool, bool]:

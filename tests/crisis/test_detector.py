@@ -114,6 +114,9 @@ def test_a_topic_question_is_marked_for_the_988_line():
         "I used to be suicidal, do I need boosters?",
         "I attempted suicide years ago, can I still get treatment?",
         "I was suicidal in 2019 but I'm doing much better",
+        # the time said in an earlier sentence of a story told in the past tense
+        "Four years ago my life fell apart. I had thoughts of ending it and told nobody",
+        "In 2015 things got really bad. I told my sister I didnt want to live",
     ],
 )
 def test_past_risk_is_a_concern(text):
@@ -152,6 +155,17 @@ def test_questions_about_feeling_unwell_after_an_infusion_are_not(text):
 
 def test_emergency_signs_after_an_infusion_are_urgent():
     assert level("i cant breathe and my chest hurts after my infusion") == URGENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Two years ago I lost my job. Now I want to end it all",
+        "A year ago my dad died. I had pills in my hand last night",
+    ],
+)
+def test_a_story_of_the_past_does_not_make_a_risk_now_history(text):
+    assert level(text) == URGENT
 
 
 def test_past_risk_that_is_back_is_urgent():
