@@ -1,6 +1,7 @@
 """End to end: the real Rasa server and action server, over HTTP on loopback."""
 
 import datetime as dt
+import time
 import uuid
 
 import pytest
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 
 from clinic import db
 from clinic.profile import load_profile
+from console.answers import queries as answers
 from support import ROOT
 
 PROFILE = load_profile(ROOT / "clinic_profile.yml")
@@ -257,3 +259,35 @@ def test_thanks_at_the_read_back_confirms_the_request(assistant, domain):
     assert texts(assistant.send(sender, "thanks!")) == [
         response_text(domain, "utter_request_saved", 0, contact_name="Sam Rivera")
     ]
+
+
+def test_an_approved_wording_is_sent_within_seconds_and_reverting_brings_back_the_shipped_text(
+    assistant, catalogue, domain
+):
+    """The console's Answers page as the running server sees it: no retraining, no restart."""
+    topic = catalogue["topics"][0]
+    response = f"utter_faq/{topic['id']}"
+    engine = db.engine_for(assistant.database_url)
+    marker = uuid.uuid4().hex[:8]
+    version = answers.propose(
+        engine, response, "all", f"Reworded ({marker}): call us at {{clinic_phone}}.", "sam"
+    )
+    answers.approve(engine, version, "alex")
+    try:
+        reworded = _sent_within(assistant, topic["question"], lambda text: marker in text)
+        assert reworded == f"Reworded ({marker}): call us at {PROFILE.phone}."
+    finally:
+        answers.revert(engine, response, "all", "alex")
+        shipped = response_text(domain, response)
+        assert _sent_within(assistant, topic["question"], lambda text: text == shipped) == shipped
+
+
+def _sent_within(assistant, question, wanted, seconds: float = 20.0) -> str:
+    """The reply to `question` once `wanted(reply)` holds (the server reads approved wordings
+    every few seconds); the last reply if it never does."""
+    deadline = time.monotonic() + seconds
+    while True:
+        [text] = texts(assistant.send(conversation(), question))
+        if wanted(text) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.5)
