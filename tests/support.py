@@ -26,7 +26,8 @@ from urllib.parse import parse_qs
 import requests
 import yaml
 
-from clinic.db import engine_for
+from clinic import answers
+from clinic.db import engine_for, utc_now
 from clinic.migrate import sqlite_path, upgrade
 from deploy import launcher
 from deploy.launcher import free_port  # noqa: F401 (the tests' helper too)
@@ -133,6 +134,33 @@ def migrated_engine(url: str):
     the deployment do before any server starts)."""
     migrate_database(url)
     return engine_for(url)
+
+
+def add_answer_version(
+    engine,
+    text: str,
+    *,
+    response: str = "utter_faq/cost",
+    channel: str = answers.ALL_CHANNELS,
+    status: str = answers.APPROVED,
+    at=None,
+) -> None:
+    """A reworded answer's version as the console stores it, decided at `at` (drafts are not)."""
+    at = at or utc_now()
+    decided = status != answers.DRAFT
+    with engine.begin() as connection:
+        connection.execute(
+            answers.versions.insert().values(
+                response=response,
+                channel=channel,
+                text=text,
+                status=status,
+                created_by="sam",
+                created_at=at,
+                reviewed_by="alex" if decided else None,
+                reviewed_at=at if decided else None,
+            )
+        )
 
 
 def migrate_database(url: str) -> None:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from clinic import answers
 from clinic.answers import ALL_CHANNELS, APPROVED, DRAFT, REJECTED, REVERTED, SMS, ApprovedTexts
-from support import migrated_engine
+from support import add_answer_version, migrated_engine
 
 COST = "utter_faq/cost"
 T0 = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.timezone.utc)
@@ -20,20 +20,7 @@ T0 = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.timezone.utc)
 
 def add(engine, text, status=APPROVED, channel=ALL_CHANNELS, response=COST, at=T0):
     """A version as the console stores it, decided at `at` (drafts are not)."""
-    decided = status != DRAFT
-    with engine.begin() as connection:
-        connection.execute(
-            answers.versions.insert().values(
-                response=response,
-                channel=channel,
-                text=text,
-                status=status,
-                created_by="sam",
-                created_at=T0,
-                reviewed_by="alex" if decided else None,
-                reviewed_at=at if decided else None,
-            )
-        )
+    add_answer_version(engine, text, response=response, channel=channel, status=status, at=at)
 
 
 class Clock:

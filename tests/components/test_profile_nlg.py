@@ -8,11 +8,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from clinic.answers import ALL_CHANNELS, APPROVED, REVERTED, SMS, ApprovedTexts, versions
-from clinic.db import utc_now
+from clinic.answers import ALL_CHANNELS, APPROVED, REVERTED, SMS, ApprovedTexts
 from clinic.profile import load_profile
 from components.profile_nlg import CRISIS_FOOTER, CRISIS_REPLY, NO_FOOTER, ProfileNLG
-from support import ROOT, migrated_engine
+from support import ROOT, add_answer_version, migrated_engine
 
 DOMAIN = Domain.load(ROOT / "domain.yml")
 PROFILE = load_profile(ROOT / "clinic_profile.yml")
@@ -66,20 +65,7 @@ COST = "utter_faq/cost"
 
 def approve(engine, response, text, channel=ALL_CHANNELS, status=APPROVED):
     """A version decided as the console decides them."""
-    now = utc_now()
-    with engine.begin() as connection:
-        connection.execute(
-            versions.insert().values(
-                response=response,
-                channel=channel,
-                text=text,
-                status=status,
-                created_by="sam",
-                created_at=now,
-                reviewed_by="alex",
-                reviewed_at=now,
-            )
-        )
+    add_answer_version(engine, text, response=response, channel=channel, status=status)
 
 
 @pytest.fixture
