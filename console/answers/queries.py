@@ -19,6 +19,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 import yaml
 
+from channels.sms.client import MAX_BODY_CHARS
 from channels.sms.text import segments
 from clinic import sms
 from clinic.answers import (
@@ -38,7 +39,7 @@ from clinic.profile import PROJECT_ROOT, current_profile
 from console.labels import catalogue_topics, topic_titles
 
 DOMAIN = PROJECT_ROOT / "domain.yml"
-MAX_LENGTH = 1600  # the longest message Twilio sends; an answer is read on a phone
+MAX_LENGTH = MAX_BODY_CHARS  # the longest message Twilio sends; an answer is read on a phone
 PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")  # as Rasa's response interpolator finds them
 CHANNEL_NAMES = {ALL_CHANNELS: "every channel", SMS: "SMS"}
 STATUS_NAMES = {
@@ -233,6 +234,7 @@ def answer(engine: sa.engine.Engine, response: str) -> dict[str, Any]:
         "own_fields": own_fields,
         "other_fields": other_fields,
         "profile_values": current_profile().template_values(),  # for the page's live SMS count
+        "max_length": MAX_LENGTH,
         "slots": sorted(_domain().get("slots", {})),
     }
 

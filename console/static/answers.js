@@ -7,7 +7,7 @@
   var text = document.getElementById("answer-text");
   var count = document.getElementById("answer-count");
   if (!text || !count) return;
-  var MAX_LENGTH = 1600;
+  var MAX_LENGTH = Number(text.dataset.maxLength);  // the server's limit (queries.MAX_LENGTH)
   var values = JSON.parse(text.dataset.values || "{}");
   var BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
               "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
@@ -41,7 +41,8 @@
     var length = Array.from(raw).length;
     var sms = segments(filled(raw));
     var words = plural(sms.count, "SMS segment") + " with the profile's values filled in · " +
-                length.toLocaleString("en-US") + " of at most 1,600 characters";
+                length.toLocaleString("en-US") + " of at most " +
+                MAX_LENGTH.toLocaleString("en-US") + " characters";
     if (length > MAX_LENGTH) words += ": " + (length - MAX_LENGTH).toLocaleString("en-US") + " too many";
     if (sms.outside !== null) {
       words += " · “" + sms.outside + "” is outside the SMS alphabet, so a segment holds 70 characters (67 when there are several)";
