@@ -10,5 +10,6 @@ from console.conversations import queries as conversations  # noqa: F401
 from console.teaching import queries as teaching  # noqa: F401
 from crisis import sweep  # noqa: F401
 from projector import index  # noqa: F401
+from retraining import runs as retraining  # noqa: F401
 
 metadata = db.metadata

@@ -38,6 +38,10 @@ STAFF_API_TOKEN_ENV = "CLINIC_STAFF_API_TOKEN"
 DEFAULT_STAFF_API_TOKEN_PATH = PROJECT_ROOT / "var" / "staff-api.key"
 RASA_URL_ENV = "CLINIC_RASA_URL"
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+RASA_API_TOKEN_ENV = "CLINIC_RASA_API_TOKEN"
+DEFAULT_RASA_API_TOKEN_PATH = PROJECT_ROOT / "var" / "rasa-api.key"
+RASA_REPLICAS_ENV = "CLINIC_RASA_REPLICAS"
+RETRAINING_DIR_ENV = "CLINIC_RETRAINING_DIR"
 REDIS_URL_ENV = "CLINIC_REDIS_URL"
 REST_TOKEN_ENV = "CLINIC_REST_TOKEN"
 ACTION_TOKEN_ENV = "CLINIC_ACTION_TOKEN"
@@ -153,6 +157,10 @@ class Settings:
     console_secret: LocalKey  # signs the console's session cookies; the console needs it
     phone_hash_key: LocalKey  # the keyed hash of phone numbers (conversation ids)
     rasa_url: str  # where the console reaches the Rasa server's staff API
+    # Rasa's own HTTP API (a model swap): its token, and each server, one by one (not a balancer)
+    rasa_api_token: LocalKey
+    rasa_replicas: tuple[str, ...]
+    retraining_dir: Path  # the console's retraining runs: data, logs and models
     console_url: str  # where staff open the console, for links in notifications
     rate_limits: RateLimits  # per sender, on the public channels
     twilio: Optional[TwilioSettings]  # None: SMS is off
@@ -211,6 +219,13 @@ def load(environ: Mapping[str, str]) -> Settings:
             PHONE_HASH_KEY_ENV, read.secret(PHONE_HASH_KEY_ENV), DEFAULT_PHONE_HASH_KEY_PATH
         ),
         rasa_url=(read.text(RASA_URL_ENV) or DEFAULT_RASA_URL).rstrip("/"),
+        rasa_api_token=LocalKey(
+            RASA_API_TOKEN_ENV,
+            read.strong_secret(RASA_API_TOKEN_ENV),
+            DEFAULT_RASA_API_TOKEN_PATH if local else None,
+        ),
+        rasa_replicas=_replicas(read),
+        retraining_dir=Path(read.text(RETRAINING_DIR_ENV) or PROJECT_ROOT / "var" / "retraining"),
         console_url=(read.text(CONSOLE_URL_ENV) or DEFAULT_CONSOLE_URL).rstrip("/"),
         rate_limits=RateLimits(
             burst=read.positive("CLINIC_RATE_BURST", 20, int),
@@ -241,6 +256,18 @@ def reload() -> Settings:
     """Build this process's settings again (after the environment changed: tests)."""
     current.cache_clear()
     return current()
+
+
+def _replicas(read: _Reader) -> tuple[str, ...]:
+    """Each Rasa server's own address, comma-separated; unset: CLINIC_RASA_URL's alone."""
+    urls = [url.strip().rstrip("/") for url in read.text(RASA_REPLICAS_ENV).split(",")]
+    urls = [url for url in urls if url] or [
+        (read.text(RASA_URL_ENV) or DEFAULT_RASA_URL).rstrip("/")
+    ]
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise SettingsError(f"{RASA_REPLICAS_ENV}: {url!r} is not an http(s) address")
+    return tuple(dict.fromkeys(urls))
 
 
 def _twilio(read: _Reader) -> Optional[TwilioSettings]:

@@ -9,14 +9,22 @@ changes one, so nobody upgrades Rasa without reading what is patched.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Callable, Optional
+from http import HTTPStatus
+from typing import Callable, Optional, Text
 
+import rasa.server
 from rasa.core.agent import Agent
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.lock_store import LockStore
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
+from rasa.core.utils import AvailableEndpoints
+from rasa.server import ErrorResponse
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
 from components.crisis_detector import CRISIS_INTENT  # an urgent message's intent
 
@@ -26,16 +34,19 @@ logger = logging.getLogger(__name__)
 RASA_SOURCES = {
     "rasa.core.processor.MessageProcessor._should_handle_message": "e62818f15e2dd228",
     "rasa.core.agent.Agent._create_tracker_store": "97499b594b45581b",
+    "rasa.server._load_agent": "a9f77df6bc59de8e",
 }
 
 # Rasa's own methods, kept before any patch: what the patches call, and what the pins check.
 ORIGINALS: dict[str, Callable] = {
     "rasa.core.processor.MessageProcessor._should_handle_message": MessageProcessor._should_handle_message,
     "rasa.core.agent.Agent._create_tracker_store": Agent._create_tracker_store,
+    "rasa.server._load_agent": rasa.server._load_agent,
 }
 _rasa_should_handle_message = ORIGINALS[
     "rasa.core.processor.MessageProcessor._should_handle_message"
 ]
+_rasa_load_agent = ORIGINALS["rasa.server._load_agent"]
 
 
 def should_handle_message(tracker: DialogueStateTracker) -> bool:
@@ -69,7 +80,42 @@ def create_tracker_store(store: Optional[TrackerStore], domain: Domain) -> Track
     return store
 
 
-PATCHES: dict[str, tuple[type, str, Callable]] = {
+async def load_agent_off_the_loop(
+    model_path: Optional[Text] = None,
+    model_server: Optional[EndpointConfig] = None,
+    remote_storage: Optional[Text] = None,
+    endpoints: Optional[AvailableEndpoints] = None,
+) -> Agent:
+    """rasa.server._load_agent (`PUT /model`), with the model loaded in a worker thread.
+
+    Rasa loads the new model on the server's event loop: for the 10 to 30 s it takes (spaCy,
+    MiniLM, TensorFlow), the server answers nobody, a crisis message included. Here it loads
+    beside the loop, and the running model answers until the route swaps the agents. The new
+    agent gets its stores from the endpoints as Rasa's does (the route then hands it the running
+    lock store). A model from a model server or remote storage is Rasa's own business.
+    """
+    if model_server or remote_storage or not model_path or not endpoints or endpoints.model:
+        return await _rasa_load_agent(model_path, model_server, remote_storage, endpoints)
+    broker = await EventBroker.create(endpoints.event_broker)
+    agent = Agent(
+        generator=endpoints.nlg,
+        tracker_store=TrackerStore.create(endpoints.tracker_store, event_broker=broker),
+        lock_store=LockStore.create(endpoints.lock_store),
+        action_endpoint=endpoints.action,
+    )
+    try:
+        await asyncio.to_thread(agent.load_model, model_path)
+    except Exception as error:
+        logger.error("The model %s could not be loaded (%s)", model_path, type(error).__name__)
+        raise ErrorResponse(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "LoadingError",
+            f"The model could not be loaded: {type(error).__name__}",
+        ) from None
+    return agent
+
+
+PATCHES: dict[str, tuple[object, str, Callable]] = {
     "rasa.core.processor.MessageProcessor._should_handle_message": (
         MessageProcessor,
         "_should_handle_message",
@@ -80,6 +126,7 @@ PATCHES: dict[str, tuple[type, str, Callable]] = {
         "_create_tracker_store",
         create_tracker_store,
     ),
+    "rasa.server._load_agent": (rasa.server, "_load_agent", load_agent_off_the_loop),
 }
 
 
@@ -87,7 +134,10 @@ def apply() -> None:
     """Install every patch (again: nothing changes)."""
     for owner, name, replacement in PATCHES.values():
         if getattr(owner, name) is not replacement:
-            setattr(owner, name, staticmethod(replacement))
+            # A method of a class is set as a static method; a module's function as it is.
+            setattr(
+                owner, name, staticmethod(replacement) if isinstance(owner, type) else replacement
+            )
             logger.debug("rasa_patches: %s.%s replaced", owner.__name__, name)
 
 

@@ -87,6 +87,7 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
     from console.conversations import routes as conversations
     from console.conversations import takeover
     from console.escalations import routes as escalations
+    from console.models import routes as models
     from console.teaching import routes as teaching
 
     labels.register(app, lambda: current_profile().hours.timezone)
@@ -99,6 +100,7 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
         conversations,
         teaching,
         answers,
+        models,
         admin,
         contact_requests,
         analytics,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Dict, List, Optional
 
 from clinic import settings
@@ -42,12 +43,35 @@ def _environment(scaled: bool) -> Dict[str, str]:
     env = {**os.environ, settings.ENV_ENV: os.environ.get(settings.ENV_ENV) or "local"}
     # The secret the Rasa server sends to the action server (endpoints.yml), kept in var/.
     env.setdefault(settings.ACTION_TOKEN_ENV, settings.key_file(ACTION_TOKEN_PATH).reveal())
+    # Rasa's own HTTP API, behind its token: the console swaps models through it.
+    env.setdefault(
+        settings.RASA_API_TOKEN_ENV,
+        settings.key_file(settings.DEFAULT_RASA_API_TOKEN_PATH).reveal(),
+    )
     return cluster.cluster_env(env) if scaled else env
 
 
-def _start_assistant(replicas: int, env: Dict[str, str]) -> tuple[List[Server], str, str]:
-    """The Rasa side: (its servers, the public URL, the staff API's URL)."""
+def _model() -> Path:
+    """The model deployed from the console (retraining/runs.py), else the shipped one."""
+    from clinic.db import engine_for
+    from retraining import runs
+
+    try:
+        model = runs.serving_model_path(engine_for(settings.current().database_url))
+    except settings.SettingsError:
+        return MODEL  # not migrated yet: nothing was deployed from it
+    if model != MODEL:
+        print(f"run: serving {model.name}, deployed from the console", flush=True)
+    return model
+
+
+def _start_assistant(
+    replicas: int, env: Dict[str, str]
+) -> tuple[List[Server], str, str, Dict[str, str]]:
+    """The Rasa side: (its servers, the public URL, the staff API's URL, what the console needs
+    to swap their model: Rasa's API token and each server's address)."""
     port = _port("RASA_PORT", 5005)
+    token = env[settings.RASA_API_TOKEN_ENV]
     if replicas:
         print(
             f"run: starting {replicas} Rasa replicas behind nginx (logs in var/cluster/) ...",
@@ -61,19 +85,23 @@ def _start_assistant(replicas: int, env: Dict[str, str]) -> tuple[List[Server], 
             port,
             _port("STAFF_PORT", 5008),
             env,
-            token=env.get("CLINIC_RASA_API_TOKEN") or None,
+            token=token,
         )
-        return [*running.servers(), _NginxProcess(running)], running.url, running.staff_url
+        each = ",".join(replica.url for replica in running.replicas)
+        swap = {settings.RASA_API_TOKEN_ENV: token, settings.RASA_REPLICAS_ENV: each}
+        return [*running.servers(), _NginxProcess(running)], running.url, running.staff_url, swap
     launched = launcher.start_assistant(
         PROJECT_ROOT / "var" / "run",
-        MODEL,
+        _model(),
         env,
+        token=token,
         port=port,
         action_port=_port("ACTION_PORT", 5055),
         sqlite_in_workdir=False,
         logs=LOGS,
     )
-    return launched.servers, launched.rasa.url, launched.rasa.url
+    swap = {settings.RASA_API_TOKEN_ENV: token, settings.RASA_REPLICAS_ENV: launched.rasa.url}
+    return launched.servers, launched.rasa.url, launched.rasa.url, swap
 
 
 class _NginxProcess(Server):
@@ -145,11 +173,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         env = _environment(scaled=args.scale > 0)
         print("run: starting (logs in logs/) ...", flush=True)
-        servers, rasa_url, staff_url = _start_assistant(args.scale, env)
+        servers, rasa_url, staff_url, swap = _start_assistant(args.scale, env)
         # The console takes conversations over through the Rasa server's staff API, with the
         # bearer token both read from CLINIC_STAFF_API_TOKEN (local mode: var/staff-api.key).
         beside = _beside(rasa_url, staff_url)
-        console_env = {**env, settings.RASA_URL_ENV: env.get(settings.RASA_URL_ENV) or staff_url}
+        console_env = {
+            **env,
+            **swap,
+            settings.RASA_URL_ENV: env.get(settings.RASA_URL_ENV) or staff_url,
+        }
         for server in beside:
             server.start(console_env if server.name == "console" else env)
         servers += beside

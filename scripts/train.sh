@@ -23,7 +23,9 @@ fi
 echo "train: training $MODEL (about 15 minutes on 2 cores)"
 start=$(date +%s)
 # --skip-validation: validate_data.py just ran `rasa data validate`, stricter than train's own.
-.venv/bin/rasa train --force --skip-validation --fixed-model-name assistant --out models \
+# The sentence vectors of the examples are kept for the next training and the console's
+# retrainings (components/sentence_encoder.py).
+CLINIC_SENTENCE_VECTOR_CACHE=var/cache/sentence-vectors.npz .venv/bin/rasa train --force --skip-validation --fixed-model-name assistant --out models \
   >logs/train.log 2>&1 || {
   tail -n 40 logs/train.log >&2; echo "train: failed; see logs/train.log" >&2; exit 1; }
 echo "$fingerprint" > models/.fingerprint

@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterator, List
 from urllib.parse import parse_qs
 
 import requests
+import sqlalchemy as sa
 import yaml
 
 from clinic import answers
@@ -335,3 +336,28 @@ def start_demo(assistant_url: str) -> tuple:
         server.stop()
         raise
     return f"{server.url}/", server.process
+
+
+def add_taught_example(engine, text: str, label: str, *, revoked: bool = False) -> None:
+    """A taught example as the Teach page stores it (console/teaching/queries.py)."""
+    from console.teaching.queries import FROM_NOT_UNDERSTOOD, examples
+
+    now = utc_now()
+    with engine.begin() as connection:
+        turn_id = 1 + (connection.execute(sa.select(sa.func.max(examples.c.turn_id))).scalar() or 0)
+        connection.execute(
+            examples.insert().values(
+                turn_id=turn_id,
+                conversation_id=f"taught-{turn_id}",
+                text=text,
+                source=FROM_NOT_UNDERSTOOD,
+                answered_as="nlu_fallback",
+                label=label,
+                created_by="sam",
+                created_at=now,
+                labelled_by="sam",
+                labelled_at=now,
+                revoked_by="alex" if revoked else None,
+                revoked_at=now if revoked else None,
+            )
+        )

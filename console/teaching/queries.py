@@ -234,11 +234,30 @@ def _list(engine: sa.engine.Engine, *conditions: Any) -> list[dict[str, Any]]:
         ]
 
 
-def training_data(engine: sa.engine.Engine) -> str:
-    """The taught examples as Rasa NLU YAML, for data/nlu/: FAQ topics and out of scope (a new
-    topic needs its answer written first, so it is left out)."""
+def training_examples(engine: sa.engine.Engine) -> list[tuple[str, str]]:
+    """Every taught example a model learns from, oldest first: (text, label) for FAQ topics and
+    out of scope (a new topic needs its answer written first, so it is left out)."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(examples.c.text, examples.c.label)
+            .where(
+                examples.c.label.is_not(None),
+                examples.c.label != NEW_TOPIC,
+                examples.c.revoked_at.is_(None),
+            )
+            .order_by(examples.c.id)
+        )
+        return [(row.text, row.label) for row in rows]
+
+
+def as_nlu_yaml(pairs: list[tuple[str, str]]) -> str:
+    """(text, label) pairs as Rasa NLU YAML, intents in order."""
     by_intent: dict[str, list[str]] = {}
-    for example in reversed(taught(engine)):
-        if example["label"] != NEW_TOPIC:
-            by_intent.setdefault(example["label"], []).append(example["text"])
+    for text, label in pairs:
+        by_intent.setdefault(label, []).append(text)
     return nlu_yaml(dict(sorted(by_intent.items())))
+
+
+def training_data(engine: sa.engine.Engine) -> str:
+    """The taught examples as Rasa NLU YAML, for data/nlu/."""
+    return as_nlu_yaml(training_examples(engine))

@@ -51,6 +51,8 @@ def test_the_defaults_are_a_single_machine_on_sqlite_with_sms_and_email_off():
         ("CLINIC_REST_TOKEN", "changeme"),
         ("CLINIC_CONSOLE_SECRET", "a" * 40),
         ("TWILIO_WEBHOOK_URL", "assistant.example.com"),
+        ("CLINIC_RASA_API_TOKEN", "short"),
+        ("CLINIC_RASA_REPLICAS", "http://127.0.0.1:5005, 127.0.0.1:5006"),
     ],
 )
 def test_a_bad_value_stops_the_start_naming_its_variable(variable, value):
@@ -65,6 +67,18 @@ def test_a_bad_value_stops_the_start_naming_its_variable(variable, value):
     assert str(raised.value).startswith(f"{variable}:")
     if variable.endswith(("TOKEN", "SECRET")):
         assert value not in str(raised.value)
+
+
+def test_a_model_goes_to_each_rasa_server_named_else_to_the_one_the_console_reaches():
+    assert settings.load({}).rasa_replicas == ("http://127.0.0.1:5005",)
+    assert settings.load({"CLINIC_RASA_URL": "http://10.0.0.5:5005/"}).rasa_replicas == (
+        "http://10.0.0.5:5005",
+    )
+    replicas = "http://127.0.0.1:5101/, http://127.0.0.1:5102,,http://127.0.0.1:5101"
+    assert settings.load({"CLINIC_RASA_REPLICAS": replicas}).rasa_replicas == (
+        "http://127.0.0.1:5101",
+        "http://127.0.0.1:5102",
+    )
 
 
 def test_secrets_never_print():

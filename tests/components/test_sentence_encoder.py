@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from components.minilm_featurizer import token_vectors
-from components.sentence_encoder import Encoding, SentenceEncoder, default_model_dir
+from components.sentence_encoder import DISK_CACHE_ENV, Encoding, SentenceEncoder, default_model_dir
 
 TEXTS = [
     "how long does a session take",
@@ -79,3 +79,36 @@ def test_many_texts_are_encoded_once_each_and_as_one_at_a_time(encoder, monkeypa
     again = encoder.sentence_vectors(texts[1:] + ["a text not seen before"])
     assert encoded == ["a text not seen before"]
     assert np.array_equal(again[0], first[1]) and np.array_equal(again[1], first[2])
+
+
+def test_a_training_keeps_vectors_on_disk_by_digest_for_the_next(tmp_path, monkeypatch):
+    cache = tmp_path / "vectors.npz"
+    monkeypatch.setenv(DISK_CACHE_ENV, str(cache))
+    texts = ["can i drive home after", "my sister has pills and wants to die"]
+    first = SentenceEncoder().sentence_vectors(texts)
+    stored = np.load(cache)
+    assert texts[0] not in cache.read_bytes().decode("latin-1")  # digests, never the text
+    assert len(stored["digests"]) == 2
+
+    later = SentenceEncoder()  # the next training, in a new process
+    encoded = []
+    original = later._sentence_vectors
+    monkeypatch.setattr(
+        later,
+        "_sentence_vectors",
+        lambda missing, size: encoded.extend(missing) or original(missing, size),
+    )
+    again = later.sentence_vectors([*texts, "a new example"])
+    assert encoded == ["a new example"]
+    np.testing.assert_array_equal(again[:2], first)
+    assert len(np.load(cache)["digests"]) == 3
+
+    other = SentenceEncoder()
+    other.identity = "another model"
+    monkeypatch.setattr(
+        other,
+        "_sentence_vectors",
+        lambda missing, size: encoded.extend(missing) or original(missing, size),
+    )
+    other.sentence_vectors(texts[:1])
+    assert encoded[-1] == texts[0]  # another model's vectors are never read
