@@ -141,10 +141,12 @@ def _timed(servers: List[launcher.Server], started: float) -> Measured:
     return measured
 
 
-def start_ours(model: Path, workdir: Path) -> Measured:
-    """The assistant as `make run` starts it, on its own SQLite files in `workdir`."""
+def start_ours(model: Path, workdir: Path, token: Optional[str] = None) -> Measured:
+    """The assistant as `make run` starts it, on its own SQLite files in `workdir` (`token`:
+    Rasa's HTTP API on, behind it)."""
     started = time.perf_counter()
-    return _timed(launcher.start_assistant(workdir, model, _environment()).servers, started)
+    launched = launcher.start_assistant(workdir, model, _environment(), token=token)
+    return _timed(launched.servers, started)
 
 
 def stock_model() -> Path:

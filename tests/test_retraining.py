@@ -48,7 +48,7 @@ STAFF_API_TOKEN = secrets.token_hex(32)
 WAIT_MS = 60_000
 RETRAINING_MS = 25 * 60_000  # fine-tuning and checks take about 5 min here; a busy CI machine more
 # A question the shipped model does not understand (the test checks it first), and its topic.
-UNANSWERED = "wat do i bring w me on the day, like do i need my meds list or id or smth"
+UNANSWERED = "bring my own headphones?"
 TOPIC = "faq/preparation"
 REWORDED = (
     "{preparation_bring} Your provider tells you at your consultation whether to keep taking "
@@ -198,7 +198,7 @@ def test_taught_in_the_console_answered_in_the_widget_then_rolled_back(
 
         log_in(admin, console_url)
         admin.goto(f"{console_url}/not-understood")
-        admin.get_by_label(UNANSWERED).check()
+        admin.get_by_role("checkbox", name=UNANSWERED).check()
         admin.get_by_label("Topic for the chosen messages").select_option(TOPIC)
         admin.get_by_role("button", name="Teach the assistant").click()
         expect(admin.get_by_text(UNANSWERED)).to_be_visible()  # on the Teach page
