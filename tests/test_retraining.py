@@ -219,6 +219,7 @@ def test_taught_in_the_console_answered_in_the_widget_then_rolled_back(
         assert conversation.failures == []
         assert conversation.sent >= 3 and conversation.answered == conversation.sent
         assert serving(teachable) == "run-1.tar.gz"
+        admin.screenshot(path=str(ROOT / "reports" / "retrain-deployed.png"), full_page=True)
 
         assert expected in ask_in_a_new_chat(browser, demo_url, UNANSWERED)
         add_answer_version(engine, REWORDED, response=f"utter_{TOPIC}", channel=ALL_CHANNELS)
