@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import secrets
 import sys
@@ -83,6 +84,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not args.model.exists():
         parser.error(f"no model at {args.model}: run `make train` first")
 
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # not a line per parse of the checks
     with tempfile.TemporaryDirectory(prefix="bench-retraining-") as tmp:
         workdir = Path(tmp)
         token = secrets.token_hex(24)

@@ -173,9 +173,14 @@ def _minutes(seconds: float) -> str:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    from rasa.utils.log_utils import configure_structlog
+
+    # Warnings only: Rasa's debug lines of each parse carry the text, taught examples included.
+    configure_structlog(logging.WARNING)
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    logging.getLogger("rasa").setLevel(logging.WARNING)
     args = argv if argv is not None else sys.argv[1:]
     if len(args) != 1 or not args[0].isdecimal():
         print("usage: python -m retraining.worker RUN_ID", file=sys.stderr)

@@ -19,6 +19,7 @@ import secrets
 import subprocess
 import threading
 import time
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -209,6 +210,8 @@ def test_taught_in_the_console_answered_in_the_widget_then_rolled_back(
         expect(admin.locator("#run-1")).to_contain_text("Ready to deploy", timeout=RETRAINING_MS)
         admin.screenshot(path=str(ROOT / "reports" / "retrain-ready.png"), full_page=True)
         assert "answers 1 of 1 taught examples as taught" in admin.locator("#run-1").inner_text()
+        run_folder = Path(console_env["CLINIC_RETRAINING_DIR"]) / "run-1"
+        assert UNANSWERED not in (run_folder / "worker.log").read_text()  # nor in any log
 
         conversation = Conversation(teachable.url)
         conversation.start()
