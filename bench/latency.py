@@ -101,6 +101,7 @@ class LevelResult:
     users: int
     latencies_ms: List[float] = field(default_factory=list)
     errors: int = 0
+    unconnected: int = 0  # socket.io: sockets that never connected (their messages are errors)
     wall_s: float = 0.0
 
     def percentile(self, p: float) -> float:
@@ -265,6 +266,7 @@ def socketio_level(url: str, users: int, total: int) -> LevelResult:
         except Exception:  # noqa: BLE001 - a failed connection is an error of this level
             with lock:
                 result.errors += per_user
+                result.unconnected += 1
             connected.wait()
             return
         connected.wait()

@@ -10,7 +10,7 @@ a token), on a temporary SQLite database with a few taught examples, and measure
 - the swap of the new model into the running server (retraining/swap.py, `PUT /model`), and the
   swap back, each while 10 REST conversations and 10 socket.io conversations talk to the server
   (bench/latency.py's messages): their messages sent, answered, lost (no answer, an error),
-  and the slowest answer during the swap.
+  and the slowest answer during the swap; and the same load without a swap, to compare.
 Each figure is printed; nothing is asserted here (the tests check that a swap loses nothing).
 """
 
@@ -68,11 +68,20 @@ def load_during(url: str, action) -> dict:
 def print_swap(name: str, measured: dict) -> None:
     print(f"\n{name}: {measured['seconds']:.1f} s")
     for result in measured["results"]:
-        sent = len(result.latencies_ms) + result.errors
+        per_user = MESSAGES_DURING // USERS
+        never_sent = result.unconnected * per_user
+        sent = len(result.latencies_ms) + result.errors - never_sent
+        unconnected = (
+            f" ({result.unconnected} sockets did not connect under this load: their "
+            f"{never_sent} messages were never sent)"
+            if result.unconnected
+            else ""
+        )
         print(
-            f"  {result.channel:<9} {USERS} conversations: {sent} messages during the load, "
-            f"{len(result.latencies_ms)} answered, {result.errors} lost; "
-            f"p50 {result.percentile(50):.0f} ms, slowest {max(result.latencies_ms or [0]):.0f} ms"
+            f"  {result.channel:<9} {USERS} conversations: {sent} messages sent during the load, "
+            f"{len(result.latencies_ms)} answered, {sent - len(result.latencies_ms)} lost"
+            f"{unconnected}; p50 {result.percentile(50):.0f} ms, "
+            f"slowest {max(result.latencies_ms or [0]):.0f} ms"
         )
 
 
@@ -125,6 +134,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 for reason in run["reasons"] or []:
                     print(f"  {reason}")
                 model = Path(run["model_path"])
+            print_swap(
+                "the same load, no swap (20 s)", load_during(ours.url, lambda: time.sleep(20))
+            )
             print_swap("swap to the new model", load_during(ours.url, lambda: swap.swap(model)))
             print_swap("swap back", load_during(ours.url, lambda: swap.swap(args.model)))
             print(f"\nserver memory now {ours.rss_mb():.0f} MB, peak {ours.peak_rss_mb():.0f} MB")
