@@ -32,7 +32,7 @@ from clinic.answers import ALL_CHANNELS
 from clinic.db import engine_for
 from console.auth import accounts
 from projector import index
-from retraining import runs, swap, worker
+from retraining import runs, swap
 from support import (
     ROOT,
     VENV_BIN,
@@ -258,7 +258,15 @@ def test_a_retraining_that_teaches_wrong_topics_is_refused_and_nothing_changes(
                 wrong = "faq/contact" if block["intent"] == "faq/cost" else "faq/visit_logistics"
                 add_taught_example(engine, line[2:], wrong)
     run_id = runs.start(engine, "admin.lee", spawn=False)
-    worker.execute(engine, run_id)
+    # The worker as the console starts it, in a process of its own (in this one, the browser
+    # test's Playwright loop is still running).
+    worked = subprocess.run(
+        [VENV_BIN / "python", "-m", "retraining.worker", str(run_id)],
+        cwd=ROOT,
+        env=console_env,
+        timeout=RETRAINING_MS / 1000,
+    )
+    assert worked.returncode == 0
     run = runs.get(engine, run_id)
     assert run["state"] == runs.REFUSED, run["reasons"]
     assert any("fewer held-out questions correctly" in reason for reason in run["reasons"])
