@@ -49,14 +49,15 @@ class WorkerError(RuntimeError):
     """The run cannot go on; the message is the reason the console shows."""
 
 
-def training_data(engine: sa.engine.Engine, folder: Path) -> int:
-    """The repository's data/ in `folder`, with the taught examples beside it; how many."""
+def training_data(engine: sa.engine.Engine, folder: Path) -> list[tuple[str, str]]:
+    """The repository's data/ in `folder`, with the taught examples beside it; those examples
+    (text, label), as read once: what the model learns is what it is checked on."""
     if folder.exists():
         shutil.rmtree(folder)
     shutil.copytree(PROJECT_ROOT / "data", folder)
     taught = teaching.training_examples(engine)
     (folder / TAUGHT_FILE).write_text(teaching.as_nlu_yaml(taught), encoding="utf-8")
-    return len(taught)
+    return taught
 
 
 def train(engine: sa.engine.Engine, run_id: int, data: Path, out: Path) -> tuple[Path, int]:
@@ -141,7 +142,7 @@ def execute(engine: sa.engine.Engine, run_id: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     runs.update(engine, run_id, state=runs.TRAINING, step="Gathering the training data")
     examples = training_data(engine, folder / "data")
-    runs.update(engine, run_id, examples=examples, step="Training: starting")
+    runs.update(engine, run_id, examples=len(examples), step="Training: starting")
     model, seconds = train(engine, run_id, folder / "data", folder)
     runs.update(
         engine,
@@ -153,10 +154,9 @@ def execute(engine: sa.engine.Engine, run_id: int) -> None:
     )
     parse = checks.local_parser(model)
     new = checks.measure(parse)
-    taught = checks.taught(parse, teaching.training_examples(engine))
+    taught = checks.taught(parse, examples)
     runs.update(engine, run_id, step="Checking the running model the same way")
-    serving = Path(runs.serving(engine)["model_path"])
-    running = checks.measure_model(serving, settings.current().retraining_dir / "figures")
+    running = running_figures(engine)
     reasons = checks.worse(new, running)
     figures = {"new": new, "running": running, "taught": taught}
     if reasons:
@@ -165,6 +165,18 @@ def execute(engine: sa.engine.Engine, run_id: int) -> None:
         )
     else:
         runs.finish(engine, run_id, runs.READY, "Ready to deploy", figures=figures, reasons=[])
+
+
+def running_figures(engine: sa.engine.Engine) -> dict:
+    """The serving model's figures: a deployed run's own, measured when it was checked; the
+    shipped model's measured once and kept by the model file's digest."""
+    serving = runs.serving(engine)
+    if serving["run_id"] is not None:
+        figures = runs.get(engine, serving["run_id"])["figures"]
+        if figures:
+            return figures["new"]
+    cache = settings.current().retraining_dir / "figures"
+    return checks.measure_model(Path(serving["model_path"]), cache)
 
 
 def _minutes(seconds: float) -> str:

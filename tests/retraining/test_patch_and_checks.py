@@ -13,7 +13,7 @@ import yaml
 from rasa.shared.core.domain import Domain
 
 from clinic.answers import SMS
-from retraining import checks, patch, worker
+from retraining import checks, patch, runs, worker
 from support import ROOT, add_answer_version, add_taught_example, migrated_engine
 
 REWORDED = (
@@ -91,7 +91,9 @@ def test_the_worker_trains_on_the_repositorys_data_and_what_staff_taught(engine,
     add_taught_example(engine, "hw long do i sit there", "faq/session_length")
     add_taught_example(engine, "revoked one", "faq/cost", revoked=True)
     folder = tmp_path / "data"
-    assert worker.training_data(engine, folder) == 1
+    assert worker.training_data(engine, folder) == [
+        ("hw long do i sit there", "faq/session_length")
+    ]
     assert sorted(p.name for p in (folder / "nlu").iterdir()) == sorted(
         [p.name for p in (ROOT / "data/nlu").iterdir()] + ["staff_taught.yml"]
     )
@@ -152,3 +154,15 @@ def test_a_model_as_good_or_within_a_few_questions_is_not_worse():
 def test_a_model_worse_in_any_way_is_refused_with_the_figures(new, reason):
     reasons = checks.worse(changed(**new), FIGURES)
     assert len(reasons) == 1 and reason in reasons[0]
+
+
+def test_a_deployed_retrainings_figures_are_its_own_and_never_measured_again(engine, tmp_path):
+    run_id = runs.start(engine, "alex", spawn=False)
+    figures = {"new": changed(heldout__accuracy=0.957), "running": FIGURES, "taught": {}}
+    model = tmp_path / "run-1.tar.gz"  # not a model: loading it would fail the test
+    model.write_bytes(b"not a model")
+    runs.finish(
+        engine, run_id, runs.READY, "Ready to deploy", figures=figures, model_path=str(model)
+    )
+    runs.record_deployment(engine, runs.DEPLOY, run_id, str(model), "alex")
+    assert worker.running_figures(engine) == figures["new"]
