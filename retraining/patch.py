@@ -60,20 +60,24 @@ def reworded_domain(domain: str, texts: dict[tuple[str, str], str]) -> str:
     lines = domain.splitlines(keepends=True)
     for response in sorted({response for response, _ in texts}):
         start, end = _block(lines, response)
-        name_line, body = lines[start], lines[start + 1 : end]
-        entries = yaml.safe_load("".join([name_line, *body]).replace(name_line, "x:\n", 1))["x"]
+        entries = _entries("".join(lines[start + 1 : end]))
         changed = _reworded(
             entries, texts.get((response, answers.ALL_CHANNELS)), texts.get((response, answers.SMS))
         )
         if changed == entries:
             continue
         rendered = "".join(_entry_lines(entry) for entry in changed)
-        if yaml.safe_load("x:\n" + rendered)["x"] != changed:
+        if _entries(rendered) != changed:
             rendered = textwrap.indent(
                 yaml.safe_dump(changed, sort_keys=False, width=WIDTH), "    "
             )
         lines[start + 1 : end] = rendered.splitlines(keepends=True)
     return "".join(lines)
+
+
+def _entries(block: str) -> list[dict[str, Any]]:
+    """A response's variants, read from the indented lines under its name."""
+    return yaml.safe_load("x:\n" + block)["x"]
 
 
 def _block(lines: list[str], response: str) -> tuple[int, int]:
