@@ -10,13 +10,16 @@ changes one, so nobody upgrades Rasa without reading what is patched.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from typing import Callable, Optional, Text
+from typing import Any, Callable, Dict, Optional, Text
 
 import rasa.server
 from rasa.core.agent import Agent
 from rasa.core.brokers.broker import EventBroker
+from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import LockStore
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
@@ -35,6 +38,7 @@ RASA_SOURCES = {
     "rasa.core.processor.MessageProcessor._should_handle_message": "e62818f15e2dd228",
     "rasa.core.agent.Agent._create_tracker_store": "97499b594b45581b",
     "rasa.server._load_agent": "a9f77df6bc59de8e",
+    "rasa.core.processor.MessageProcessor.parse_message": "b98d8e49b9f2c433",
 }
 
 # Rasa's own methods, kept before any patch: what the patches call, and what the pins check.
@@ -42,11 +46,16 @@ ORIGINALS: dict[str, Callable] = {
     "rasa.core.processor.MessageProcessor._should_handle_message": MessageProcessor._should_handle_message,
     "rasa.core.agent.Agent._create_tracker_store": Agent._create_tracker_store,
     "rasa.server._load_agent": rasa.server._load_agent,
+    "rasa.core.processor.MessageProcessor.parse_message": MessageProcessor.parse_message,
 }
 _rasa_should_handle_message = ORIGINALS[
     "rasa.core.processor.MessageProcessor._should_handle_message"
 ]
 _rasa_load_agent = ORIGINALS["rasa.server._load_agent"]
+_rasa_parse_message = ORIGINALS["rasa.core.processor.MessageProcessor.parse_message"]
+# The thread every message's NLU runs in, one message at a time as on the loop before (the
+# pipeline's components were never meant to run two messages at once).
+NLU_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")
 
 
 def should_handle_message(tracker: DialogueStateTracker) -> bool:
@@ -115,6 +124,34 @@ async def load_agent_off_the_loop(
     return agent
 
 
+async def parse_message_off_the_loop(
+    self: MessageProcessor,
+    message: UserMessage,
+    tracker: Optional[DialogueStateTracker] = None,
+    only_output_properties: bool = True,
+) -> Dict[Text, Any]:
+    """MessageProcessor.parse_message, with the NLU pipeline run in a worker thread.
+
+    Rasa runs the pipeline (spaCy, MiniLM, the answer selector, the crisis model: tens of
+    milliseconds a message) on the server's event loop. Under load the loop is then always busy
+    with NLU, and everything else waits its turn behind every queued message: a web chat took
+    8 to 13 s to connect while 10 REST conversations talked (`bench.retraining`'s finding), a
+    health check 2 s. Here the loop only waits for the thread, and sockets, handshakes and the
+    other steps of a turn go on meanwhile. Rasa's debug line of the parse, which holds the
+    text, is left out.
+    """
+    if self.http_interpreter:
+        return await _rasa_parse_message(self, message, tracker, only_output_properties)
+    if tracker is None:
+        tracker = DialogueStateTracker.from_events(message.sender_id, [])
+    parse_data = await asyncio.get_running_loop().run_in_executor(
+        NLU_THREAD, self._parse_message_with_graph, message, tracker, only_output_properties
+    )
+    self._update_full_retrieval_intent(parse_data)
+    self._check_for_unseen_features(parse_data)
+    return parse_data
+
+
 PATCHES: dict[str, tuple[object, str, Callable]] = {
     "rasa.core.processor.MessageProcessor._should_handle_message": (
         MessageProcessor,
@@ -127,6 +164,11 @@ PATCHES: dict[str, tuple[object, str, Callable]] = {
         create_tracker_store,
     ),
     "rasa.server._load_agent": (rasa.server, "_load_agent", load_agent_off_the_loop),
+    "rasa.core.processor.MessageProcessor.parse_message": (
+        MessageProcessor,
+        "parse_message",
+        parse_message_off_the_loop,
+    ),
 }
 
 
@@ -134,10 +176,9 @@ def apply() -> None:
     """Install every patch (again: nothing changes)."""
     for owner, name, replacement in PATCHES.values():
         if getattr(owner, name) is not replacement:
-            # A method of a class is set as a static method; a module's function as it is.
-            setattr(
-                owner, name, staticmethod(replacement) if isinstance(owner, type) else replacement
-            )
+            # A static method stays one; a method or a module's function is set as it is.
+            static = isinstance(inspect.getattr_static(owner, name), staticmethod)
+            setattr(owner, name, staticmethod(replacement) if static else replacement)
             logger.debug("rasa_patches: %s.%s replaced", owner.__name__, name)
 
 

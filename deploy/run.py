@@ -51,13 +51,14 @@ def _environment(scaled: bool) -> Dict[str, str]:
     return cluster.cluster_env(env) if scaled else env
 
 
-def _model() -> Path:
-    """The model deployed from the console (retraining/runs.py), else the shipped one."""
+def _model(database_url: str) -> Path:
+    """The model deployed from the console (retraining/runs.py) into the database at
+    `database_url`, else the shipped one."""
     from clinic.db import engine_for
     from retraining import runs
 
     try:
-        model = runs.serving_model_path(engine_for(settings.current().database_url))
+        model = runs.serving_model_path(engine_for(database_url))
     except settings.SettingsError:
         return MODEL  # not migrated yet: nothing was deployed from it
     if model != MODEL:
@@ -77,9 +78,11 @@ def _start_assistant(
             f"run: starting {replicas} Rasa replicas behind nginx (logs in var/cluster/) ...",
             flush=True,
         )
+        # Migrated first: the replicas start with the model deployed into the shared database.
+        cluster.prepare_stores(env)
         running = cluster.start_cluster(
             PROJECT_ROOT / "var" / "cluster",
-            MODEL,
+            _model(env[settings.DATABASE_URL_ENV]),
             replicas,
             replicas,
             port,
@@ -92,7 +95,7 @@ def _start_assistant(
         return [*running.servers(), _NginxProcess(running)], running.url, running.staff_url, swap
     launched = launcher.start_assistant(
         PROJECT_ROOT / "var" / "run",
-        _model(),
+        _model(settings.current().database_url),
         env,
         token=token,
         port=port,

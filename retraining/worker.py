@@ -2,7 +2,8 @@
 starts it; retraining/runs.py).
 
 1. The training data: the repository's `data/` and the examples staff taught that are not
-   revoked (`data/nlu/staff_taught.yml`, in the run's folder; texts as stored, contacts masked).
+   revoked (`data/nlu/staff_taught.yml`, in the run's folder; texts as stored, contacts masked),
+   a copy deleted once training ends.
 2. Training: `rasa train` with the repository's config and domain, its progress in the run's
    step every few seconds (and its log in the run's folder, never in the console's).
 3. Checks (retraining/checks.py): the new model and the running one on the held-out sets and
@@ -143,7 +144,12 @@ def execute(engine: sa.engine.Engine, run_id: int) -> None:
     runs.update(engine, run_id, state=runs.TRAINING, step="Gathering the training data")
     examples = training_data(engine, folder / "data")
     runs.update(engine, run_id, examples=len(examples), step="Training: starting")
-    model, seconds = train(engine, run_id, folder / "data", folder)
+    try:
+        model, seconds = train(engine, run_id, folder / "data", folder)
+    finally:
+        # The copy holds the taught texts, and the model is what is kept: an example revoked
+        # later must not stay behind in a folder nobody looks at.
+        shutil.rmtree(folder / "data", ignore_errors=True)
     runs.update(
         engine,
         run_id,

@@ -270,6 +270,7 @@ def test_a_retraining_that_teaches_wrong_topics_is_refused_and_nothing_changes(
     run = runs.get(engine, run_id)
     assert run["state"] == runs.REFUSED, run["reasons"]
     assert any("fewer held-out questions correctly" in reason for reason in run["reasons"])
+    assert not (runs.workdir(run_id) / "data").exists(), "the taught texts' copy is left behind"
     with pytest.raises(runs.RetrainingError, match="not ready to deploy"):
         runs.deploy(engine, run_id, "admin.lee")
     assert serving(teachable) == before

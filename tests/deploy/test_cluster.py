@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Dict, List
 
+import pytest
 import requests
 from webchat_tabs import Tab
 
 from deploy.cluster import Cluster, Server
+from deploy.launcher import free_port
+from retraining import swap
 from support import REST_TOKEN
 
 QUESTIONS = [
@@ -174,3 +179,46 @@ def test_the_widget_connects_through_the_load_balancer_by_long_polling_first(clu
         assert tab.client.transport() == "websocket"  # upgraded on the replica it started on
     finally:
         tab.close()
+
+
+def test_a_model_goes_onto_each_replica_in_turn_and_a_failure_puts_it_back(
+    cluster, trained_model, tmp_path
+):
+    """retraining/swap.py as the console's Deploy runs it, on the cluster's replicas: a model
+    that one server cannot take is put back off the replicas that took it; one all can take is
+    served by each, and a conversation through nginx meanwhile loses nothing. (The model is the
+    shipped one under a run's name: what is checked is the swap, not what it answers.)"""
+    shipped = Path(trained_model)
+    retrained = tmp_path / "run-1.tar.gz"
+    shutil.copyfile(shipped, retrained)
+    replicas = [replica.url for replica in cluster.replicas]
+    unreachable = f"http://127.0.0.1:{free_port()}"
+
+    with pytest.raises(
+        swap.SwapError, match="could not be reached.*1 of 2 had it and were put back"
+    ):
+        swap.swap(retrained, shipped, [replicas[0], unreachable], cluster.token)
+    assert [swap.serving_model(url, cluster.token) for url in replicas] == [shipped.name] * 2
+
+    sender, stop, answered, failed = f"swap-{secrets.token_hex(6)}", threading.Event(), [], []
+
+    def talk() -> None:
+        for turn in range(10_000):
+            if stop.is_set():
+                return
+            try:
+                answered.append(bool(send(cluster.url, sender, QUESTIONS[turn % len(QUESTIONS)])))
+            except (AssertionError, requests.RequestException) as error:
+                failed.append(repr(error)[:200])
+
+    talking = threading.Thread(target=talk)
+    talking.start()
+    try:
+        swap.swap(retrained, shipped, replicas, cluster.token)
+    finally:
+        stop.set()
+        talking.join()
+    assert [swap.serving_model(url, cluster.token) for url in replicas] == [retrained.name] * 2
+    assert not failed and answered and all(answered), (failed, answered.count(False))
+    stored = turns(tracker(cluster, cluster.replicas[0], sender)["events"])
+    assert len(stored) == len(answered) and all(turn["bot"] >= 1 for turn in stored)
