@@ -89,7 +89,7 @@ class CrisisDetector(GraphComponent):
             "answered_any_threshold": 0.97,
             # and for the model alone to make it urgent (the rules need no such margin)
             "answered_urgent_threshold": 0.98,
-            "neighbours": 3,  # training examples recorded beside the model's score
+            "neighbours": 3,  # training examples recorded beside a level above none
             # The NLU training data (data/nlu: clinic questions, small talk, form answers,
             # out of scope) as more examples of `none`: none of it is a crisis (a test says so).
             "nlu_examples_as_none": True,
@@ -227,8 +227,12 @@ class CrisisDetector(GraphComponent):
             range(len(rows)), key=lambda i: (risk.CLASSES.index(levels[i]), rows[i, urgent])
         )
         sentence = None if deciding == 0 else pieces[deciding - 1]
+        # The nearest examples explain a level to staff (and say whose danger it is); a message
+        # at level none has nothing to explain, and looking them up took a quarter of its NLU.
         neighbours = (
-            self.models["whole"].nearest(text, dense, self.config["neighbours"])
+            []
+            if levels[deciding] == NONE
+            else self.models["whole"].nearest(text, dense, self.config["neighbours"])
             if sentence is None
             else self.models["sentence"].nearest(sentence, None, self.config["neighbours"])
         )

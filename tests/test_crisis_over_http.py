@@ -226,6 +226,9 @@ def test_the_risk_model_catches_what_no_rule_names_and_explains_itself(assistant
     assert len(model["nearest"]) == 3 and {"text", "label", "similarity"} <= set(
         model["nearest"][0]
     )
+    # a message at level none has nothing to explain: no neighbours looked up
+    plain = assistant.parse("how long does a session take?")["crisis"]["model"]
+    assert plain["level"] == "none" and plain["nearest"] == []
 
 
 def test_hopelessness_gets_the_direct_question_and_yes_is_a_crisis(assistant):
