@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,9 @@ STATE_NAMES = {
 }
 DEPLOY, ROLLBACK = "deploy", "rollback"
 STALE_AFTER = dt.timedelta(minutes=10)  # the worker writes at least every 15 s while it works
+# Finished runs whose folder (model, about 120 MB, and training log) is kept when a new run
+# starts, besides every run a deploy or a rollback may still need (prune).
+KEEP_LATEST = 3
 SHIPPED_MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
 SHIPPED_FINGERPRINT = PROJECT_ROOT / "models" / ".fingerprint"  # scripts/train.sh writes it
 
@@ -121,9 +125,31 @@ def start(engine: sa.engine.Engine, by: str, spawn: bool = True) -> int:
                 base=shipped_fingerprint(),
             )
         ).inserted_primary_key[0]
+    prune(engine)
     if spawn:
         spawn_worker(run_id)
     return run_id
+
+
+def prune(engine: sa.engine.Engine) -> list[int]:
+    """Delete the folders of finished runs that no deploy or rollback can need: not in the
+    deployment stack (serving, or brought back by rollbacks) and not among the KEEP_LATEST
+    newest. Their rows stay (who, when, the figures); deploying one says its model is no
+    longer on disk. The runs whose folder went."""
+    with engine.connect() as connection:
+        needed = {deployment["run_id"] for deployment in _stack(connection)}
+        finished = connection.execute(
+            sa.select(model_runs.c.id)
+            .where(model_runs.c.state.not_in(IN_PROGRESS))
+            .order_by(model_runs.c.id.desc())
+        ).scalars()
+        old = [run_id for run_id in list(finished)[KEEP_LATEST:] if run_id not in needed]
+    pruned = []
+    for run_id in old:
+        if workdir(run_id).exists():
+            shutil.rmtree(workdir(run_id), ignore_errors=True)
+            pruned.append(run_id)
+    return pruned
 
 
 def spawn_worker(run_id: int) -> None:

@@ -97,3 +97,31 @@ def test_only_a_ready_model_of_this_shipped_model_is_deployed(engine, tmp_path):
     (tmp_path / "model.tar.gz").unlink()
     with pytest.raises(RetrainingError, match="no longer on disk"):
         runs.deploy(engine, run_id, "alex")
+
+
+def test_a_new_run_deletes_the_folders_no_deploy_or_rollback_can_need(engine):
+    """Every model a rollback may bring back stays, and the KEEP_LATEST newest finished runs;
+    the older ones' folders (models of about 120 MB) go, their rows stay."""
+
+    def finished_run() -> int:
+        run_id = runs.start(engine, "alex", spawn=False)
+        runs.workdir(run_id).mkdir(parents=True)
+        model = runs.workdir(run_id) / f"run-{run_id}.tar.gz"
+        model.write_bytes(b"a model")
+        runs.finish(engine, run_id, runs.READY, "Ready to deploy", model_path=str(model))
+        return run_id
+
+    first, second, third = finished_run(), finished_run(), finished_run()
+    runs.record_deployment(engine, runs.DEPLOY, first, str(runs.workdir(first)), "alex")
+    runs.record_deployment(engine, runs.DEPLOY, second, str(runs.workdir(second)), "alex")
+    runs.record_deployment(engine, runs.ROLLBACK, first, str(runs.workdir(first)), "alex")
+    newest = [finished_run() for _ in range(runs.KEEP_LATEST)]
+
+    started = runs.start(engine, "kim", spawn=False)
+    kept = {run_id for run_id in (first, second, third, *newest) if runs.workdir(run_id).exists()}
+    # first is serving; second was rolled back (off the stack), third is older than the newest
+    assert kept == {first, *newest}
+    assert runs.get(engine, third)["state"] == runs.READY  # the row stays
+    with pytest.raises(RetrainingError, match="no longer on disk"):
+        runs.deploy(engine, third, "alex")
+    assert runs.get(engine, started)["state"] == runs.QUEUED
