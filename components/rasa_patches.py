@@ -135,8 +135,8 @@ async def parse_message_off_the_loop(
     Rasa runs the pipeline (spaCy, MiniLM, the answer selector, the crisis model: tens of
     milliseconds a message) on the server's event loop. Under load the loop is then always busy
     with NLU, and everything else waits its turn behind every queued message: a web chat took
-    8 to 13 s to connect while 10 REST conversations talked (`bench.retraining`'s finding), a
-    health check 2 s. Here the loop only waits for the thread, and sockets, handshakes and the
+    8 to 16 s to connect while 10 REST conversations talked (`bench.retraining`'s finding), a
+    health check 2 s (docs/benchmarks.md). Here the loop only waits for the thread, and sockets, handshakes and the
     other steps of a turn go on meanwhile. Rasa's debug line of the parse, which holds the
     text, is left out.
     """

@@ -186,8 +186,9 @@ def test_a_model_goes_onto_each_replica_in_turn_and_a_failure_puts_it_back(
 ):
     """retraining/swap.py as the console's Deploy runs it, on the cluster's replicas: a model
     that one server cannot take is put back off the replicas that took it; one all can take is
-    served by each, and a conversation through nginx meanwhile loses nothing. (The model is the
-    shipped one under a run's name: what is checked is the swap, not what it answers.)"""
+    served by each, and a conversation through nginx meanwhile has every message answered and
+    stored. (The model is the shipped one under a run's name: what is checked is the swap, not
+    what it answers.)"""
     shipped = Path(trained_model)
     retrained = tmp_path / "run-1.tar.gz"
     shutil.copyfile(shipped, retrained)
@@ -200,16 +201,19 @@ def test_a_model_goes_onto_each_replica_in_turn_and_a_failure_puts_it_back(
         swap.swap(retrained, shipped, [replicas[0], unreachable], cluster.token)
     assert [swap.serving_model(url, cluster.token) for url in replicas] == [shipped.name] * 2
 
-    sender, stop, answered, failed = f"swap-{secrets.token_hex(6)}", threading.Event(), [], []
+    # "rest-": the REST channel's conversation id is the sender with it in front
+    sender, stop, answered, failed = f"rest-swap-{secrets.token_hex(6)}", threading.Event(), [], []
 
     def talk() -> None:
+        # as a person talks: a message every second and a half, under the REST channel's limit
+        # per sender (20 at once, then 60 a minute), which answers a flood with 429
         for turn in range(10_000):
-            if stop.is_set():
-                return
             try:
                 answered.append(bool(send(cluster.url, sender, QUESTIONS[turn % len(QUESTIONS)])))
             except (AssertionError, requests.RequestException) as error:
                 failed.append(repr(error)[:200])
+            if stop.wait(1.5):
+                return
 
     talking = threading.Thread(target=talk)
     talking.start()
