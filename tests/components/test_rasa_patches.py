@@ -92,7 +92,7 @@ def test_the_nlu_pipeline_runs_in_its_thread_and_the_loop_is_free_meanwhile():
 
     def slow_parse(message, tracker, only_output_properties=True):
         started.set()
-        for _ in range(100):  # until the loop has ticked three times, or 1 s
+        for _ in range(1000):  # until the loop has ticked three times, or 10 s (a busy machine)
             if len(ticks) >= 3:
                 break
             threading.Event().wait(0.01)
