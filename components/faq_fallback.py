@@ -1,7 +1,7 @@
 """A fallback classifier that also distrusts an unsure FAQ answer.
 
 Rasa's FallbackClassifier looks only at the intent's confidence. For a retrieval intent that
-is not enough: the `faq` intent can score 0.99 while the ResponseSelector's chosen answer
+is not enough: the `faq` intent can score 0.99 while the chosen answer (components/faq_selector.py)
 scores 0.1 (RasaHQ/rasa#9751, #9723), and the user would get a confident wrong answer. This
 component predicts `nlu_fallback` when either score is low, so both must be confident before
 a FAQ answer is given.
@@ -14,9 +14,10 @@ from typing import Any, Dict, List, Optional, Text, Type
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
-from rasa.nlu.selectors.response_selector import ResponseSelector
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY
 from rasa.shared.nlu.training_data.message import Message
+
+from components.faq_selector import FaqAnswerSelector
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ RETRIEVAL_INTENT_KEY = "retrieval_intent"
 
 
 def response_confidence(message_data: Dict[Text, Any], retrieval_intent: Text) -> Optional[float]:
-    """The ResponseSelector's confidence in its chosen answer, if it chose one."""
+    """The answer selector's confidence in its chosen answer, if it chose one."""
     selector = message_data.get("response_selector", {}).get(retrieval_intent, {})
     return selector.get("response", {}).get(PREDICTED_CONFIDENCE_KEY)
 
@@ -36,7 +37,7 @@ class FaqFallbackClassifier(FallbackClassifier):
 
     @classmethod
     def required_components(cls) -> List[Type]:
-        return [ResponseSelector]
+        return [FaqAnswerSelector]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

@@ -1,13 +1,14 @@
-"""Dense features from all-MiniLM-L6-v2 (components/sentence_encoder.py) for DIET and ResponseSelector.
+"""Dense features from all-MiniLM-L6-v2 (components/sentence_encoder.py): the sentence vector.
 
-Sentence features are the model's sentence embedding; sequence features give each Rasa token
-the mean of the wordpiece vectors inside its character span, so they line up with the
-other featurizers' tokens.
+Every component that reads them (the intent classifier, the FAQ answer selector, the crisis
+model) reads the sentence vector only, so no per-token (sequence) features are made. The
+training examples are encoded in padded batches, through the training's vector cache
+(`CLINIC_SENTENCE_VECTOR_CACHE`): a retraining encodes only the examples that are new.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, List, Text, Type
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -21,17 +22,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.sentence_encoder import Encoding, shared_encoder
-
-
-def token_vectors(encoding: Encoding, spans: List[tuple], dimensions: int) -> np.ndarray:
-    """One vector per (start, end) span: the mean of the wordpieces that overlap it."""
-    vectors = np.zeros((len(spans), dimensions), dtype=np.float32)
-    for row, (start, end) in enumerate(spans):
-        pieces = [i for i, (s, e) in enumerate(encoding.offsets) if s < end and e > start]
-        if pieces:
-            vectors[row] = encoding.token_vectors[pieces].mean(axis=0)
-    return vectors
+from components.sentence_encoder import shared_encoder
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -74,22 +65,23 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             raise ValueError("MiniLMFeaturizer: max_tokens must be at least 8")
 
     def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            self._featurize(message)
+        for message in self._featurizable(messages):
+            vector = self.encoder.encode(message.get(TEXT)).sentence_vector
+            self._add(message, vector)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
+        messages = self._featurizable(training_data.training_examples)
+        vectors = self.encoder.sentence_vectors([message.get(TEXT) for message in messages])
+        for message, vector in zip(messages, vectors):
+            self._add(message, vector)
         return training_data
 
-    def _featurize(self, message: Message, attribute: Text = TEXT) -> Optional[Message]:
-        tokens = message.get(TOKENS_NAMES[attribute])
-        text = message.get(attribute)
-        if not tokens or not text:
-            return None
-        encoding = self.encoder.encode(text)
-        spans = [(token.start, token.end) for token in tokens]
-        sequence = token_vectors(encoding, spans, self.encoder.dimensions)
-        sentence = encoding.sentence_vector[np.newaxis, :].astype(np.float32)
-        self.add_features_to_message(sequence, sentence, attribute, message)
-        return message
+    @staticmethod
+    def _featurizable(messages: List[Message]) -> List[Message]:
+        """The messages with a text and its tokens (Rasa's featurizers skip the others)."""
+        return [m for m in messages if m.get(TEXT) and m.get(TOKENS_NAMES[TEXT])]
+
+    def _add(self, message: Message, vector: np.ndarray) -> None:
+        sentence = vector[np.newaxis, :].astype(np.float32)
+        self.add_features_to_message(None, sentence, TEXT, message)

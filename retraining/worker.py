@@ -35,11 +35,6 @@ from retraining import checks, runs
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15
-# Rasa's incremental training (`--finetune`): the shipped model's ResponseSelector goes on
-# learning, on the whole data with the taught examples, for this share of its epochs; the other
-# components are trained as ever. Without a shipped model, or if Rasa refuses to fine-tune it,
-# the run trains from scratch.
-EPOCH_FRACTION = 0.25
 TRAINING_TIMEOUT_SECONDS = 3 * 3600
 RASA = Path(sys.executable).with_name("rasa")
 TAUGHT_FILE = Path("nlu") / "staff_taught.yml"
@@ -62,19 +57,12 @@ def training_data(engine: sa.engine.Engine, folder: Path) -> list[tuple[str, str
 
 
 def train(engine: sa.engine.Engine, run_id: int, data: Path, out: Path) -> tuple[Path, int]:
-    """`rasa train` on `data`, fine-tuning the shipped model; the model's path and the seconds
+    """`rasa train` on `data` with the repository's config and domain, from scratch (a few
+    minutes: no component of the pipeline trains for epochs); the model's path and the seconds
     it took. Says how far it is."""
     started = time.monotonic()
     model = out / f"run-{run_id}.tar.gz"
-    base = runs.SHIPPED_MODEL
-    code = -1
-    if base.is_file():
-        finetune = ["--finetune", str(base), "--epoch-fraction", str(EPOCH_FRACTION)]
-        code = _rasa_train(engine, run_id, data, out, finetune, started)
-        if code != 0:
-            logger.warning("Fine-tuning the shipped model failed (%s): training from scratch", code)
-    if code != 0:
-        code = _rasa_train(engine, run_id, data, out, [], started)
+    code = _rasa_train(engine, run_id, data, out, started)
     if code != 0 or not model.is_file():
         raise WorkerError(
             f"Training failed (rasa train exited with {code}); its log is {out / 'train.log'}."
@@ -87,7 +75,6 @@ def _rasa_train(
     run_id: int,
     data: Path,
     out: Path,
-    options: list[str],
     started: float,
 ) -> int:
     typical = runs.last_training_seconds(engine)
@@ -107,7 +94,6 @@ def _rasa_train(
         "--fixed-model-name",
         f"run-{run_id}",
         "--skip-validation",
-        *options,
     ]
     with log.open("ab") as output:
         process = subprocess.Popen(

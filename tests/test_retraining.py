@@ -1,4 +1,4 @@
-"""Retraining from the console, for real: a trained model fine-tuned by the worker on what staff
+"""Retraining from the console, for real: a model trained by the worker on what staff
 taught, checked, deployed into a running Rasa server through Rasa's model API and rolled back.
 
 - In Debian's Chromium: a question the widget does not understand is taught from "Not
@@ -47,9 +47,9 @@ from support import (
 PASSWORD = secrets.token_urlsafe(16)
 STAFF_API_TOKEN = secrets.token_hex(32)
 WAIT_MS = 60_000
-RETRAINING_MS = 25 * 60_000  # fine-tuning and checks take about 5 min here; a busy CI machine more
+RETRAINING_MS = 25 * 60_000  # training and checks take a few minutes; a busy CI machine more
 # A question the shipped model does not understand (the test checks it first), and its topic.
-UNANSWERED = "bring my own headphones?"
+UNANSWERED = "can i wear my pjs?"
 TOPIC = "faq/preparation"
 REWORDED = (
     "{preparation_bring} Your provider tells you at your consultation whether to keep taking "

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from components.minilm_featurizer import token_vectors
-from components.sentence_encoder import DISK_CACHE_ENV, Encoding, SentenceEncoder, default_model_dir
+from components.sentence_encoder import DISK_CACHE_ENV, SentenceEncoder, default_model_dir
 
 TEXTS = [
     "how long does a session take",
@@ -52,16 +51,6 @@ def test_similar_questions_are_closer_than_unrelated_ones(encoder):
     b = encoder.encode("what's the price of treatment").sentence_vector
     c = encoder.encode("what does the infusion feel like").sentence_vector
     assert a @ b > a @ c + 0.1
-
-
-def test_token_vectors_average_the_wordpieces_inside_each_span():
-    encoding = Encoding(
-        token_vectors=np.array([[1.0, 0.0], [3.0, 2.0], [5.0, 5.0]]),
-        offsets=[(0, 3), (3, 6), (7, 9)],  # "ket" "amine" "is"
-        sentence_vector=np.zeros(2),
-    )
-    vectors = token_vectors(encoding, [(0, 6), (7, 9), (10, 12)], 2)
-    np.testing.assert_allclose(vectors, [[2.0, 1.0], [5.0, 5.0], [0.0, 0.0]])
 
 
 def test_many_texts_are_encoded_once_each_and_as_one_at_a_time(encoder, monkeypatch):
