@@ -6,7 +6,7 @@
 Starts the assistant as `make run` does (bench/latency.py's `start_ours`, with Rasa's API behind
 a token), on a temporary SQLite database with a few taught examples, and measures:
 - the retraining (retraining/worker.py, as the console's worker runs it): gathering the data,
-  training (fine-tuning the shipped model), checking the new and the running model, in all;
+  training (from scratch, as the console's worker does), checking the new and the running model, in all;
 - the swap of the new model into the running server (retraining/swap.py, `PUT /model`), and the
   swap back, each while 10 REST conversations and 10 socket.io conversations talk to the server
   (bench/latency.py's messages): their messages sent, answered, lost (no answer, an error),

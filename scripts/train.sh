@@ -20,7 +20,7 @@ fi
 
 .venv/bin/python -m clinic.profile
 .venv/bin/python scripts/validate_data.py
-echo "train: training $MODEL (about 15 minutes on 2 cores)"
+echo "train: training $MODEL (a few minutes on 2 cores; 10 more the first time, to encode the crisis examples)"
 start=$(date +%s)
 # --skip-validation: validate_data.py just ran `rasa data validate`, stricter than train's own.
 # The sentence vectors of the examples are kept for the next training and the console's
