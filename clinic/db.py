@@ -109,6 +109,18 @@ def create_engine(url: str) -> sa.engine.Engine:
     )
 
 
+def hold_write_lock(connection: sa.engine.Connection, key: str, table: sa.Table) -> None:
+    """Serialize this transaction with every other that holds the lock of `key`, until it ends:
+    on PostgreSQL an advisory lock of the key; on SQLite the database's write lock, taken now by
+    a write statement that changes nothing in `table` (a deferred transaction takes it only at
+    its first write, after its reads)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    elif connection.dialect.name == "sqlite":
+        column = next(iter(table.primary_key.columns))
+        connection.execute(table.update().where(sa.false()).values({column.name: column}))
+
+
 class DatabaseUnreachable(settings.SettingsError, sa.exc.OperationalError):
     """A database that cannot be reached, said in one line naming its setting. Also an
     OperationalError, so code that waits for the database and retries keeps doing so."""

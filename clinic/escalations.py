@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from clinic import settings, sms
-from clinic.db import JsonText, UtcDateTime, engine_for, metadata, utc_now
+from clinic.db import JsonText, UtcDateTime, engine_for, hold_write_lock, metadata, utc_now
 from clinic.profile import ProfileError, current_profile
 from crisis.levels import CONCERN, URGENT
 
@@ -347,14 +347,7 @@ def _find(connection: sa.engine.Connection, conversation_id: str, message_id: st
 def _serialize(connection: sa.engine.Connection, conversation_id: str) -> None:
     """Hold the conversation's escalations until this transaction ends, so that two messages
     recorded at once see each other (one collects the other) instead of paging twice."""
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        connection.execute(
-            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-            {"key": f"clinic-escalation:{conversation_id}"},
-        )
-    elif dialect == "sqlite":  # a write statement takes the database's write lock now
-        connection.execute(escalations.update().where(sa.false()).values(id=escalations.c.id))
+    hold_write_lock(connection, f"clinic-escalation:{conversation_id}", escalations)
 
 
 def _unresolved_at_least(

@@ -30,7 +30,7 @@ from typing import Any, Iterable, Optional
 import sqlalchemy as sa
 
 from clinic.contact import MAX_NAME_LENGTH, clean_name, parse_contact
-from clinic.db import UtcDateTime, metadata, rasa_events
+from clinic.db import UtcDateTime, hold_write_lock, metadata, rasa_events
 from crisis.levels import CONCERN, NONE, URGENT, escalation_level
 from crisis.parse_output import level_of
 
@@ -389,6 +389,9 @@ def catch_up(
     added = 0
     while True:
         with index_engine.begin() as connection:
+            # One catch-up of a source at a time (the follower thread, a retention run, a
+            # second console process): the next reads the checkpoint the first one moved.
+            hold_write_lock(connection, f"clinic-index:{source}", checkpoints)
             last = connection.execute(
                 sa.select(checkpoints.c.last_id).where(checkpoints.c.source == source)
             ).scalar()

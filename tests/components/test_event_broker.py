@@ -76,6 +76,43 @@ def test_the_console_indexes_what_it_wrote(tmp_path):
     )
 
 
+def test_two_catch_ups_at_once_index_each_event_once(tmp_path, monkeypatch):
+    """The console's follower thread and a retention run (or a second console process) catch up
+    with the broker at the same moment, on an index without a checkpoint yet: each waits for
+    the other, and no event is applied twice."""
+    import threading
+
+    broker = SqlEventBroker(db=str(tmp_path / "events.db"))
+    for event in EVENTS:
+        broker.publish({**event, "sender_id": "c-1"})
+    console_db = migrated_engine(f"sqlite:///{tmp_path / 'console.db'}")
+    source = index.broker_engine(f"sqlite:///{tmp_path / 'events.db'}")
+    apply_events = index.apply_events
+
+    def slow_apply(connection, events):  # widen the gap between reading and moving the checkpoint
+        time.sleep(0.5)
+        return apply_events(connection, events)
+
+    monkeypatch.setattr(index, "apply_events", slow_apply)
+    added, errors = [], []
+
+    def catch_up():
+        try:
+            added.append(index.catch_up(console_db, source, index.BROKER))
+        except Exception as error:  # what the test is about: nothing may be raised
+            errors.append(error)
+
+    threads = [threading.Thread(target=catch_up) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(added) == [0, 2]
+    with console_db.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(index.turns)).scalar() == 2
+
+
 def test_the_tracker_store_publishes_each_stored_event_once(tmp_path):
     import asyncio
 
