@@ -199,9 +199,12 @@ class CrisisDetector(GraphComponent):
                 override(message, result["subject"])
             elif result["level"] == CHECK:
                 override(message, "self", CHECK_INTENT)
-            elif UNWELL_CATEGORY in result["categories"] and not (answered and "?" in text):
-                # told, not asked ("dizzy and threw up after my infusion"): the clinic's advice
-                # as the reply; a question NLU answers keeps its answer, with the advice below
+            elif UNWELL_CATEGORY in result["categories"] and not (
+                answered and "?" in text and not falls_back(message)
+            ):
+                # told, not asked ("dizzy and threw up after my infusion"), or asked and given no
+                # answer (the FAQ gate's fallback): the clinic's advice as the reply, never "did
+                # you mean"; a question NLU answers keeps its answer, with the advice below
                 override(message, result["subject"], UNWELL_INTENT)
         return messages
 
@@ -255,6 +258,11 @@ class CrisisDetector(GraphComponent):
         if sentence is None:  # no featurizer ran (an empty text): encode it here
             return shared_encoder().sentence_vectors([message.get(TEXT) or ""])
         return sentence.features.reshape(1, -1).astype(np.float32)
+
+
+def falls_back(message: Message) -> bool:
+    """Whether the gates before this component turned the message into the fallback."""
+    return (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME
 
 
 def classified_intent(message: Message) -> Dict[str, Any]:

@@ -1,4 +1,4 @@
-"""components/crisis_detector.py: what the risk model is trained on."""
+"""components/crisis_detector.py: what the risk model learns, and what the layer makes of a message."""
 
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -49,3 +49,27 @@ def test_answered_is_read_from_the_classifier_not_the_fallback_gate():
     bare = Message(data={"text": "hi"})
     bare.set("intent", {"name": "greet", "confidence": 0.9})
     assert classified_intent(bare) == {"name": "greet", "confidence": 0.9}
+
+
+def test_feeling_unwell_asked_and_not_answered_gets_the_clinics_advice(tmp_path):
+    """A question about feeling unwell after an infusion that NLU answers keeps its answer; one
+    the FAQ gate turned into the fallback gets the clinic's advice, never "did you mean"."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from components.crisis_detector import UNWELL_INTENT, CrisisDetector
+
+    detector = CrisisDetector(
+        CrisisDetector.get_default_config(), LocalModelStorage(tmp_path), Resource("crisis")
+    )  # the rules alone
+    text = "ive been dizzy since my infusion yesterday, how long does that last?"
+
+    def read(final_intent):
+        message = Message(data={"text": text})
+        message.set("intent", {"name": final_intent, "confidence": 0.65})
+        message.set("intent_ranking", [{"name": "faq", "confidence": 0.65}])
+        [message] = detector.process([message])
+        return message.get("intent")["name"], message.get("crisis")["categories"]
+
+    assert read("faq") == ("faq", ["after_infusion"])
+    assert read("nlu_fallback") == (UNWELL_INTENT, ["after_infusion"])
