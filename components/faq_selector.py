@@ -40,7 +40,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.nearest_examples import Weighting, unit_rows
+from components.nearest_examples import Weighting, sentence_feature_rows, unit_rows
 
 logger = logging.getLogger(__name__)
 
@@ -97,12 +97,9 @@ class FaqAnswerSelector(IntentClassifier, GraphComponent):
     def _features(self, messages: List[Message], fit: bool = False) -> scipy.sparse.csr_matrix:
         """Each message's unit MiniLM sentence vector beside its unit tf-idf character n-grams
         (a message without one kind, an empty text, gets zeros there)."""
-        dense_rows, sparse_rows = [], []
-        for message in messages:
-            dense = message.get_dense_features(TEXT, self.config["dense_featurizers"] or None)[1]
-            sparse = message.get_sparse_features(TEXT, self.config["sparse_featurizers"] or None)[1]
-            dense_rows.append(None if dense is None else dense.features.reshape(-1))
-            sparse_rows.append(None if sparse is None else scipy.sparse.csr_matrix(sparse.features))
+        dense_rows, sparse_rows = sentence_feature_rows(
+            messages, self.config["dense_featurizers"], self.config["sparse_featurizers"]
+        )
         width = next((len(row) for row in dense_rows if row is not None), 0)
         dense = unit_rows(
             np.stack([np.zeros(width) if row is None else row for row in dense_rows]).astype(

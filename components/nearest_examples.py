@@ -45,6 +45,20 @@ def unit_sparse_rows(matrix: scipy.sparse.csr_matrix) -> scipy.sparse.csr_matrix
     return scipy.sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ matrix
 
 
+def sentence_feature_rows(
+    messages: List[Message], dense_featurizers: List[str], sparse_featurizers: List[str]
+) -> Tuple[List[Optional[np.ndarray]], List[Optional[scipy.sparse.csr_matrix]]]:
+    """Each message's dense and sparse sentence features, from the named featurizers (empty:
+    all of the kind); None where a message has none (an empty text has no MiniLM features)."""
+    dense_rows, sparse_rows = [], []
+    for message in messages:
+        dense = message.get_dense_features(TEXT, dense_featurizers or None)[1]
+        sparse = message.get_sparse_features(TEXT, sparse_featurizers or None)[1]
+        dense_rows.append(None if dense is None else dense.features.reshape(-1))
+        sparse_rows.append(None if sparse is None else scipy.sparse.csr_matrix(sparse.features))
+    return dense_rows, sparse_rows
+
+
 class Weighting:
     """Sublinear tf-idf of count features, with the idf learnt from the training examples."""
 
@@ -130,12 +144,9 @@ class NearestExamplesClassifier(IntentClassifier, GraphComponent):
     ) -> Tuple[Optional[np.ndarray], Optional[scipy.sparse.csr_matrix]]:
         """The messages' dense and sparse sentence features as rows; None for a kind that some
         message lacks (an empty text has no MiniLM features)."""
-        dense_rows, sparse_rows = [], []
-        for message in messages:
-            dense = message.get_dense_features(TEXT, self.config["dense_featurizers"] or None)[1]
-            sparse = message.get_sparse_features(TEXT, self.config["sparse_featurizers"] or None)[1]
-            dense_rows.append(None if dense is None else dense.features.reshape(-1))
-            sparse_rows.append(None if sparse is None else scipy.sparse.csr_matrix(sparse.features))
+        dense_rows, sparse_rows = sentence_feature_rows(
+            messages, self.config["dense_featurizers"], self.config["sparse_featurizers"]
+        )
         dense, sparse = None, None
         if dense_rows and all(row is not None for row in dense_rows):
             dense = np.stack(dense_rows).astype(np.float32)
