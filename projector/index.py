@@ -55,7 +55,7 @@ NOT_UNDERSTOOD = (FALLBACK, OUT_OF_SCOPE, LOW_CONFIDENCE)
 FORM_ANSWER, WITH_STAFF = "form_answer", "with_staff"
 FORM_SUFFIX = "_form"  # the domain's forms (contact_form); other loops, like the two-stage
 # fallback's, are not forms (tests/test_training_data.py checks the names)
-# Answered, but close to the FAQ gate of config.yml (intent similarity 0.4, answer 0.5): worth
+# Answered, but close to the FAQ gate of config.yml (intent similarity 0.4, answer 0.4): worth
 # a look. The intent's confidence is a similarity to training examples (0.5: a loose match).
 LOW_INTENT_CONFIDENCE_BELOW = 0.5
 LOW_ANSWER_CONFIDENCE_BELOW = 0.8
