@@ -134,11 +134,17 @@ class RedisTicketQueue:
                 args=[int(TICKET_SECONDS * 1000), IDLE_KEY_SECONDS * 1000],
             )
         )
-        renewing = asyncio.create_task(self._keep_alive(conversation_id, ticket))
+        stop = asyncio.Event()
+        renewing = asyncio.create_task(self._keep_alive(conversation_id, ticket, stop))
         try:
             await self._wait_turn(conversation_id, ticket, wait_seconds)
             yield ticket
         finally:
+            # An event as well as the cancellation: once (a fresh-clone test run), the renewals
+            # went on after the cancellation, every TICKET_SECONDS / 4 for minutes, and the
+            # release waited for ever; a cancellation lost inside a redis-py command is the
+            # likeliest cause. The loop now ends at its next turn whatever became of it.
+            stop.set()
             renewing.cancel()
             with suppress(asyncio.CancelledError):
                 await renewing
@@ -163,10 +169,12 @@ class RedisTicketQueue:
                 raise LockError(f"the conversation stayed busy for {wait_seconds:.0f} s")
             await asyncio.sleep(POLL_SECONDS)
 
-    async def _keep_alive(self, conversation_id: str, ticket: int) -> None:
+    async def _keep_alive(self, conversation_id: str, ticket: int, stop: asyncio.Event) -> None:
         _, queue, expiry = self.keys(conversation_id)
-        while True:
+        while not stop.is_set():
             await asyncio.sleep(TICKET_SECONDS / 4)
+            if stop.is_set():
+                return
             try:
                 await self._renew(keys=[queue, expiry], args=[ticket, int(TICKET_SECONDS * 1000)])
             except redis.RedisError as error:  # the next renewal may get through
