@@ -356,6 +356,10 @@ _HELP_WORDS = frozenset(
     "stop stopping prevent preventing avoid cope coping resist quit support supporting recover "
     "recovery help helping treat treating heal talk".split()
 )
+# Fainting said in the simple present with "when": what happens to someone, not what is happening
+# now ("I pass out when I see needles"); "I'm passing out", "about to pass out" stay urgent.
+_HABITUAL_FAINTING = frozenset({"pass_out", "feel_faint"})
+_SIMPLE_PRESENT = frozenset({"pass", "passes", "feel", "feels"})
 _NUMBER_WORDS = frozenset(
     "ten eleven twelve fifteen twenty thirty forty fifty sixty hundred dozen".split()
 )
@@ -393,10 +397,16 @@ def _judge(match: Match, ctx: Context) -> tuple[str, str, str]:
             return NONE, "history", subject
         return (CONCERN if subject == "self" else NONE), "history", subject
     if kind == "emergency" and any(
-        ctx.lowers[i] in ("before", "ever", "usually", "sometimes")
+        ctx.lowers[i] in ("before", "ever", "usually", "sometimes", "always")
         for i in ctx.clause_of(match.start)
     ):
         return NONE, "history", subject
+    if (
+        match.rule.name in _HABITUAL_FAINTING
+        and ctx.lowers[match.start] in _SIMPLE_PRESENT
+        and any(ctx.lowers[i] in ("when", "whenever") for i in ctx.clause_of(match.start))
+    ):
+        return NONE, "history", subject  # "i pass out when i see needles, is that a problem"
     if kind == "emergency" and any(
         ctx.lowers[i] in ("if", "whether") for i in ctx.clause_of(match.start) if i < match.start
     ):

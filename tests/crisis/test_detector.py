@@ -158,6 +158,22 @@ def test_emergency_signs_after_an_infusion_are_urgent():
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("i pass out when i see needles is that gonna be a problem", NONE),
+        ("I always feel faint at the dentist, will the IV be ok?", NONE),
+        ("my son passes out whenever he gets a shot", NONE),
+        ("i feel like im going to pass out", URGENT),
+        ("im about to pass out", URGENT),
+        ("i keep passing out when i stand up", URGENT),
+        ("i passed out when i got home and my chest hurts", URGENT),
+    ],
+)
+def test_fainting_as_a_habit_is_not_an_emergency_now(text, expected):
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Two years ago I lost my job. Now I want to end it all",
