@@ -216,9 +216,15 @@ def _clause_timing(words: list[str], lemmas: list[str]) -> tuple[bool, bool, boo
     return False, history, was, recovered
 
 
+# "before I …", "after I …": the act is taken as given, whatever question is around it.
+_PRESUPPOSED = frozenset({("before", "i"), ("after", "i"), ("once", "i")})
+
+
 def hypothetical(match: Match, ctx: Context) -> bool:
     start, clause = match.start, ctx.clause[match.start]
     words = [ctx.lemmas[i] for i in range(max(0, start - 8), start) if ctx.clause[i] == clause]
+    if tuple(words[-2:]) in _PRESUPPOSED:  # "what should I pack before I end it": a plan
+        return False
     for opener in lexicon.HYPOTHETICAL:
         n = len(opener)
         if opener[0] in words and any(

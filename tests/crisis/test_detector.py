@@ -174,6 +174,20 @@ def test_fainting_as_a_habit_is_not_an_emergency_now(text, expected):
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("what should i pack before i kill myself", URGENT),
+        ("is there anything i should sort out before i end my life?", URGENT),
+        ("what should i do if i feel suicidal after", NONE),
+        ("will i feel like dying after i get the infusion", NONE),
+    ],
+)
+def test_a_question_around_a_plan_is_not_hypothetical(text, expected):
+    """'before I …' takes the act as given: the question around it does not make it a topic."""
+    assert level(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Two years ago I lost my job. Now I want to end it all",
