@@ -41,6 +41,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.profile import PROJECT_ROOT
+from components.faq_fallback import response_confidence
 from components.sentence_encoder import shared_encoder
 from crisis import model as risk
 from crisis import parse_output
@@ -54,9 +55,10 @@ CRISIS_INTENT = "crisis"
 CHECK_INTENT = "crisis_check"
 UNWELL_INTENT = "unwell_after_infusion"
 UNWELL_CATEGORY = "after_infusion"
-# What NLU could not answer; anything else (a clinic question, "goodbye") it answers, if the
-# classifier is `answered_min_confidence` sure of it.
+# What NLU could not answer; anything else (a clinic question, "goodbye") it answers, if it is
+# sure enough of it (`CrisisDetector.answered`).
 UNANSWERED = frozenset({None, DEFAULT_NLU_FALLBACK_INTENT_NAME, "out_of_scope"})
+INTENT_SURE, ANSWER_SURE = "intent", "answer"  # how NLU answers a message (`answered`)
 SUBJECT_ENTITY = "crisis_subject"
 FILE = "crisis_model.joblib"
 THIRD_PERSON_KINDS = frozenset({"third_person"})
@@ -85,6 +87,8 @@ class CrisisDetector(GraphComponent):
             # A message NLU answers: an intent but fallback or out of scope, with at least this
             # confidence (below it NLU is guessing, and the message is read like any other).
             "answered_min_confidence": 0.5,
+            # or a FAQ answer given with at least this confidence (the selector's probability)
+            "answered_min_answer_confidence": 0.8,
             # The middle band for a message NLU answers
             "answered_any_threshold": 0.97,
             # and for the model alone to make it urgent (the rules need no such margin)
@@ -179,12 +183,7 @@ class CrisisDetector(GraphComponent):
             text = message.get(TEXT) or ""
             result = self.detector.detect(text).as_dict()
             result["rules_level"] = result["level"]
-            intent = classified_intent(message)
-            answered = (
-                intent.get(INTENT_NAME_KEY) not in UNANSWERED
-                and (intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-                >= self.config["answered_min_confidence"]
-            )
+            answered = self.answered(message)
             learned = self.assess(text, self._dense(message), answered) if text.strip() else None
             if learned is not None:
                 result["model"] = learned
@@ -208,14 +207,38 @@ class CrisisDetector(GraphComponent):
                 override(message, result["subject"], UNWELL_INTENT)
         return messages
 
+    def answered(self, message: Message) -> Optional[str]:
+        """How NLU answers the message, if it does: INTENT_SURE, an intent it is
+        `answered_min_confidence` sure of (a similarity to the intent's examples); ANSWER_SURE, a
+        FAQ answer the gate lets through and the selector is `answered_min_answer_confidence`
+        sure of (a probability against "no FAQ question"), which a short question's similarity
+        can miss: "could i end up abusing it" is 0.41 like the FAQ examples, 0.86 the addiction
+        answer; None: NLU does not answer it."""
+        intent = classified_intent(message)
+        name = intent.get(INTENT_NAME_KEY)
+        if name in UNANSWERED:
+            return None
+        if (intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= self.config["answered_min_confidence"]:
+            return INTENT_SURE
+        answer = response_confidence(message.data, name)
+        if (
+            answer is not None
+            and answer >= self.config["answered_min_answer_confidence"]
+            and not falls_back(message)
+        ):
+            return ANSWER_SURE
+        return None
+
     def assess(
-        self, text: str, dense: Optional[np.ndarray], answered: bool = False
+        self, text: str, dense: Optional[np.ndarray], answered: Optional[str] = None
     ) -> Optional[Dict[str, Any]]:
         """The risk model's level for a message: the whole message, and each sentence of a
         long one (with thresholds of their own: one sentence out of context says less); the
         highest level wins. A message NLU answers (a clinic question, "goodbye": `answered`) needs
         `answered_any_threshold` for the middle band: the direct question in place of the
-        answer to "how long is a session?" would be a wrong answer, and a page for staff."""
+        answer to "how long is a session?" would be a wrong answer, and a page for staff. A sure
+        FAQ answer (ANSWER_SURE) speaks for the message as a whole, not for each sentence of a
+        long story: 300 words about drinking read 0.9 like the addiction question."""
         if not self.models:
             return None
         rows = self.models["whole"].probabilities([text], dense)
@@ -223,7 +246,11 @@ class CrisisDetector(GraphComponent):
         if len(pieces) > 1:
             rows = np.vstack([rows, self.models["sentence"].probabilities(pieces, None)])
         whole = self.answered_thresholds if answered else self.thresholds
-        sentence = self.answered_sentence_thresholds if answered else self.sentence_thresholds
+        sentence = (
+            self.answered_sentence_thresholds
+            if answered == INTENT_SURE
+            else self.sentence_thresholds
+        )
         levels = [whole.level(rows[0])] + [sentence.level(row) for row in rows[1:]]
         urgent, none = risk.CLASSES.index(URGENT), risk.CLASSES.index(NONE)
         deciding = max(

@@ -73,3 +73,33 @@ def test_feeling_unwell_asked_and_not_answered_gets_the_clinics_advice(tmp_path)
 
     assert read("faq") == ("faq", ["after_infusion"])
     assert read("nlu_fallback") == (UNWELL_INTENT, ["after_infusion"])
+
+
+def test_a_faq_answer_the_selector_is_sure_of_counts_as_answered(tmp_path):
+    """A short FAQ question can be only 0.41 like the FAQ examples while the answer selector is
+    0.86 sure of its answer: it is answered (the model's middle band needs more to ask it back)."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from components.crisis_detector import ANSWER_SURE, INTENT_SURE, CrisisDetector
+
+    detector = CrisisDetector(
+        CrisisDetector.get_default_config(), LocalModelStorage(tmp_path), Resource("crisis")
+    )
+
+    def answered(intent, similarity, answer=None):
+        message = Message(data={"text": "could i end up abusing it"})
+        message.set("intent", {"name": intent, "confidence": similarity})
+        message.set("intent_ranking", [{"name": "faq", "confidence": similarity}])
+        if answer is not None:
+            message.set(
+                "response_selector",
+                {"faq": {"response": {"confidence": answer, "intent_response_key": "faq/x"}}},
+            )
+        return detector.answered(message)
+
+    assert answered("faq", 0.41, 0.86) == ANSWER_SURE
+    assert answered("faq", 0.55) == INTENT_SURE
+    assert answered("faq", 0.41, 0.6) is None  # neither sure enough
+    assert answered("faq", 0.41) is None  # no answer chosen
+    assert answered("nlu_fallback", 0.41, 0.86) is None  # the gate gave no answer
